@@ -1,0 +1,80 @@
+"""The interface every exchange codec implements.
+
+A codec is sans-I/O (h11-style): it turns the owner's desired subscription into request
+frames and received frames into typed events. It never touches a socket or an event loop,
+so it can be driven by a live connection, a recording, or a test, identically.
+
+One codec instance lives per connection: stateful exchanges (OKX books) keep their
+per-connection state in it, and ``reset()`` forgets it when the connection is replaced.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from dantaro_tui.model import Event
+
+# channel key -> symbols. Keys are our normalized channel names: "ticker", "trade",
+# "orderbook", "candle.1m", "candle.5m", "candle.1h", ...
+Subscription = Mapping[str, frozenset[str]]
+
+Frame = str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``count`` actions per ``per`` seconds."""
+
+    count: int
+    per: float
+
+
+class ExchangeCodec(ABC):
+    name: ClassVar[str]
+    default_ws_url: ClassVar[str]
+    default_rest_url: ClassVar[str]
+    # True (Upbit, Bithumb): every request replaces the whole subscription, so the client
+    # sends the union. False (OKX, ...): requests add/remove, so the client sends diffs.
+    replaces_subscription: ClassVar[bool]
+    # Send ``ping_frame`` when nothing was sent for this long; the peer is dead when nothing
+    # at all was received for two intervals.
+    keepalive_interval: ClassVar[float]
+    ping_frame: ClassVar[str | None]
+    # Connection attempts per process for this exchange, and messages per connection.
+    connect_limits: ClassVar[tuple[RateLimit, ...]]
+    message_limits: ClassVar[tuple[RateLimit, ...]]
+
+    def endpoint(self, channel: str) -> str:
+        """Which socket of the exchange carries ``channel`` ("" = the default one)."""
+        return ""
+
+    def ws_url(self, base_url: str, endpoint: str) -> str:
+        """The URL to dial for ``endpoint`` given the configured base URL."""
+        return base_url
+
+    @abstractmethod
+    def subscribe_frames(self, desired: Subscription, current: Subscription) -> list[Frame]:
+        """Frames that take the connection from ``current`` to ``desired``.
+
+        ``current`` is what the server is believed to have (empty after a (re)connect).
+        Returns [] when nothing needs to be sent.
+        """
+
+    @abstractmethod
+    def decode(self, frame: Frame, recv_ns: int) -> list[Event]:
+        """Typed events from one received frame. Never raises: a malformed frame becomes a
+        ``Status(kind="error")`` event with a message a trader can read."""
+
+    def reset(self) -> None:
+        """Forget per-connection state (called on every new connection)."""
+
+
+def split_symbol(symbol: str, sep: str, quote_first: bool) -> tuple[str, str]:
+    """(base, quote) from an exchange code; tolerant of codes without a separator."""
+    left, _, right = symbol.partition(sep)
+    if not right:
+        return symbol, ""
+    return (right, left) if quote_first else (left, right)

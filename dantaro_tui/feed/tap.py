@@ -1,0 +1,37 @@
+"""Raw-frame taps: every connection reports what crossed the wire, exactly as it crossed.
+
+The recorder registers a tap; with no tap registered the cost on the hot path is one
+truthiness check per frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import msgspec
+
+TapKind = Literal["connect", "disconnect", "send", "recv"]
+
+
+class TapRecord(msgspec.Struct, frozen=True, gc=False):
+    kind: TapKind
+    ts_ns: int  # local wall-clock time, ns since epoch (receive time for "recv")
+    exchange: str
+    url: str
+    conn_id: str  # unique per connection attempt in this process
+    data: bytes | str | None = None  # the frame as the wire delivered it; reason for disconnect
+
+
+Tap = Callable[[TapRecord], None]
+
+TAPS: list[Tap] = []
+
+
+def add_tap(tap: Tap) -> None:
+    TAPS.append(tap)
+
+
+def remove_tap(tap: Tap) -> None:
+    if tap in TAPS:
+        TAPS.remove(tap)
