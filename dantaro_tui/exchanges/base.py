@@ -68,7 +68,14 @@ class ExchangeCodec(ABC):
         """Typed events from one received frame. Never raises: a malformed frame becomes a
         ``Status(kind="error")`` event with a message a trader can read."""
 
-    def reset(self) -> None:
+    def normalize_symbol(self, symbol: str) -> str:
+        """The exchange's own spelling of ``symbol``; ValueError for what cannot be one."""
+        code = symbol.strip().upper()
+        if not code or any(c.isspace() or c in ",;/" for c in code):
+            raise ValueError(f"{symbol!r} is not a market code on {self.name}")
+        return code
+
+    def reset(self) -> None:  # noqa: B027 - stateless codecs need no reset
         """Forget per-connection state (called on every new connection)."""
 
 
