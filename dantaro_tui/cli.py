@@ -1,0 +1,67 @@
+"""Command line: ``dantaro-tui [tui flags]`` (the default), ``sim``, ``record``, ``replay``,
+``export``. Each subcommand's flags and body live with the code they drive."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+SUBCOMMANDS = ("tui", "sim", "record", "replay", "export")
+
+
+def _add_sim_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=0, help="port (0 = pick a free one)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the market")
+    parser.add_argument(
+        "--kimchi-premium", type=float, default=0.0, help="Upbit premium over OKX, in %%"
+    )
+    parser.add_argument(
+        "--intensity", type=float, default=1.0, help="message volume multiplier (1 = busy day)"
+    )
+
+
+def _sim_main(args: argparse.Namespace) -> int:
+    from dantaro_tui.sim.server import run
+
+    run(args.host, args.port, args.seed, args.kimchi_premium, args.intensity)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from dantaro_tui.recording import cli as rec
+    from dantaro_tui.ui import run as tui
+
+    parser = argparse.ArgumentParser(
+        prog="dantaro-tui", description="Terminal market monitor for crypto traders."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable]] = {
+        "tui": ("the trading cockpit (default)", tui.add_tui_args, tui.tui_main),
+        "sim": ("serve the simulated exchange on loopback", _add_sim_args, _sim_main),
+        "record": ("record live feeds to disk, no TUI", rec.add_record_args, rec.record_main),
+        "replay": ("replay a recording", rec.add_replay_args, rec.replay_main),
+        "export": ("export a recording to Parquet/CSV", rec.add_export_args, rec.export_main),
+    }
+    for name, (help_text, add_args, main) in commands.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        add_args(p)
+        p.set_defaults(func=main)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # No subcommand (or only TUI flags) means the TUI, so `dantaro-tui --demo` just works.
+    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "tui")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

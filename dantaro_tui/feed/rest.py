@@ -1,0 +1,146 @@
+"""REST for market data (aiohttp): same endpoint rules as the WebSocket side, the exchange's
+rate-limit groups shared process-wide, Upbit's ``Remaining-Req`` header respected, 429
+answered with backoff, and every failure turned into a sentence a trader can read.
+
+Exchange specifics (paths, params, body parsers) live in ``rest_<venue>`` adapters so
+this module stays about HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from dantaro_tui.exchanges.base import RateLimit
+from dantaro_tui.feed import endpoints
+from dantaro_tui.feed.ratelimit import RateLimiter
+
+MAX_RETRIES = 3
+DEFAULT_GROUP_LIMIT = RateLimit(10, 1.0)  # Upbit: 10/s per quotation group
+
+
+class RestError(Exception):
+    """A REST call failed; ``message`` says why in plain words."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+_GROUP_LIMITERS: dict[tuple[str, str, int], RateLimiter] = {}
+
+
+def _group_limiter(exchange: str, group: str, limit: RateLimit) -> RateLimiter:
+    key = (exchange, group, id(asyncio.get_running_loop()))
+    limiter = _GROUP_LIMITERS.get(key)
+    if limiter is None:
+        limiter = _GROUP_LIMITERS[key] = RateLimiter([limit])
+    return limiter
+
+
+def parse_remaining_req(header: str) -> dict[str, str]:
+    """``group=market; min=1800; sec=29`` -> {"group": "market", "min": "1800", "sec": "29"}."""
+    out: dict[str, str] = {}
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key:
+            out[key] = value.strip()
+    return out
+
+
+class HttpClient:
+    """GETs JSON with rate limits and retries; one aiohttp session per client."""
+
+    def __init__(
+        self,
+        exchange: str,
+        rest_url: str | None = None,
+        *,
+        group_limit: RateLimit = DEFAULT_GROUP_LIMIT,
+        timeout: float = 10.0,
+    ) -> None:
+        self.exchange = exchange.lower()
+        self.base_url = endpoints.rest_url(self.exchange, rest_url)
+        self.group_limit = group_limit
+        self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._paused_until: dict[str, float] = {}
+        self.requests = 0
+        self.retries = 0
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # No Origin header: Upbit limits requests carrying one to 1 per 10 s.
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                headers={"Accept": "application/json"},
+            )
+        return self._session
+
+    async def get(self, group: str, path: str, params: Mapping[str, Any] | None = None) -> bytes:
+        session = await self._get_session()
+        limiter = _group_limiter(self.exchange, group, self.group_limit)
+        url = f"{self.base_url}{path}"
+        clean = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        for attempt in range(MAX_RETRIES + 1):
+            pause = self._paused_until.get(group, 0.0) - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            await limiter.acquire()
+            self.requests += 1
+            try:
+                async with session.get(url, params=clean) as resp:
+                    body = await resp.read()
+                    self._note_remaining(group, resp.headers.get("Remaining-Req"))
+                    if resp.status == 429 and attempt < MAX_RETRIES:
+                        self.retries += 1
+                        await asyncio.sleep(random.uniform(0.5, 1.0) * 2**attempt)
+                        continue
+                    if resp.status == 429:
+                        raise RestError(
+                            f"{self.exchange} is rate-limiting requests; try again shortly", 429
+                        )
+                    if resp.status == 418:
+                        raise RestError(
+                            f"{self.exchange} has temporarily blocked this IP for too many "
+                            "requests; wait a few minutes",
+                            418,
+                        )
+                    if resp.status >= 500 and attempt < MAX_RETRIES:
+                        self.retries += 1
+                        await asyncio.sleep(random.uniform(0.2, 0.5) * 2**attempt)
+                        continue
+                    # 4xx bodies too: the adapter turns the exchange's error body into words.
+                    return body
+            except aiohttp.ClientConnectionError as exc:
+                if attempt < MAX_RETRIES:
+                    self.retries += 1
+                    await asyncio.sleep(random.uniform(0.2, 0.5) * 2**attempt)
+                    continue
+                raise RestError(
+                    f"cannot reach {self.exchange} at {self.base_url} ({exc}); "
+                    "check the network, or run with --demo"
+                ) from exc
+            except TimeoutError as exc:
+                wait = f"{self.timeout:.0f}s"
+                raise RestError(f"{self.exchange} did not answer within {wait}") from exc
+        raise RestError(f"{self.exchange}: request failed after {MAX_RETRIES} retries")
+
+    def _note_remaining(self, group: str, header: str | None) -> None:
+        if not header:
+            return
+        sec = parse_remaining_req(header).get("sec")
+        if sec is not None and sec.isdigit() and int(sec) <= 0:
+            # The group's budget for this second is spent: wait for the next one.
+            self._paused_until[group] = time.monotonic() + 1.0
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
