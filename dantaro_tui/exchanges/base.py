@@ -43,6 +43,8 @@ class ExchangeCodec(ABC):
     # at all was received for two intervals.
     keepalive_interval: ClassVar[float]
     ping_frame: ClassVar[str | None]
+    # Whether the keepalive counts toward ``message_limits`` (OKX counts only ops).
+    ping_is_limited: ClassVar[bool] = True
     # Connection attempts per process for this exchange, and messages per connection.
     connect_limits: ClassVar[tuple[RateLimit, ...]]
     message_limits: ClassVar[tuple[RateLimit, ...]]

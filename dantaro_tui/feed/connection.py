@@ -255,7 +255,7 @@ class Connection:
                 silent = now - self._last_recv
                 raise TimeoutError(f"no data from the exchange for {silent:.0f}s (dead connection)")
             if now - self._last_sent >= interval and self.codec.ping_frame:
-                await self._send(ws, self.codec.ping_frame)
+                await self._send(ws, self.codec.ping_frame, limited=self.codec.ping_is_limited)
             for frame in self._resync_frames():
                 await self._send(ws, frame)
 
@@ -269,8 +269,9 @@ class Connection:
             await self._send(ws, frame)
         self._current = desired
 
-    async def _send(self, ws: ClientConnection, frame: str | bytes) -> None:
-        await self.msg_limiter.acquire()
+    async def _send(self, ws: ClientConnection, frame: str | bytes, limited: bool = True) -> None:
+        if limited:
+            await self.msg_limiter.acquire()
         await ws.send(frame)
         self._last_sent = time.monotonic()
         if tap.TAPS:

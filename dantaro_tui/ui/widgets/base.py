@@ -1,7 +1,14 @@
 """What every live pane shares: its own feed client, a symbol it can swap, an optional
-link group, and repaints on a timer rather than per message (design.md rule 5)."""
+link group, and repaints on a timer rather than per message (design.md rule 5).
+
+Also the small helpers the market panes share: visibility (hidden panes don't paint),
+number formatting for fixed-width columns, and the theme variables the panes' CSS uses.
+"""
 
 from __future__ import annotations
+
+import logging
+import math
 
 from textual.message import Message
 from textual.timer import Timer
@@ -9,8 +16,17 @@ from textual.widget import Widget
 
 from dantaro_tui.feed.client import WebSocketClient
 
+log = logging.getLogger(__name__)
+
 # Link groups as trading terminals colour them; None = not linked.
 LINK_COLOURS = {"red": "#e0524d", "green": "#3fb950", "blue": "#4c8dff", "yellow": "#d6a828"}
+
+# Theme variables the market panes' DEFAULT_CSS refers to. The dantaro themes define them
+# (the Korean theme flips rising/falling to red/blue); an App must also return them from
+# ``get_theme_variable_defaults()`` so that any other theme still parses:
+#     def get_theme_variable_defaults(self) -> dict[str, str]:
+#         return {**super().get_theme_variable_defaults(), **PANE_THEME_DEFAULTS}
+PANE_THEME_DEFAULTS = {"price-up": "#3fb950", "price-down": "#f85149", "price-flat": "#8b949e"}
 
 
 class SymbolChanged(Message):
@@ -23,12 +39,85 @@ class SymbolChanged(Message):
         self.source = source
 
 
+def pane_visible(widget: Widget) -> bool:
+    """True when ``widget`` is on the shown screen and not inside a hidden tab/container.
+
+    A pane behind a modal (palette, dialog) still counts as visible: it shows through.
+    """
+    if not widget.display or not widget.is_mounted:
+        return False
+    try:
+        screen = widget.screen
+        top = widget.app.screen
+    except Exception:
+        return False
+    if screen is not top:
+        stack = widget.app.screen_stack
+        if not (top.is_modal and len(stack) > 1 and stack[-2] is screen):
+            return False
+    return widget.is_on_screen
+
+
+# -- number formatting for fixed-width columns ----------------------------------------------
+def decimals_for(value: float, cap: int = 8) -> int:
+    """Fewest decimals (<= cap) that show ``value`` exactly as the exchange quoted it."""
+    if not math.isfinite(value):
+        return 0
+    text = f"{abs(value):.{cap}f}".rstrip("0")
+    return len(text) - text.index(".") - 1
+
+
+def format_price(value: float, decimals: int | None = None) -> str:
+    """``95,123,000`` / ``1,234.5`` / ``0.00001234``: thousands separators, exact decimals."""
+    if not math.isfinite(value):
+        return "-"
+    if decimals is None:
+        decimals = decimals_for(value)
+    return f"{value:,.{decimals}f}"
+
+
+def format_size(value: float, width: int = 12) -> str:
+    """A size that fits ``width`` cells: as many decimals as fit, up to 8."""
+    if not math.isfinite(value):
+        return "-"
+    for decimals in range(min(decimals_for(value), 8), -1, -1):
+        text = f"{value:,.{decimals}f}"
+        if len(text) <= width:
+            return text
+    return format_compact(value)
+
+
+_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+
+
+def format_compact(value: float) -> str:
+    """``1.23B`` / ``456.7M`` / ``12.0K`` / ``987``: turnover in a few cells."""
+    if not math.isfinite(value):
+        return "-"
+    mag = abs(value)
+    for unit, suffix in _UNITS:
+        if mag >= unit:
+            scaled = value / unit
+            return f"{scaled:.2f}{suffix}" if abs(scaled) < 100 else f"{scaled:.1f}{suffix}"
+    if mag >= 100 or mag == 0:
+        return f"{value:.0f}"
+    return f"{value:.{min(decimals_for(value), 4)}f}"
+
+
 class LivePane(Widget):
     """Base for panes fed by their own ``WebSocketClient``.
 
     Subclasses implement ``subscribe(client, symbol)`` (async: the subscribe_* calls) and
     ``clear_state()``; feed callbacks only store state and call ``mark_dirty()``; ``paint()``
-    runs at most ``REFRESH_HZ`` times a second, and only when something changed.
+    runs at most ``REFRESH_HZ`` times a second, only when something changed, and only while
+    the pane is visible (a hidden pane stays dirty and paints when shown again).
+
+    A Line-API pane combines it with ``ScrollView``: ``class Tape(LivePane, ScrollView)``
+    (type selectors then match ``Tape``/``LivePane``, not ``ScrollView``: set ``overflow``
+    in the pane's own DEFAULT_CSS). Don't call ``super().on_mount()`` from a subclass'
+    ``on_mount``: Textual already calls the handler of every class in the MRO.
+
+    ``client`` may be passed in (tests, or sharing); by default the pane owns a new one.
     """
 
     REFRESH_HZ: float = 10.0
@@ -39,6 +128,7 @@ class LivePane(Widget):
         *,
         exchange: str = "upbit",
         link_group: str | None = None,
+        client: WebSocketClient | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -47,13 +137,13 @@ class LivePane(Widget):
         self.symbol = symbol
         self.exchange = exchange
         self.link_group = link_group
-        self.client = WebSocketClient(id or type(self).__name__.lower(), exchange=exchange)
+        self.client = client or WebSocketClient(id or type(self).__name__.lower(), exchange=exchange)
         self._dirty = False
         self._timer: Timer | None = None
 
     async def on_mount(self) -> None:
         self._timer = self.set_interval(1 / self.REFRESH_HZ, self._tick)
-        self.run_worker(self._subscribe(self.symbol), exclusive=True, group="subscribe")
+        self._start_subscribe(self._subscribe(self.symbol))
 
     async def on_unmount(self) -> None:
         await self.client.cleanup()
@@ -61,8 +151,12 @@ class LivePane(Widget):
     def mark_dirty(self) -> None:
         self._dirty = True
 
+    def wants(self, symbol: str) -> bool:
+        """Feed callbacks drop events for any other symbol than the one shown now."""
+        return symbol == self.symbol
+
     def _tick(self) -> None:
-        if self._dirty and self.display:
+        if self._dirty and pane_visible(self):
             self._dirty = False
             self.paint()
 
@@ -75,8 +169,26 @@ class LivePane(Widget):
     async def subscribe(self, client: WebSocketClient, symbol: str) -> None:
         raise NotImplementedError
 
+    def _start_subscribe(self, work: object) -> None:
+        self.run_worker(work, exclusive=True, group="subscribe", exit_on_error=False)
+
     async def _subscribe(self, symbol: str) -> None:
-        await self.subscribe(self.client, symbol)
+        try:
+            await self.subscribe(self.client, symbol)
+        except Exception as exc:  # a bad symbol must not take the whole terminal down
+            log.exception("%s: subscribing %s failed", self.client.name, symbol)
+            self.notify(f"{symbol}: {exc}", title="Subscription failed", severity="error")
+
+    def request_symbol(self, symbol: str) -> None:
+        """The user picked ``symbol`` in this pane: switch alone, or ask the link group.
+
+        A linked pane does not switch itself here: the app's link handler switches every
+        member (this one included) in one step.
+        """
+        if self.link_group is None:
+            self.set_symbol(symbol)
+        else:
+            self.post_message(SymbolChanged(symbol, self.link_group, self))
 
     def set_symbol(self, symbol: str) -> None:
         """Show ``symbol`` from now on; never a row of the old one after this returns."""
@@ -85,10 +197,14 @@ class LivePane(Widget):
         self.symbol = symbol
         self.clear_state()
         self.paint()
-        self.run_worker(self._resubscribe(symbol), exclusive=True, group="subscribe")
+        self._start_subscribe(self._resubscribe(symbol))
 
     async def _resubscribe(self, symbol: str) -> None:
-        if self.client.subscriptions:
-            await self.client.resubscribe([symbol])
-        else:
-            await self.subscribe(self.client, symbol)
+        try:
+            if self.client.subscriptions:
+                await self.client.resubscribe([symbol])
+            else:
+                await self.subscribe(self.client, symbol)
+        except Exception as exc:
+            log.exception("%s: resubscribing %s failed", self.client.name, symbol)
+            self.notify(f"{symbol}: {exc}", title="Subscription failed", severity="error")

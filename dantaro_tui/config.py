@@ -1,0 +1,386 @@
+"""Configuration in one place (design.md rule 8).
+
+Strength, weakest first: defaults in code < the TOML file in the platform config dir
+(``platformdirs.user_config_dir("dantaro-tui")/config.toml``, or the file ``--config`` /
+``DANTARO_CONFIG`` names) < environment variables ``DANTARO_*`` < command-line flags.
+
+What the trader changes in the app (theme, layout, chart symbols and intervals, overlays,
+scanner threshold and sort) is written back to the same file, so the next run opens where
+the last one ended. The file is written by hand (a handful of flat keys and two string
+lists) so no TOML writer is needed; it is read with the standard library's ``tomllib``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from platformdirs import user_config_dir
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
+
+APP_NAME = "dantaro-tui"
+LAYOUTS = ("1x1", "1x2", "2x2", "3x3")
+INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
+THEMES = ("dantaro-dark", "dantaro-light", "dantaro-contrast", "dantaro-korea")
+SCANNER_SORTS = ("change", "value", "spike", "price", "market", "korean", "english")
+MAX_CHARTS = 9
+# The default layout opens on KRW-BTC; the other charts on other major KRW markets.
+DEFAULT_SYMBOLS = (
+    "KRW-BTC",
+    "KRW-ETH",
+    "KRW-XRP",
+    "KRW-SOL",
+    "KRW-DOGE",
+    "KRW-ADA",
+    "KRW-TRX",
+    "KRW-LINK",
+    "KRW-AVAX",
+)
+
+
+def _default_symbols() -> list[str]:
+    return list(DEFAULT_SYMBOLS)
+
+
+def _default_intervals() -> list[str]:
+    return ["1m"] * MAX_CHARTS
+
+
+@dataclass
+class Config:
+    theme: str = "dantaro-dark"
+    layout: str = "2x2"
+    exchange: str = "upbit"
+    symbols: list[str] = field(default_factory=_default_symbols)
+    intervals: list[str] = field(default_factory=_default_intervals)
+    vwap: bool = False
+    bollinger: bool = False
+    scanner_threshold: float = 5.0  # % 24h move that counts as a pump or dump
+    scanner_sort: str = "change"
+    # Not persisted: where the file lives and what went wrong reading it.
+    path: Path | None = field(default=None, compare=False)
+    warnings: list[str] = field(default_factory=list, compare=False)
+
+    def copy(self) -> Config:
+        return replace(
+            self,
+            symbols=list(self.symbols),
+            intervals=list(self.intervals),
+            warnings=list(self.warnings),
+        )
+
+
+PERSISTED = (
+    "theme",
+    "layout",
+    "exchange",
+    "vwap",
+    "bollinger",
+    "scanner_threshold",
+    "scanner_sort",
+    "symbols",
+    "intervals",
+)
+
+
+def default_path() -> Path:
+    return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def config_path(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Path:
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("DANTARO_CONFIG"):
+        return Path(env["DANTARO_CONFIG"]).expanduser()
+    return default_path()
+
+
+# -- validation ----------------------------------------------------------------------------
+def _symbol(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    if not code or any(c.isspace() or c in ",;/" for c in code):
+        return None
+    return code
+
+
+def _apply(cfg: Config, data: Mapping[str, Any], source: str) -> None:
+    """Copy valid keys of ``data`` onto ``cfg``; anything wrong becomes a warning."""
+
+    def warn(text: str) -> None:
+        cfg.warnings.append(f"{source}: {text}")
+
+    for key, value in data.items():
+        if value is None:
+            continue
+        if key == "theme":
+            if isinstance(value, str) and value.strip():
+                cfg.theme = value.strip()
+            else:
+                warn(f"theme {value!r} is not a name")
+        elif key == "layout":
+            text = str(value).strip().lower().replace("×", "x")
+            if text in LAYOUTS:
+                cfg.layout = text
+            else:
+                warn(f"layout {value!r} is not one of {', '.join(LAYOUTS)}")
+        elif key == "exchange":
+            if isinstance(value, str) and value.strip():
+                cfg.exchange = value.strip().lower()
+        elif key in ("vwap", "bollinger"):
+            if isinstance(value, bool):
+                setattr(cfg, key, value)
+            elif isinstance(value, str) and value.lower() in (
+                "1",
+                "true",
+                "yes",
+                "on",
+                "0",
+                "false",
+                "no",
+                "off",
+            ):
+                setattr(cfg, key, value.lower() in ("1", "true", "yes", "on"))
+            else:
+                warn(f"{key} should be true or false, not {value!r}")
+        elif key == "scanner_threshold":
+            try:
+                threshold = float(value)
+            except (TypeError, ValueError):
+                warn(f"scanner_threshold {value!r} is not a number")
+                continue
+            if 0.0 < threshold <= 100.0:
+                cfg.scanner_threshold = threshold
+            else:
+                warn(f"scanner_threshold {value!r} should be between 0 and 100 (%)")
+        elif key == "scanner_sort":
+            if value in SCANNER_SORTS:
+                cfg.scanner_sort = value
+            else:
+                warn(f"scanner_sort {value!r} is not one of {', '.join(SCANNER_SORTS)}")
+        elif key == "symbols":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list | tuple):
+                warn("symbols should be a list of market codes")
+                continue
+            codes = [_symbol(v) for v in items]
+            bad = [v for v, c in zip(items, codes, strict=True) if c is None]
+            if bad:
+                warn(f"ignored market codes {bad!r}")
+            good = [c for c in codes if c][:MAX_CHARTS]
+            if good:
+                cfg.symbols = (
+                    good + [s for s in DEFAULT_SYMBOLS if s not in good][: MAX_CHARTS - len(good)]
+                )
+        elif key == "intervals":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list | tuple):
+                warn('intervals should be a list such as ["1m", "1h"]')
+                continue
+            out = list(cfg.intervals)
+            for i, item in enumerate(list(items)[:MAX_CHARTS]):
+                text = str(item).strip()
+                if text in INTERVALS:
+                    out[i] = text
+                else:
+                    warn(f"interval {item!r} is not one of {', '.join(INTERVALS)}")
+            cfg.intervals = out
+        else:
+            warn(f"unknown setting {key!r} (ignored)")
+
+
+def _flatten(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The file groups keys in tables; the Config is flat."""
+    flat: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key == "charts" and isinstance(value, Mapping):
+            for sub in ("symbols", "intervals", "vwap", "bollinger"):
+                if sub in value:
+                    flat[sub] = value[sub]
+            for sub in value:
+                if sub not in ("symbols", "intervals", "vwap", "bollinger"):
+                    flat[f"charts.{sub}"] = value[sub]
+        elif key == "scanner" and isinstance(value, Mapping):
+            for sub, item in value.items():
+                flat[f"scanner_{sub}" if sub in ("threshold", "sort") else f"scanner.{sub}"] = item
+        else:
+            flat[key] = value
+    return flat
+
+
+ENV_KEYS = {
+    "DANTARO_THEME": "theme",
+    "DANTARO_LAYOUT": "layout",
+    "DANTARO_EXCHANGE": "exchange",
+    "DANTARO_SYMBOLS": "symbols",
+    "DANTARO_INTERVALS": "intervals",
+    "DANTARO_VWAP": "vwap",
+    "DANTARO_BOLLINGER": "bollinger",
+    "DANTARO_SCANNER_THRESHOLD": "scanner_threshold",
+    "DANTARO_SCANNER_SORT": "scanner_sort",
+}
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Defaults < file < environment < ``overrides`` (the command-line flags).
+
+    Never raises for a bad file: the problem is kept in ``Config.warnings`` for the app to
+    show, and the defaults stand in.
+    """
+    env = os.environ if env is None else env
+    cfg = Config()
+    cfg.path = config_path(path, env)
+    try:
+        text = cfg.path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except OSError as exc:
+        cfg.warnings.append(f"could not read {cfg.path}: {exc.strerror or exc}")
+        text = ""
+    if text:
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            cfg.warnings.append(f"{cfg.path} is not valid TOML ({exc}); using defaults")
+        else:
+            _apply(cfg, _flatten(doc), str(cfg.path.name))
+    _apply(cfg, {key: env[name] for name, key in ENV_KEYS.items() if env.get(name)}, "env")
+    if overrides:
+        _apply(cfg, dict(overrides), "flag")
+    return cfg
+
+
+# -- writing -------------------------------------------------------------------------------
+def _toml_str(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return _toml_str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def dumps(cfg: Config) -> str:
+    return "\n".join(
+        [
+            "# dantaro-tui settings; the app rewrites this file when you change them.",
+            f"theme = {_toml_value(cfg.theme)}",
+            f"layout = {_toml_value(cfg.layout)}",
+            f"exchange = {_toml_value(cfg.exchange)}",
+            "",
+            "[charts]",
+            f"symbols = {_toml_value(list(cfg.symbols))}",
+            f"intervals = {_toml_value(list(cfg.intervals))}",
+            f"vwap = {_toml_value(cfg.vwap)}",
+            f"bollinger = {_toml_value(cfg.bollinger)}",
+            "",
+            "[scanner]",
+            f"threshold = {_toml_value(float(cfg.scanner_threshold))}",
+            f"sort = {_toml_value(cfg.scanner_sort)}",
+            "",
+        ]
+    )
+
+
+def save_config(cfg: Config, path: str | os.PathLike[str] | None = None) -> Path:
+    """Write the persisted settings atomically (temp file + rename). OSError on failure."""
+    target = Path(path) if path is not None else (cfg.path or default_path())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(dumps(cfg))
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def persisted(cfg: Config) -> dict[str, Any]:
+    """The settings that are written back, as plain values (for tests and comparisons)."""
+    names = {f.name for f in fields(Config)}
+    return {k: getattr(cfg, k) for k in PERSISTED if k in names}
+
+
+# -- themes --------------------------------------------------------------------------------
+def theme_dirs() -> list[Path]:
+    """Where theme files (``*.py`` defining ``THEME``) are looked for, in order: the
+    project's ``themes/`` folder, then ``themes/`` beside the user's config file."""
+    dirs = []
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "themes", here / "themes"):
+        if candidate.is_dir():
+            dirs.append(candidate)
+    user = Path(user_config_dir(APP_NAME, appauthor=False)) / "themes"
+    if user.is_dir():
+        dirs.append(user)
+    return dirs
+
+
+def load_themes(dirs: list[Path] | None = None) -> tuple[dict[str, Theme], list[str]]:
+    """Every ``THEME`` found in the theme folders, by name, and the problems met."""
+    from textual.theme import Theme
+
+    themes: dict[str, Theme] = {}
+    problems: list[str] = []
+    for folder in theme_dirs() if dirs is None else dirs:
+        for file in sorted(folder.glob("*.py")):
+            if file.name.startswith("_"):
+                continue
+            try:
+                spec = importlib.util.spec_from_file_location(
+                    f"dantaro_theme_{file.stem.replace('-', '_')}", file
+                )
+                if spec is None or spec.loader is None:
+                    continue
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+            except Exception as exc:
+                problems.append(f"theme file {file.name} failed to load: {exc}")
+                continue
+            theme = getattr(module, "THEME", None)
+            if isinstance(theme, Theme):
+                themes[theme.name] = theme
+    return themes, problems

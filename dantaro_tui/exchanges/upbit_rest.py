@@ -1,0 +1,268 @@
+"""Upbit REST quotation API, sans-I/O: request paths/params and response-body parsers.
+
+Every ``*_request`` function returns ``(path, params)`` for the REST client to send against
+``UpbitCodec.default_rest_url``; every ``parse_*`` function takes the response body (bytes,
+text or already-parsed JSON) and returns model objects. An error body
+(``{"error": {"name": 404, "message": "Code not found"}}``) raises ``UpbitApiError``; a body of
+the wrong shape raises ``ValueError`` saying what was wrong.
+
+REST rows use the DEFAULT key names with ``market`` for ``code``, so they are read by the same
+wire structs (and normalized by the same code) as the WebSocket frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import orjson
+
+from dantaro_tui.exchanges.upbit import (
+    EXCHANGE,
+    CandleMsg,
+    OrderbookMsg,
+    TickerMsg,
+    TradeMsg,
+    UpbitApiError,
+    split_code,
+    variant,
+)
+from dantaro_tui.model import Candle, Market, OrderBook, Ticker, Trade
+
+__all__ = [
+    "Body",
+    "UpbitApiError",
+    "candles_path",
+    "candles_request",
+    "interval_ms",
+    "load_body",
+    "markets_request",
+    "orderbook_request",
+    "parse_candles",
+    "parse_markets",
+    "parse_orderbooks",
+    "parse_tickers",
+    "parse_trades",
+    "ticker_all_request",
+    "ticker_request",
+    "trades_request",
+]
+
+Body = bytes | str | list[Any] | dict[str, Any]
+Request = tuple[str, dict[str, str]]
+
+# --------------------------------------------------------------------------- requests
+
+_MINUTES = {"1m": 1, "3m": 3, "5m": 5, "10m": 10, "15m": 15, "30m": 30, "1h": 60, "4h": 240}
+_ALIASES = {"60m": "1h", "240m": "4h"}
+_LONG_PATHS = {
+    "1s": "/v1/candles/seconds",
+    "1d": "/v1/candles/days",
+    "1w": "/v1/candles/weeks",
+    "1M": "/v1/candles/months",
+    "1y": "/v1/candles/years",
+}
+_FIXED_MS = {"1s": 1_000, "1d": 86_400_000, "1w": 7 * 86_400_000}
+
+
+def _interval(interval: str) -> str:
+    iv = _ALIASES.get(interval, interval)
+    if iv not in _MINUTES and iv not in _LONG_PATHS:
+        known = ", ".join([*_MINUTES, *_LONG_PATHS])
+        raise ValueError(f"Upbit has no {interval!r} candles (known: {known})")
+    return iv
+
+
+def candles_path(interval: str) -> str:
+    """``"1m"`` -> ``/v1/candles/minutes/1``, ``"4h"`` -> ``/v1/candles/minutes/240``,
+    ``"1s"`` -> ``/v1/candles/seconds``, ``"1d"`` -> ``/v1/candles/days`` (also 1w, 1M, 1y)."""
+    iv = _interval(interval)
+    if iv in _MINUTES:
+        return f"/v1/candles/minutes/{_MINUTES[iv]}"
+    return _LONG_PATHS[iv]
+
+
+def interval_ms(interval: str) -> int | None:
+    """Length of a candle in ms; None for months and years (they vary)."""
+    iv = _interval(interval)
+    return _MINUTES[iv] * 60_000 if iv in _MINUTES else _FIXED_MS.get(iv)
+
+
+def _count(count: int, limit: int) -> str:
+    if not 1 <= count <= limit:
+        raise ValueError(f"count must be between 1 and {limit}, got {count}")
+    return str(count)
+
+
+def _markets(symbols: Iterable[str]) -> str:
+    listed = ",".join(dict.fromkeys(s.upper() for s in symbols))
+    if not listed:
+        raise ValueError("at least one market code is needed")
+    return listed
+
+
+def markets_request(details: bool = True) -> Request:
+    """``GET /v1/market/all``; with details each market carries its warning/caution flags."""
+    return "/v1/market/all", {"is_details": "true"} if details else {}
+
+
+def ticker_request(symbols: Iterable[str]) -> Request:
+    return "/v1/ticker", {"markets": _markets(symbols)}
+
+
+def ticker_all_request(quotes: Iterable[str] = ("KRW", "BTC", "USDT")) -> Request:
+    return "/v1/ticker/all", {"quote_currencies": _markets(quotes)}
+
+
+def orderbook_request(
+    symbols: Iterable[str], *, count: int | None = None, level: float | None = None
+) -> Request:
+    params = {"markets": _markets(symbols)}
+    if count is not None:
+        params["count"] = _count(count, 30)
+    if level is not None:
+        params["level"] = f"{level:g}"
+    return "/v1/orderbook", params
+
+
+def trades_request(
+    symbol: str,
+    *,
+    count: int = 200,
+    cursor: int | str | None = None,
+    to: str | None = None,
+    days_ago: int | None = None,
+) -> Request:
+    """``GET /v1/trades/ticks``: ``cursor`` is a ``sequential_id`` (page backwards),
+    ``to`` a UTC time ``HHmmss`` or ``HH:mm:ss``, ``days_ago`` 1-7."""
+    params = {"market": symbol.upper(), "count": _count(count, 500)}
+    if cursor is not None:
+        params["cursor"] = str(cursor)
+    if to is not None:
+        params["to"] = to
+    if days_ago is not None:
+        if not 1 <= days_ago <= 7:
+            raise ValueError(f"days_ago must be between 1 and 7, got {days_ago}")
+        params["days_ago"] = str(days_ago)
+    return "/v1/trades/ticks", params
+
+
+def candles_request(
+    symbol: str, interval: str, *, count: int = 200, to: str | int | None = None
+) -> Request:
+    """Candles ending before ``to`` (an ISO 8601 time, or epoch ms written as UTC ISO):
+    page backwards by passing the oldest ``open_time`` received."""
+    params = {"market": symbol.upper(), "count": _count(count, 200)}
+    if isinstance(to, int):
+        params["to"] = datetime.fromtimestamp(to / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif to is not None:
+        params["to"] = to
+    return candles_path(interval), params
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+class _MarketEvent(msgspec.Struct, gc=False):
+    warning: bool = False
+    caution: dict[str, bool] = {}
+
+
+class _MarketRow(msgspec.Struct, gc=False):
+    market: str
+    korean_name: str = ""
+    english_name: str = ""
+    market_warning: str = ""  # older API: NONE / CAUTION
+    market_event: _MarketEvent | None = None
+
+
+_REST = {"code": "market"}
+_TickerRow = variant(TickerMsg, "TickerRest", _REST)
+_OrderbookRow = variant(OrderbookMsg, "OrderbookRest", _REST)
+_CandleRow = variant(CandleMsg, "CandleRest", _REST)
+# /v1/trades/ticks: ``timestamp`` is the trade time.
+_TradeRow = variant(TradeMsg, "TradeRest", {**_REST, "trade_timestamp": "timestamp"})
+
+
+def load_body(body: Body) -> Any:
+    """Parsed JSON of ``body``; raises ``UpbitApiError`` if it is an Upbit error body."""
+    if isinstance(body, bytes | bytearray | memoryview | str):
+        try:
+            body = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"Upbit sent a response that is not JSON ({exc})") from None
+    if isinstance(body, dict) and "error" in body:
+        err = body["error"]
+        if isinstance(err, dict):
+            raise UpbitApiError(err.get("name", ""), str(err.get("message", "")))
+        raise UpbitApiError("", str(err))
+    return body
+
+
+def _rows(body: Body, row: Any, what: str) -> list[Any]:
+    parsed = load_body(body)
+    try:
+        return msgspec.convert(parsed, list[row])
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"Upbit sent an unexpected {what} response: {exc}") from None
+
+
+def parse_markets(body: Body) -> list[Market]:
+    """``/v1/market/all`` (with or without ``is_details``) -> markets in Upbit's order."""
+    out: list[Market] = []
+    for r in _rows(body, _MarketRow, "market list"):
+        base, quote = split_code(r.market)
+        ev = r.market_event
+        cautions = tuple(k for k, v in ev.caution.items() if v) if ev else ()
+        out.append(
+            Market(
+                exchange=EXCHANGE,
+                symbol=r.market,
+                base=base,
+                quote=quote,
+                korean_name=r.korean_name,
+                english_name=r.english_name,
+                warning=ev.warning if ev else r.market_warning == "CAUTION",
+                cautions=cautions,
+            )
+        )
+    return out
+
+
+def parse_tickers(body: Body, recv_ns: int = 0) -> list[Ticker]:
+    """``/v1/ticker`` and ``/v1/ticker/all`` rows (``snapshot=True``)."""
+    return [r.event(recv_ns, True) for r in _rows(body, _TickerRow, "ticker")]
+
+
+def parse_orderbooks(body: Body, recv_ns: int = 0) -> list[OrderBook]:
+    """``/v1/orderbook`` -> one book per market (``snapshot=True``)."""
+    return [r.event(recv_ns, True) for r in _rows(body, _OrderbookRow, "order book")]
+
+
+def parse_trades(body: Body, recv_ns: int = 0) -> list[Trade]:
+    """``/v1/trades/ticks`` -> trades OLDEST FIRST (Upbit sends newest first), ``snapshot=True``."""
+    rows = _rows(body, _TradeRow, "trades")
+    rows.sort(key=lambda r: (r.trade_timestamp, r.sequential_id))
+    return [r.event(recv_ns, True) for r in rows]
+
+
+def parse_candles(
+    body: Body, interval: str, recv_ns: int = 0, now_ms: int | None = None
+) -> list[Candle]:
+    """``/v1/candles/...`` -> candles OLDEST FIRST with our ``interval`` (``"1m"``, ``"1h"``...).
+
+    Every candle but the newest is ``closed`` (a later one exists); the newest is closed
+    when ``now_ms`` is given and its period has ended.
+    """
+    iv = _interval(interval)
+    candles = [r.event(recv_ns, iv, True) for r in _rows(body, _CandleRow, "candle")]
+    if not candles:
+        return candles
+    candles.sort(key=lambda c: c.open_time)
+    last = candles[-1]
+    length = interval_ms(iv)
+    if now_ms is None or length is None or last.open_time + length > now_ms:
+        candles[-1] = msgspec.structs.replace(last, closed=False)
+    return candles

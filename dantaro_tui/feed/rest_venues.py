@@ -1,0 +1,188 @@
+"""RestClient: the market-data calls a monitor needs, the same for every exchange.
+
+``RestClient("upbit")`` / ``RestClient("okx")`` pick the venue's adapter; each adapter only
+says which path to GET and which codec parser reads the body, so HTTP concerns stay in
+``HttpClient`` and wire formats stay in the codec modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, ClassVar, TypeVar
+
+from dantaro_tui.exchanges import okx_rest, upbit_rest
+from dantaro_tui.exchanges.base import RateLimit
+from dantaro_tui.feed.rest import HttpClient, RestError
+from dantaro_tui.model import Candle, Market, OrderBook, Ticker, Trade
+
+T = TypeVar("T")
+
+UPBIT_BATCH = 100  # codes per /v1/ticker call: keeps URLs short, one bad code fails one batch
+
+
+class RestClient:
+    exchange: ClassVar[str] = ""
+    group_limit: ClassVar[RateLimit] = RateLimit(10, 1.0)
+    _venues: ClassVar[dict[str, type[RestClient]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        RestClient._venues[cls.exchange] = cls
+
+    def __new__(cls, exchange: str = "upbit", rest_url: str | None = None, **kw: Any) -> Any:
+        if cls is RestClient:
+            try:
+                cls = RestClient._venues[exchange.lower()]
+            except KeyError:
+                raise ValueError(f"no REST support for exchange {exchange!r}") from None
+        return super().__new__(cls)
+
+    def __init__(
+        self, exchange: str = "upbit", rest_url: str | None = None, *, timeout: float = 10.0
+    ) -> None:
+        self.http = HttpClient(
+            self.exchange, rest_url, group_limit=self.group_limit, timeout=timeout
+        )
+
+    async def _call(
+        self, group: str, request: tuple[str, Any], parse: Callable[[bytes], T], what: str
+    ) -> T:
+        path, params = request
+        body = await self.http.get(group, path, params)
+        try:
+            return parse(body)
+        except (upbit_rest.UpbitApiError, okx_rest.OkxApiError) as exc:
+            raise RestError(f"{self.exchange} refused the {what} request: {exc}") from exc
+        except ValueError as exc:
+            raise RestError(f"{self.exchange} sent an unreadable {what} reply ({exc})") from exc
+
+    async def markets(self) -> list[Market]:
+        raise NotImplementedError
+
+    async def tickers(self, symbols: Iterable[str]) -> list[Ticker]:
+        raise NotImplementedError
+
+    async def all_tickers(self, quotes: Iterable[str] = ("KRW",)) -> list[Ticker]:
+        raise NotImplementedError
+
+    async def orderbooks(self, symbols: Iterable[str]) -> list[OrderBook]:
+        raise NotImplementedError
+
+    async def trades(self, symbol: str, count: int = 100) -> list[Trade]:
+        raise NotImplementedError
+
+    async def candles(self, symbol: str, interval: str = "1m", count: int = 200) -> list[Candle]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+class UpbitRest(RestClient):
+    exchange = "upbit"
+
+    async def markets(self) -> list[Market]:
+        return await self._call(
+            "market", upbit_rest.markets_request(), upbit_rest.parse_markets, "market list"
+        )
+
+    async def _batched(
+        self, symbols: Iterable[str], fetch: Callable[[list[str]], Awaitable[list[T]]]
+    ) -> list[T]:
+        codes = sorted(set(symbols))
+        out: list[T] = []
+        for i in range(0, len(codes), UPBIT_BATCH):
+            out.extend(await fetch(codes[i : i + UPBIT_BATCH]))
+        return out
+
+    async def tickers(self, symbols: Iterable[str]) -> list[Ticker]:
+        async def fetch(batch: list[str]) -> list[Ticker]:
+            req = upbit_rest.ticker_request(batch)
+            return await self._call("ticker", req, upbit_rest.parse_tickers, "ticker")
+
+        return await self._batched(symbols, fetch)
+
+    async def all_tickers(self, quotes: Iterable[str] = ("KRW",)) -> list[Ticker]:
+        req = upbit_rest.ticker_all_request(tuple(quotes))
+        return await self._call("ticker", req, upbit_rest.parse_tickers, "ticker")
+
+    async def orderbooks(self, symbols: Iterable[str]) -> list[OrderBook]:
+        async def fetch(batch: list[str]) -> list[OrderBook]:
+            req = upbit_rest.orderbook_request(batch)
+            return await self._call("orderbook", req, upbit_rest.parse_orderbooks, "order book")
+
+        return await self._batched(symbols, fetch)
+
+    async def trades(self, symbol: str, count: int = 100) -> list[Trade]:
+        req = upbit_rest.trades_request(symbol, count=count)
+        return await self._call("trade", req, upbit_rest.parse_trades, "trades")
+
+    async def candles(self, symbol: str, interval: str = "1m", count: int = 200) -> list[Candle]:
+        req = upbit_rest.candles_request(symbol, interval, count=count)
+        return await self._call(
+            "candle", req, lambda body: upbit_rest.parse_candles(body, interval), "candle"
+        )
+
+
+class OkxRest(RestClient):
+    exchange = "okx"
+    group_limit = RateLimit(20, 2.0)  # the tightest market-data group: 20 / 2 s
+
+    async def markets(self) -> list[Market]:
+        return await self._call(
+            "instruments",
+            okx_rest.instruments_request(),
+            okx_rest.parse_instruments,
+            "instrument list",
+        )
+
+    async def all_tickers(self, quotes: Iterable[str] = ("USDT",)) -> list[Ticker]:
+        wanted = set(quotes)
+        got = await self._call(
+            "tickers", okx_rest.tickers_request(), okx_rest.parse_tickers, "ticker"
+        )
+        return [t for t in got if t.quote in wanted] if wanted else got
+
+    async def tickers(self, symbols: Iterable[str]) -> list[Ticker]:
+        wanted = set(symbols)
+        got = await self._call(
+            "tickers", okx_rest.tickers_request(), okx_rest.parse_tickers, "ticker"
+        )
+        return [t for t in got if t.symbol in wanted]
+
+    async def orderbooks(self, symbols: Iterable[str]) -> list[OrderBook]:
+        out = []
+        for symbol in sorted(set(symbols)):
+            req = okx_rest.book_request(symbol, 30)
+            out.append(
+                await self._call(
+                    "books", req, lambda body, s=symbol: okx_rest.parse_book(body, s), "book"
+                )
+            )
+        return out
+
+    async def trades(self, symbol: str, count: int = 100) -> list[Trade]:
+        req = okx_rest.trades_request(symbol, count)
+        return await self._call(
+            "trades", req, lambda body: okx_rest.parse_trades(body, symbol=symbol), "trades"
+        )
+
+    async def candles(self, symbol: str, interval: str = "1m", count: int = 200) -> list[Candle]:
+        out: list[Candle] = []
+        after: int | None = None
+        while len(out) < count:
+            req = okx_rest.candles_request(symbol, interval, after=after, limit=count - len(out))
+            page = await self._call(
+                "candles",
+                req,
+                lambda body: okx_rest.parse_candles(body, symbol, interval),
+                "candle",
+            )
+            if not page:
+                break
+            out = page + out
+            after = okx_rest.next_page_after(page)
+        return out[-count:]
+
+
+__all__ = ["OkxRest", "RestClient", "RestError", "UpbitRest"]

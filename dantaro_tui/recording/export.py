@@ -1,0 +1,320 @@
+"""Export a recording to normalized tables (pandas; pyarrow for Parquet).
+
+The recorded frames are decoded again by the exchange codecs (as replay does), so the
+tables hold the same events the live session produced. Tables (one file each, columns and
+units in docs/recording-format.md):
+
+* ``trades``      one row per trade (de-duplicated by exchange, symbol and trade id)
+* ``tickers``     one row per ticker update
+* ``orderbook``   one row per book update, the top ``depth`` levels as columns
+* ``candles``     OHLCV resampled from the trades at ``interval``
+* ``feed_candles`` the exchange's own candle updates (last update per candle), if recorded
+* ``gaps``        disconnects and reconnects (always written)
+
+Times are timezone-aware UTC (``datetime64[ns, UTC]`` in Parquet, ISO 8601 in CSV); prices
+in the quote currency, sizes and volumes in the base currency.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from dantaro_tui.model import Candle, OrderBook, Ticker, Trade
+from dantaro_tui.recording.format import RecordingError
+from dantaro_tui.recording.replay import FrameDeduper, ReplaySource
+
+ExportFormat = Literal["parquet", "csv"]
+CHANNELS = ("trade", "ticker", "orderbook", "candle")
+DEFAULT_CHANNELS = ("trade", "ticker", "orderbook")
+
+TRADE_COLUMNS = (
+    "exchange", "symbol", "base", "quote", "time", "recv_time", "price", "volume", "side",
+    "trade_id", "snapshot",
+)  # fmt: skip
+TICKER_COLUMNS = (
+    "exchange", "symbol", "base", "quote", "time", "recv_time", "trade_price", "change_rate",
+    "change_price", "opening_price", "high_price", "low_price", "prev_closing_price",
+    "trade_volume", "acc_trade_volume_24h", "acc_trade_price_24h", "best_bid", "best_ask",
+    "snapshot",
+)  # fmt: skip
+CANDLE_COLUMNS = (
+    "exchange", "symbol", "base", "quote", "open_time", "open", "high", "low", "close",
+    "volume", "quote_volume", "vwap", "trades", "buy_volume", "sell_volume",
+)  # fmt: skip
+FEED_CANDLE_COLUMNS = (
+    "exchange", "symbol", "base", "quote", "interval", "open_time", "open", "high", "low",
+    "close", "volume", "quote_volume", "closed", "time", "recv_time",
+)  # fmt: skip
+GAP_COLUMNS = ("exchange", "conn", "start", "end", "seconds", "reason")
+
+
+def orderbook_columns(depth: int) -> tuple[str, ...]:
+    cols = ["exchange", "symbol", "base", "quote", "time", "recv_time"]
+    for i in range(1, depth + 1):
+        cols += [f"bid_price_{i}", f"bid_size_{i}"]
+    for i in range(1, depth + 1):
+        cols += [f"ask_price_{i}", f"ask_size_{i}"]
+    return (*cols, "total_bid_size", "total_ask_size", "snapshot")
+
+
+@dataclass
+class ExportResult:
+    files: dict[str, Path] = field(default_factory=dict)  # table -> file
+    rows: dict[str, int] = field(default_factory=dict)
+    frames: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _utc(values: Iterable[int], unit: str) -> pd.DatetimeIndex:
+    return pd.to_datetime(pd.Series(list(values), dtype="int64"), unit=unit, utc=True)
+
+
+def interval_to_offset(interval: str) -> str:
+    """``1s``, ``1m``, ``5m``, ``1h``, ``1d`` -> a pandas offset alias."""
+    s = interval.strip().lower()
+    units = {"s": "s", "m": "min", "h": "h", "d": "D"}
+    number, unit = s[:-1], s[-1:]
+    if unit not in units or not number.isdigit() or int(number) <= 0:
+        raise ValueError(f"{interval!r} is not a candle interval (e.g. 1s, 1m, 5m, 1h, 1d)")
+    return f"{int(number)}{units[unit]}"
+
+
+def resample_trades(trades: pd.DataFrame, interval: str) -> pd.DataFrame:
+    """OHLCV candles from a trades table (periods without trades are left out)."""
+    offset = interval_to_offset(interval)
+    if trades.empty:
+        return pd.DataFrame(columns=list(CANDLE_COLUMNS))
+    df = trades.sort_values("time", kind="stable").copy()
+    df["open_time"] = df["time"].dt.floor(offset)
+    df["notional"] = df["price"] * df["volume"]
+    df["buy_volume"] = df["volume"].where(df["side"] == "buy", 0.0)
+    df["sell_volume"] = df["volume"].where(df["side"] == "sell", 0.0)
+    keys = ["exchange", "symbol", "base", "quote", "open_time"]
+    grouped = df.groupby(keys, sort=True, observed=True)
+    out = grouped.agg(
+        open=("price", "first"),
+        high=("price", "max"),
+        low=("price", "min"),
+        close=("price", "last"),
+        volume=("volume", "sum"),
+        quote_volume=("notional", "sum"),
+        trades=("price", "size"),
+        buy_volume=("buy_volume", "sum"),
+        sell_volume=("sell_volume", "sum"),
+    ).reset_index()
+    out["vwap"] = out["quote_volume"] / out["volume"].where(out["volume"] > 0)
+    out["trades"] = out["trades"].astype("int64")
+    return out[list(CANDLE_COLUMNS)]
+
+
+class _Tables:
+    def __init__(self, channels: set[str], depth: int) -> None:
+        self.channels = channels
+        self.depth = depth
+        self.trades: dict[str, list[Any]] = {c: [] for c in TRADE_COLUMNS}
+        self.tickers: dict[str, list[Any]] = {c: [] for c in TICKER_COLUMNS}
+        self.books: dict[str, list[Any]] = {c: [] for c in orderbook_columns(depth)}
+        self.feed_candles: dict[tuple[str, str, str, int], Candle] = {}
+        self.trade_ids: set[tuple[str, str, str]] = set()
+
+    def add(self, ev: Any) -> None:
+        cls = type(ev)
+        if cls is Trade:
+            if "trade" not in self.channels:
+                return
+            if ev.trade_id:
+                key = (ev.exchange, ev.symbol, ev.trade_id)
+                if key in self.trade_ids:
+                    return  # the same trade again (a snapshot after a reconnect, ...)
+                self.trade_ids.add(key)
+            t = self.trades
+            for name in ("exchange", "symbol", "base", "quote", "price", "volume", "side"):
+                t[name].append(getattr(ev, name))
+            t["trade_id"].append(ev.trade_id)
+            t["snapshot"].append(ev.snapshot)
+            t["time"].append(ev.timestamp)
+            t["recv_time"].append(ev.recv_ns)
+        elif cls is Ticker:
+            if "ticker" not in self.channels:
+                return
+            t = self.tickers
+            for name in TICKER_COLUMNS:
+                if name == "time":
+                    t[name].append(ev.timestamp)
+                elif name == "recv_time":
+                    t[name].append(ev.recv_ns)
+                else:
+                    t[name].append(getattr(ev, name))
+        elif cls is OrderBook:
+            if "orderbook" not in self.channels:
+                return
+            t = self.books
+            for name in ("exchange", "symbol", "base", "quote", "total_bid_size",
+                         "total_ask_size", "snapshot"):  # fmt: skip
+                t[name].append(getattr(ev, name))
+            t["time"].append(ev.timestamp)
+            t["recv_time"].append(ev.recv_ns)
+            nan = math.nan
+            for side, levels in (("bid", ev.bids), ("ask", ev.asks)):
+                for i in range(self.depth):
+                    if i < len(levels):
+                        t[f"{side}_price_{i + 1}"].append(levels[i].price)
+                        t[f"{side}_size_{i + 1}"].append(levels[i].size)
+                    else:
+                        t[f"{side}_price_{i + 1}"].append(nan)
+                        t[f"{side}_size_{i + 1}"].append(nan)
+        elif cls is Candle:
+            if "candle" not in self.channels:
+                return
+            self.feed_candles[(ev.exchange, ev.symbol, ev.interval, ev.open_time)] = ev
+
+    # -- frames --------------------------------------------------------------------------
+    @staticmethod
+    def _frame(cols: dict[str, list[Any]], time_cols: dict[str, str]) -> pd.DataFrame:
+        df = pd.DataFrame(cols)
+        for name, unit in time_cols.items():
+            df[name] = _utc(cols[name], unit)
+        return df
+
+    def trades_frame(self) -> pd.DataFrame:
+        df = self._frame(self.trades, {"time": "ms", "recv_time": "ns"})
+        return df.astype({"price": "float64", "volume": "float64", "snapshot": "bool"})
+
+    def tickers_frame(self) -> pd.DataFrame:
+        return self._frame(self.tickers, {"time": "ms", "recv_time": "ns"})
+
+    def books_frame(self) -> pd.DataFrame:
+        df = self._frame(self.books, {"time": "ms", "recv_time": "ns"})
+        floats = {c: "float64" for c in df.columns if c.startswith(("bid_", "ask_", "total_"))}
+        return df.astype(floats)
+
+    def feed_candles_frame(self) -> pd.DataFrame:
+        cols: dict[str, list[Any]] = {c: [] for c in FEED_CANDLE_COLUMNS}
+        for ev in sorted(self.feed_candles.values(), key=lambda c: (c.open_time, c.symbol)):
+            for name in FEED_CANDLE_COLUMNS:
+                if name == "time":
+                    cols[name].append(ev.timestamp)
+                elif name == "recv_time":
+                    cols[name].append(ev.recv_ns)
+                else:
+                    cols[name].append(getattr(ev, name))
+        return self._frame(cols, {"open_time": "ms", "time": "ms", "recv_time": "ns"})
+
+
+def _write(df: pd.DataFrame, out: Path, name: str, fmt: ExportFormat) -> Path:
+    if fmt == "parquet":
+        path = out / f"{name}.parquet"
+        df.to_parquet(path, engine="pyarrow", index=False)
+    else:
+        path = out / f"{name}.csv"
+        df.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+    return path
+
+
+def export_recording(
+    path: str | Path,
+    out: str | Path,
+    *,
+    fmt: ExportFormat = "parquet",
+    channels: Iterable[str] = DEFAULT_CHANNELS,
+    depth: int = 5,
+    interval: str = "1m",
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    exchanges: Iterable[str] | None = None,
+    dedupe_ms: float = 20.0,
+    progress: Callable[[int], object] | None = None,
+) -> ExportResult:
+    """Decode a recording and write its tables to ``out`` (created if missing)."""
+    chosen = {c.strip().lower() for c in channels if c.strip()}
+    chosen = {"candle" if c.startswith("candle") else c for c in chosen}
+    unknown = chosen - set(CHANNELS)
+    if unknown:
+        raise ValueError(
+            f"unknown channel(s) {', '.join(sorted(unknown))} (known: {', '.join(CHANNELS)})"
+        )
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"unknown export format {fmt!r} (parquet or csv)")
+    if depth < 1:
+        raise ValueError("depth must be at least 1")
+    interval_to_offset(interval)  # validate before the long part
+    out_dir = Path(out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RecordingError(f"cannot write to {out_dir}: {exc.strerror or exc}") from exc
+
+    source = ReplaySource(path, start_ns=start_ns, end_ns=end_ns, exchanges=exchanges)
+    tables = _Tables(chosen, depth)
+    dedupe = FrameDeduper(int(dedupe_ms * 1e6))
+    result = ExportResult()
+    gaps: list[tuple[str, str, int, int, str]] = []
+
+    def on_events(rec: Any, events: list[Any]) -> None:
+        result.frames += 1
+        if dedupe.is_duplicate(rec):
+            return  # the same frame on another recorded connection
+        add = tables.add
+        for ev in events:
+            add(ev)
+        if progress is not None and result.frames % 50_000 == 0:
+            progress(result.frames)
+
+    summary = source.summarize(on_events=on_events)
+    gaps = [(g.exchange, g.conn, g.start_ns, g.end_ns, g.reason) for g in summary.gaps]
+    result.problems = summary.problems
+
+    frames: dict[str, pd.DataFrame] = {}
+    if "trade" in chosen:
+        trades = tables.trades_frame()
+        frames["trades"] = trades
+        frames["candles"] = resample_trades(trades, interval)
+    if "ticker" in chosen:
+        frames["tickers"] = tables.tickers_frame()
+    if "orderbook" in chosen:
+        frames["orderbook"] = tables.books_frame()
+    if "candle" in chosen:
+        frames["feed_candles"] = tables.feed_candles_frame()
+    gap_df = pd.DataFrame(
+        {
+            "exchange": [g[0] for g in gaps],
+            "conn": [g[1] for g in gaps],
+            "start": _utc([g[2] for g in gaps], "ns"),
+            "end": pd.to_datetime(
+                pd.Series([g[3] or None for g in gaps], dtype="Int64"), unit="ns", utc=True
+            ),
+            "seconds": pd.Series(
+                [(g[3] - g[2]) / 1e9 if g[3] else math.nan for g in gaps], dtype="float64"
+            ),
+            "reason": [g[4] for g in gaps],
+        },
+        columns=list(GAP_COLUMNS),
+    )
+    frames["gaps"] = gap_df
+    try:
+        for name, df in frames.items():
+            result.files[name] = _write(df, out_dir, name, fmt)
+            result.rows[name] = len(df)
+    except OSError as exc:
+        raise RecordingError(f"cannot write to {out_dir}: {exc.strerror or exc}") from exc
+    return result
+
+
+__all__ = [
+    "CANDLE_COLUMNS",
+    "CHANNELS",
+    "FEED_CANDLE_COLUMNS",
+    "GAP_COLUMNS",
+    "TICKER_COLUMNS",
+    "TRADE_COLUMNS",
+    "ExportResult",
+    "export_recording",
+    "orderbook_columns",
+    "resample_trades",
+]

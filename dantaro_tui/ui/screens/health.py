@@ -1,0 +1,131 @@
+"""``h``: every feed client's health in detail, refreshed once a second."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from dantaro_tui.feed.health import HealthSnapshot, all_health
+from dantaro_tui.ui.widgets.status import (
+    GLYPH,
+    StatusBar,
+    age_text,
+    fmt_latency,
+    fmt_rate,
+)
+
+COLUMNS = (
+    ("client", "Client"),
+    ("exchange", "Exchange"),
+    ("state", "State"),
+    ("rate", "Msgs/30s"),
+    ("total", "Total"),
+    ("latency", "Latency"),
+    ("age", "Last message"),
+    ("reconnects", "Reconnects"),
+    ("errors", "Errors"),
+    ("waited", "Rate-limit wait"),
+)
+
+STATE_STYLE = {
+    "connected": "$success",
+    "connecting": "$warning",
+    "reconnecting": "$warning",
+    "stale": "$warning",
+    "idle": "$text-muted",
+    "closed": "$error",
+}
+
+EXPLAIN = (
+    "State: connected = data flowing; reconnecting = the link dropped and is being restored "
+    "with backoff; stale = connected but silent for 10 s; idle = nothing subscribed.  "
+    "Latency = exchange time stamp to arrival here (smoothed).  Errors are counted per client; "
+    "the newest is shown below."
+)
+
+
+class HealthScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,h", "close", "Back"),
+    ]
+
+    DEFAULT_CSS = """
+    HealthScreen { layout: vertical; }
+    HealthScreen > #health-title { height: 1; padding: 0 1; text-style: bold; }
+    HealthScreen > DataTable { height: 1fr; }
+    HealthScreen > #health-errors { height: auto; max-height: 12; padding: 0 1;
+        border-top: solid $panel-lighten-2; }
+    HealthScreen > #health-explain { height: auto; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(
+        self,
+        mode: str = "live",
+        source: Callable[[], list[HealthSnapshot]] = all_health,
+    ) -> None:
+        super().__init__()
+        self.mode = mode
+        self.source = source
+        self.frozen = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("Feed health", id="health-title")
+        table: DataTable[str | Text] = DataTable(id="health-table", cursor_type="row")
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+        yield Static("", id="health-errors")
+        yield Static(EXPLAIN, id="health-explain")
+        yield StatusBar(self.mode, source=self.source, id="health-status")  # type: ignore[arg-type]
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_table()
+        self.set_interval(1.0, self.refresh_table)
+
+    def refresh_table(self) -> None:
+        if self.frozen:
+            return
+        try:
+            snaps = self.source()
+        except Exception:  # pragma: no cover
+            return
+        table = self.query_one("#health-table", DataTable)
+        now = time.time()
+        cursor = table.cursor_row
+        table.clear()
+        for s in snaps:
+            colour = STATE_STYLE.get(s.state, "")
+            style = self.app.theme_variables.get(colour.lstrip("$"), "") if colour else ""
+            table.add_row(
+                s.name,
+                s.exchange,
+                Text(f"{GLYPH.get(s.state, '?')} {s.state}", style=style),
+                f"{s.msgs_30s:,} ({fmt_rate(s.msgs_30s)})",
+                f"{s.messages:,}",
+                fmt_latency(s.latency_ms),
+                age_text(s, now),
+                str(s.reconnects),
+                str(s.errors),
+                f"{s.rate_limit_wait:.2f}s",
+                key=s.name,
+            )
+        if snaps:
+            table.move_cursor(row=min(max(cursor, 0), len(snaps) - 1))
+        errors = [f"{s.name}: {s.last_error}" for s in snaps if s.last_error]
+        text = "\n".join(errors) if errors else "No errors."
+        title = f"Feed health — {len(snaps)} clients, " + (
+            "simulated exchange (DEMO)" if self.mode == "demo" else f"{self.mode} data"
+        )
+        self.query_one("#health-title", Static).update(title)
+        self.query_one("#health-errors", Static).update(text)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

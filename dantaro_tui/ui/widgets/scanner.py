@@ -1,0 +1,557 @@
+"""ScannerView: every market of one quote (KRW, BTC or USDT) in one fast, sortable table.
+
+Line API on a ``ScrollView``: a fixed header line and one cached ``Strip`` per market,
+keyed by (row version, row index, cursor, highlight, style generation). Tickers only
+update ``ScannerModel`` and note the market as dirty; a timer (``REFRESH_HZ``) refreshes
+the visible dirty lines, and re-sorts at ``SORT_HZ``. The row count changes (and layout
+happens) only when the market list or the quote filter changes, never on a tick.
+
+The cursor is anchored on a market, not a row: after a re-sort it stays on the same
+market wherever that moved, and the viewport stays where the user left it (the next
+cursor key brings the cursor back into view). Enter posts ``MarketSelected``.
+
+Keys: up/down/pgup/pgdn/home/end move, enter opens, ``s`` next sort column, ``r`` (or
+``S``) reverses, ``1``-``7`` sort by that column (again: reverse), ``f`` next quote.
+A click selects a row, a double click opens it, a click on the header sorts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+from dantaro_tui.analytics.alerts import Alert, AlertConfig, AlertEngine
+from dantaro_tui.analytics.scanner import (
+    QUOTES,
+    SORT_KEYS,
+    ScannerModel,
+    ScannerRow,
+    SortKey,
+    highlight,
+)
+from dantaro_tui.feed.client import WebSocketClient
+from dantaro_tui.model import Market, Status, Ticker
+from dantaro_tui.ui.widgets.base import format_compact, format_price, pane_visible
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    title: str
+    key: SortKey | None  # None: not sortable (the rank)
+    width: int
+    right: bool
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("#", None, 4, True),
+    Column("Market", "market", 12, False),
+    Column("한글명", "korean", 12, False),
+    Column("English", "english", 16, False),
+    Column("Price", "price", 14, True),
+    Column("Change", "change", 8, True),
+    Column("Value 24h", "value", 9, True),
+    Column("Spike", "spike", 6, True),
+)
+CONTENT_WIDTH = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1
+_TEXT_KEYS: frozenset[str] = frozenset({"market", "korean", "english"})
+
+
+def _cell(text: str, column: Column) -> str:
+    if column.right:
+        text = text.rjust(column.width)
+    return set_cell_size(text, column.width)
+
+
+class AlertRaised(Message):
+    """An alert for the app to notify and log (``on_alert_raised``)."""
+
+    def __init__(self, alert: Alert, source: Widget | None = None) -> None:
+        super().__init__()
+        self.alert = alert
+        self.source = source
+
+
+class ScannerView(ScrollView, can_focus=True):
+    """``ScannerView(markets, quote="KRW", threshold=0.05, spike_threshold=5.0)``.
+
+    ``markets`` (or ``set_markets()`` later) gives the names; the view subscribes tickers
+    of every market of the selected quote through its own client.
+    """
+
+    class MarketSelected(Message):
+        """Enter (or a double click) on ``symbol``: open it in the chart and linked panes."""
+
+        def __init__(self, scanner: ScannerView, symbol: str, link_group: str | None) -> None:
+            super().__init__()
+            self.scanner = scanner
+            self.symbol = symbol
+            self.link_group = link_group
+
+        @property
+        def control(self) -> ScannerView:
+            return self.scanner
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "scanner--header",
+        "scanner--header-sorted",
+        "scanner--cursor",
+        "scanner--rise",
+        "scanner--fall",
+        "scanner--up",
+        "scanner--down",
+        "scanner--spike",
+    }
+    DEFAULT_CSS = """
+    ScannerView {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    ScannerView > .scanner--header { color: $text-muted; text-style: bold; }
+    ScannerView > .scanner--header-sorted { color: $text; text-style: bold underline; }
+    ScannerView > .scanner--cursor { background: $primary 40%; }
+    ScannerView > .scanner--rise { color: $price-up; }
+    ScannerView > .scanner--fall { color: $price-down; }
+    ScannerView > .scanner--up { background: $price-up 22%; }
+    ScannerView > .scanner--down { background: $price-down 22%; }
+    ScannerView > .scanner--spike { color: $warning; text-style: bold; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "cursor_to(0)", "First", show=False),
+        Binding("end", "cursor_to(-1)", "Last", show=False),
+        Binding("enter", "select", "Open"),
+        Binding("s", "sort_next", "Sort"),
+        Binding("r,S", "sort_reverse", "Reverse"),
+        Binding("f", "cycle_quote", "Quote"),
+        *(
+            Binding(str(i), f"sort_column({i})", f"Sort by {c.title}", show=False)
+            for i, c in enumerate(COLUMNS)
+            if c.key is not None
+        ),
+    ]
+    REFRESH_HZ = 4.0
+    SORT_HZ = 1.0
+
+    def __init__(
+        self,
+        markets: list[Market] | None = None,
+        *,
+        quote: str = "KRW",
+        exchange: str = "upbit",
+        threshold: float = 0.05,
+        spike_threshold: float = 5.0,
+        alert_config: AlertConfig | None = None,
+        sort: SortKey = "value",
+        descending: bool = True,
+        link_group: str | None = None,
+        client: WebSocketClient | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.exchange = exchange
+        self.link_group = link_group
+        self.model = ScannerModel(markets or (), threshold=threshold)
+        self.alerts = AlertEngine(
+            alert_config
+            or AlertConfig(move_threshold=threshold, spike_threshold=spike_threshold)
+        )
+        self.spike_threshold = self.alerts.config.spike_threshold
+        if client is None:
+            client = WebSocketClient(id or "scanner", exchange=exchange, on_status=self._on_status)
+        elif client.on_status is None:
+            client.on_status = self._on_status
+        self.client = client
+        self._quote = quote
+        self._sort: SortKey = sort
+        self._descending = descending
+        self._wanted: frozenset[str] = frozenset(self.model.markets(quote))
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
+        self._cursor: str | None = None
+        self._dirty: set[str] = set()
+        self._full_refresh = True
+        self._last_sort = 0.0
+        self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
+        self._header: tuple[tuple[object, ...], Strip] | None = None
+        self._style_gen = 0
+        self._resort()
+
+    # -- public state --------------------------------------------------------------------
+    @property
+    def quote(self) -> str:
+        return self._quote
+
+    @property
+    def sort_key(self) -> SortKey:
+        return self._sort
+
+    @property
+    def descending(self) -> bool:
+        return self._descending
+
+    @property
+    def order(self) -> list[str]:
+        """The markets in display order (as of the last re-sort)."""
+        return list(self._order)
+
+    @property
+    def cursor_market(self) -> str | None:
+        return self._cursor
+
+    @property
+    def cursor_row(self) -> int:
+        return self._index.get(self._cursor or "", 0)
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self.model.threshold = value
+        cfg = self.alerts.config
+        self.alerts.reconfigure(
+            AlertConfig(
+                move_threshold=value,
+                move_hysteresis=min(cfg.move_hysteresis, value / 2),
+                spike_threshold=cfg.spike_threshold,
+                spike_hysteresis=cfg.spike_hysteresis,
+                cooldown_s=cfg.cooldown_s,
+                alert_on_first=cfg.alert_on_first,
+                log_size=cfg.log_size,
+            )
+        )
+        self._invalidate()
+
+    def set_markets(self, markets: list[Market]) -> None:
+        """The market list (with names) from REST; subscribes the selected quote's markets."""
+        self.model.set_markets(markets)
+        self._apply_quote()
+
+    def set_quote(self, quote: str) -> None:
+        """Show and subscribe the markets quoted in ``quote`` ("KRW", "BTC", "USDT")."""
+        if quote == self._quote:
+            return
+        self._quote = quote
+        self._cursor = None
+        self.scroll_to(0, 0, animate=False)
+        self._apply_quote()
+
+    def set_sort(self, key: SortKey, descending: bool | None = None) -> None:
+        if key not in SORT_KEYS:
+            raise ValueError(f"unknown sort column {key!r}")
+        if descending is None:
+            descending = key not in _TEXT_KEYS
+        self._sort, self._descending = key, descending
+        self._resort()
+        self._update_title()
+
+    def set_symbol(self, symbol: str) -> None:
+        """Link-group member protocol: put the cursor on ``symbol`` when it is listed."""
+        if symbol in self._index:
+            self._move_cursor_to(self._index[symbol])
+
+    # -- feed --------------------------------------------------------------------------
+    def on_ticker(self, ticker: Ticker) -> None:
+        """Feed callback: update the row, note it dirty, check alert crossings."""
+        market = ticker.symbol
+        if market not in self._wanted:
+            return  # a market of a quote no longer shown
+        if not self.model.apply(ticker):
+            return
+        self._dirty.add(market)
+        self._check_alerts(self.model.get(market))
+
+    def _check_alerts(self, row: ScannerRow | None) -> None:
+        if row is None:
+            return
+        for alert in self.alerts.check(
+            row.market,
+            row.updated_ms,
+            row.change_rate,
+            row.spike,
+            label=row.korean or row.english,
+            price=row.price,
+        ):
+            self.post_message(AlertRaised(alert, self))
+
+    def _on_status(self, status: Status) -> None:
+        if status.kind not in ("connection", "error"):
+            return
+        now = time.time_ns() // 1_000_000
+        alert = self.alerts.connection(status.message or status.code, now, status.symbol)
+        self.post_message(AlertRaised(alert, self))
+
+    def _apply_quote(self) -> None:
+        wanted = frozenset(self.model.markets(self._quote))
+        changed = wanted != self._wanted
+        self._wanted = wanted
+        self._resort()
+        self._update_title()
+        if changed and self.is_mounted:
+            self._start_subscribe()
+
+    def _start_subscribe(self) -> None:
+        self.run_worker(self._subscribe(), exclusive=True, group="subscribe", exit_on_error=False)
+
+    async def _subscribe(self) -> None:
+        symbols = sorted(self._wanted)
+        try:
+            if symbols:
+                await self.client.subscribe_ticker(symbols, self.on_ticker)
+            elif self.client.subscriptions:
+                await self.client.unsubscribe("ticker")
+        except Exception as exc:
+            log.exception("scanner: subscribing %d markets failed", len(symbols))
+            self.notify(str(exc), title="Scanner subscription failed", severity="error")
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.set_interval(1 / self.REFRESH_HZ, self._tick)
+        self._update_title()
+        if self._wanted:
+            self._start_subscribe()
+
+    async def on_unmount(self) -> None:
+        await self.client.cleanup()
+
+    def _tick(self) -> None:
+        if not pane_visible(self):
+            return  # hidden: keep state only; dirty rows paint when shown again
+        now = time.monotonic()
+        if now - self._last_sort >= 1.0 / self.SORT_HZ:
+            for market in self.model.refresh_spikes(quote=self._quote):
+                self._dirty.add(market)
+                self._check_alerts(self.model.get(market))
+            self._resort()
+        self.paint()
+
+    def paint(self) -> None:
+        """Refresh the visible lines whose rows changed (everything after a re-order)."""
+        if self._full_refresh:
+            self._full_refresh = False
+            self._dirty.clear()
+            self.refresh()
+            return
+        if not self._dirty:
+            return
+        top = self.scroll_offset.y
+        height = self.size.height - 1
+        width = self.size.width
+        index = self._index
+        for market in self._dirty:
+            i = index.get(market)
+            if i is not None and top <= i < top + height:
+                self.refresh(Region(0, i - top + 1, width, 1))
+        self._dirty.clear()
+
+    def _resort(self) -> None:
+        self._last_sort = time.monotonic()
+        order = self.model.view(self._sort, self._descending, self._quote)
+        if order == self._order:
+            return
+        count_changed = len(order) != len(self._order)
+        self._order = order
+        self._index = {m: i for i, m in enumerate(order)}
+        if self._cursor not in self._index:
+            self._cursor = order[0] if order else None
+        self._full_refresh = True
+        if count_changed:
+            self.virtual_size = Size(CONTENT_WIDTH, len(order) + 1)
+
+    def _invalidate(self) -> None:
+        self._style_gen += 1
+        self._strips.clear()
+        self._header = None
+        self._full_refresh = True
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._invalidate()
+
+    def _update_title(self) -> None:
+        arrow = "v" if self._descending else "^"
+        self.border_title = f"Scanner {self._quote} · {len(self._order)} · {self._sort} {arrow}"
+
+    # -- rendering -----------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            return self._header_strip().crop_extend(scroll_x, scroll_x + width, base)
+        index = scroll_y + y - 1
+        if index >= len(self._order):
+            return Strip.blank(width, base)
+        strip = self._row_strip(index, self._order[index])
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _header_strip(self) -> Strip:
+        key = (self._sort, self._descending, self._style_gen)
+        if self._header is not None and self._header[0] == key:
+            return self._header[1]
+        plain = self.get_component_rich_style("scanner--header")
+        sorted_style = self.get_component_rich_style("scanner--header", "scanner--header-sorted")
+        segments: list[Segment] = []
+        for i, column in enumerate(COLUMNS):
+            title = column.title
+            style = plain
+            if column.key == self._sort:
+                title = f"{title}{'v' if self._descending else '^'}"
+                style = sorted_style
+            if i:
+                segments.append(Segment(" ", plain))
+            segments.append(Segment(_cell(title, column), style))
+        strip = Strip(segments, CONTENT_WIDTH)
+        self._header = (key, strip)
+        return strip
+
+    def _row_strip(self, index: int, market: str) -> Strip:
+        row = self.model.get(market)
+        assert row is not None
+        cursor = market == self._cursor
+        hl = highlight(row, self.model.threshold)
+        spiking = row.spike >= self.spike_threshold
+        key = (row.version, index, cursor, hl, spiking, self._style_gen)
+        cached = self._strips.get(market)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        strip = self._build_row(index, row, cursor, hl, spiking)
+        self._strips[market] = (key, strip)
+        return strip
+
+    def _build_row(
+        self, index: int, row: ScannerRow, cursor: bool, hl: str | None, spiking: bool
+    ) -> Strip:
+        names: tuple[str, ...] = ()
+        if hl is not None:
+            names = (f"scanner--{hl}",)
+        if cursor:
+            names = (*names, "scanner--cursor")
+        style: Style = self.get_component_rich_style(*names) if names else self.rich_style
+        c_rank, c_market, c_kr, c_en, c_price, c_change, c_value, c_spike = COLUMNS
+        market_text = f"{row.market}!" if row.warning else row.market
+        head = " ".join(
+            (
+                _cell(str(index + 1), c_rank),
+                _cell(market_text, c_market),
+                _cell(row.korean, c_kr),
+                _cell(row.english, c_en),
+            )
+        )
+        if not row.has_data:
+            rest = " ".join(_cell("-", c) for c in COLUMNS[4:])
+            return Strip([Segment(f"{head} {rest}", style)], CONTENT_WIDTH)
+        move = style
+        if row.change_rate > 0:
+            move = style + self.get_component_rich_style("scanner--rise", partial=True)
+        elif row.change_rate < 0:
+            move = style + self.get_component_rich_style("scanner--fall", partial=True)
+        price = format_price(row.price)
+        if len(price) > c_price.width:
+            price = format_compact(row.price)
+        spike_style = style
+        if spiking:
+            spike_style = style + self.get_component_rich_style("scanner--spike", partial=True)
+        spike = f"{row.spike:.1f}x" if row.spike > 0 else "-"
+        segments = [
+            Segment(f"{head} ", style),
+            Segment(_cell(price, c_price), move),
+            Segment(" ", style),
+            Segment(_cell(f"{row.change_rate * 100:+.2f}%", c_change), move),
+            Segment(" ", style),
+            Segment(_cell(format_compact(row.value_24h), c_value), style),
+            Segment(" ", style),
+            Segment(_cell(spike, c_spike), spike_style),
+        ]
+        return Strip(segments, CONTENT_WIDTH)
+
+    # -- cursor and actions --------------------------------------------------------------
+    def _move_cursor_to(self, index: int) -> None:
+        if not self._order:
+            return
+        index = max(0, min(index, len(self._order) - 1))
+        old = self._cursor
+        self._cursor = self._order[index]
+        if old is not None:
+            self._dirty.add(old)
+        self._dirty.add(self._cursor)
+        visible = max(1, self.size.height - 1)
+        top = self.scroll_offset.y
+        if index < top:
+            self.scroll_to(y=index, animate=False)
+        elif index >= top + visible:
+            self.scroll_to(y=index - visible + 1, animate=False)
+        self.paint()
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_cursor_to(self.cursor_row + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move_cursor_to(self.cursor_row + direction * max(1, self.size.height - 2))
+
+    def action_cursor_to(self, index: int) -> None:
+        self._move_cursor_to(len(self._order) - 1 if index < 0 else index)
+
+    def action_select(self) -> None:
+        if self._cursor is not None:
+            self.post_message(self.MarketSelected(self, self._cursor, self.link_group))
+
+    def action_sort_next(self) -> None:
+        keys = list(SORT_KEYS)
+        self.set_sort(keys[(keys.index(self._sort) + 1) % len(keys)])
+
+    def action_sort_reverse(self) -> None:
+        self.set_sort(self._sort, not self._descending)
+
+    def action_sort_column(self, number: int) -> None:
+        key = COLUMNS[number].key
+        if key is None:
+            return
+        if key == self._sort:
+            self.set_sort(key, not self._descending)
+        else:
+            self.set_sort(key)
+
+    def action_cycle_quote(self) -> None:
+        quotes = self.model.quotes() or list(QUOTES)
+        position = quotes.index(self._quote) if self._quote in quotes else -1
+        self.set_quote(quotes[(position + 1) % len(quotes)])
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = offset.x + self.scroll_offset.x
+            for i, column in enumerate(COLUMNS):
+                if x < column.width + 1:
+                    self.action_sort_column(i)
+                    return
+                x -= column.width + 1
+            return
+        index = self.scroll_offset.y + offset.y - 1
+        if index < len(self._order):
+            self._move_cursor_to(index)
+            if event.chain >= 2:
+                self.action_select()

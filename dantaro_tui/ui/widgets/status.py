@@ -1,0 +1,203 @@
+"""The bottom status bar: a DEMO / LIVE / REPLAY badge and every feed client's health.
+
+Once a second it reads ``feed.health.all_health()`` (cheap snapshots of counters the
+connections keep on the hot path) and repaints one line. It also notices changes a trader
+must hear about (a feed lost, back, gone quiet, an exchange error) and posts them as
+``StatusBar.HealthEvent`` for the app's alert log and notifications.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Literal
+
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+from textual.message import Message
+from textual.widget import Widget
+
+from dantaro_tui.feed.health import HealthSnapshot, all_health
+
+Mode = Literal["demo", "live", "replay"]
+Severity = Literal["information", "warning", "error"]
+
+GLYPH = {
+    "connected": "●",
+    "connecting": "◌",
+    "reconnecting": "◐",
+    "stale": "◑",
+    "idle": "○",
+    "closed": "✕",
+}
+
+
+def short_name(name: str) -> str:
+    """``chart-3`` -> ``c3``, ``orderbook`` -> ``book``: status cells stay narrow."""
+    if name.startswith("chart-"):
+        return "c" + name[6:]
+    return {"orderbook": "book", "order-book": "book", "trade-tape": "tape"}.get(name, name)
+
+
+def fmt_rate(msgs_30s: int) -> str:
+    rate = msgs_30s / 30.0
+    if rate >= 1000:
+        return f"{rate / 1000:.1f}k/s"
+    return f"{rate:.0f}/s" if rate >= 10 else f"{rate:.1f}/s"
+
+
+def fmt_latency(ms: float) -> str:
+    if ms < 0:
+        return "–"
+    return f"{ms / 1000:.1f}s" if ms >= 1000 else f"{ms:.0f}ms"
+
+
+class HealthWatcher:
+    """Turns successive health snapshots into the events a trader should hear about."""
+
+    def __init__(self) -> None:
+        self._state: dict[str, str] = {}
+        self._errors: dict[str, int] = {}
+
+    def update(self, snaps: list[HealthSnapshot]) -> list[tuple[str, Severity]]:
+        out: list[tuple[str, Severity]] = []
+        for s in snaps:
+            before = self._state.get(s.name)
+            errors_before = self._errors.get(s.name, 0)
+            self._state[s.name] = s.state
+            self._errors[s.name] = s.errors
+            if s.errors > errors_before and s.last_error:
+                out.append((f"{s.name}: {s.last_error}", "warning"))
+            if before is None or before == s.state:
+                continue
+            if s.state == "reconnecting" and before in ("connected", "stale"):
+                out.append((f"{s.name}: connection lost, reconnecting", "warning"))
+            elif s.state == "stale":
+                out.append((f"{s.name}: no data for a while (feed is stale)", "warning"))
+            elif s.state == "connected" and before in ("reconnecting", "stale"):
+                out.append((f"{s.name}: connection restored", "information"))
+        for gone in set(self._state) - {s.name for s in snaps}:
+            self._state.pop(gone, None)
+            self._errors.pop(gone, None)
+        return out
+
+
+class StatusBar(Widget):
+    """One line: badge, totals, then one compact cell per client."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        width: 1fr;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    class HealthEvent(Message):
+        def __init__(self, text: str, severity: Severity) -> None:
+            super().__init__()
+            self.text = text
+            self.severity = severity
+
+    def __init__(
+        self,
+        mode: Mode = "live",
+        *,
+        source: Callable[[], list[HealthSnapshot]] = all_health,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.mode: Mode = mode
+        self.source = source
+        self.notice = ""  # e.g. "cannot reach Upbit: try --demo"
+        self.snapshots: list[HealthSnapshot] = []
+        self.watcher = HealthWatcher()
+        self.frozen = False  # snapshot tests: keep the numbers still
+
+    def on_mount(self) -> None:
+        self.sample()
+        self.set_interval(1.0, self.sample)
+        self.watch(self.app, "theme", self.refresh, init=False)
+
+    def set_notice(self, text: str) -> None:
+        if text != self.notice:
+            self.notice = text
+            self.refresh()
+
+    def sample(self) -> None:
+        if self.frozen:
+            return
+        try:
+            snaps = self.source()
+        except Exception:  # pragma: no cover - health must never break the screen
+            return
+        self.snapshots = snaps
+        for text, severity in self.watcher.update(snaps):
+            self.post_message(self.HealthEvent(text, severity))
+        self.refresh()
+
+    def _colour(self, name: str, fallback: str) -> Color:
+        try:
+            return Color.parse(self.app.theme_variables.get(name, fallback))
+        except Exception:
+            return Color.parse(fallback)
+
+    def badge(self) -> Text:
+        label = {"demo": " DEMO ", "live": " LIVE ", "replay": " REPLAY "}[self.mode]
+        bg = self._colour(f"badge-{self.mode}", "#D6A828" if self.mode == "demo" else "#3FB950")
+        fg = Color.parse("#000000") if bg.brightness > 0.5 else Color.parse("#FFFFFF")
+        return Text(label, style=Style(color=fg.rich_color, bgcolor=bg.rich_color, bold=True))
+
+    def render(self) -> Text:
+        snaps = self.snapshots
+        ok = self._colour("success", "#3FB950")
+        warn = self._colour("warning", "#D29922")
+        err = self._colour("error", "#F85149")
+        dim = self._colour("foreground", "#D8DEE9").blend(self._colour("panel", "#1F2630"), 0.4)
+        colour = {
+            "connected": ok,
+            "connecting": warn,
+            "reconnecting": warn,
+            "stale": warn,
+            "idle": dim,
+            "closed": err,
+        }
+        text = self.badge()
+        text.append(" ")
+        if self.notice:
+            text.append(self.notice + "  ", style=Style(color=err.rich_color, bold=True))
+        live = sum(1 for s in snaps if s.state == "connected")
+        active = [s for s in snaps if s.state != "idle"]
+        total_30s = sum(s.msgs_30s for s in snaps)
+        lat = [s.latency_ms for s in snaps if s.latency_ms >= 0]
+        worst = max(lat) if lat else -1.0
+        reconnects = sum(s.reconnects for s in snaps)
+        errors = sum(s.errors for s in snaps)
+        state_colour = ok if active and live == len(active) else warn if live else err
+        if not snaps:
+            state_colour = dim
+        text.append(f"feeds {live}/{len(active)} ", style=Style(color=state_colour.rich_color))
+        text.append(f"{fmt_rate(total_30s)} ", style=Style(bold=True))
+        text.append(f"lat≤{fmt_latency(worst)} ", style=Style(color=dim.rich_color))
+        text.append(f"↻{reconnects} ", style=Style(color=(warn if reconnects else dim).rich_color))
+        text.append(f"⚠{errors}", style=Style(color=(err if errors else dim).rich_color))
+        for s in snaps:
+            if s.state == "idle" and not s.messages:
+                continue
+            text.append(" │ ", style=Style(color=dim.rich_color))
+            c = colour.get(s.state, dim)
+            text.append(GLYPH.get(s.state, "?"), style=Style(color=c.rich_color))
+            text.append(f"{short_name(s.name)} {fmt_rate(s.msgs_30s)} {fmt_latency(s.latency_ms)}")
+        text.truncate(max(1, self.size.width), overflow="ellipsis")
+        return text
+
+
+def age_text(snap: HealthSnapshot, now: float | None = None) -> str:
+    if not snap.last_message:
+        return "never"
+    age = (time.time() if now is None else now) - snap.last_message
+    return f"{age:.1f}s ago" if age < 60 else f"{age / 60:.0f}m ago"
