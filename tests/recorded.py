@@ -48,10 +48,7 @@ def load(name: str) -> Recorded:
             rest.append((m[1], float(m[2]), m[3]))
         elif m := _RECV.match(line):
             payload = m[2]
-            frame: str | bytes
-            if payload.startswith(("b'", 'b"')):
-                frame = ast.literal_eval(payload)
-            else:
-                frame = payload
+            binary = payload.startswith(("b'", 'b"'))
+            frame: str | bytes = ast.literal_eval(payload) if binary else payload
             received.append((float(m[1]), frame))
     return Recorded(received, sent, rest)

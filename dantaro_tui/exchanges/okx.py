@@ -306,6 +306,7 @@ class OkxCodec(ExchangeCodec):
     replaces_subscription: ClassVar[bool] = False
     keepalive_interval: ClassVar[float] = 20.0  # OKX drops a connection silent for 30 s
     ping_frame: ClassVar[str | None] = "ping"
+    ping_is_limited: ClassVar[bool] = False  # OKX counts only subscribe/unsubscribe/login
     connect_limits: ClassVar[tuple[RateLimit, ...]] = (RateLimit(3, 1.0),)
     # 480 subscribe/unsubscribe/login ops per connection per hour; the per-second cap is ours
     # (OKX answers bursts with 60014 "too frequent" but documents no number).
