@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from dantaro_tui.feed import endpoints
-from dantaro_tui.sim.server import SimServer
+
+if TYPE_CHECKING:
+    from dantaro_tui.sim.server import SimServer
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
+    from dantaro_tui.sim.server import SimServer
+
     server = SimServer(host="127.0.0.1", port=0, seed=7)
     await server.start()
     try:
