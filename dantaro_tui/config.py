@@ -31,7 +31,7 @@ APP_NAME = "dantaro-tui"
 LAYOUTS = ("1x1", "1x2", "2x2", "3x3")
 INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
 THEMES = ("dantaro-dark", "dantaro-light", "dantaro-contrast", "dantaro-korea")
-SCANNER_SORTS = ("change", "value", "spike", "price", "market", "korean", "english")
+SCANNER_SORTS = ("market", "korean", "english", "price", "change", "value", "spike")
 MAX_CHARTS = 9
 # The default layout opens on KRW-BTC; the other charts on other major KRW markets.
 DEFAULT_SYMBOLS = (
@@ -65,7 +65,7 @@ class Config:
     vwap: bool = False
     bollinger: bool = False
     scanner_threshold: float = 5.0  # % 24h move that counts as a pump or dump
-    scanner_sort: str = "change"
+    scanner_sort: str = "value"
     # Not persisted: where the file lives and what went wrong reading it.
     path: Path | None = field(default=None, compare=False)
     warnings: list[str] = field(default_factory=list, compare=False)

@@ -104,6 +104,7 @@ class Candle(msgspec.Struct, frozen=True, gc=False, tag="candle"):
     recv_ns: int = 0
     quote_volume: float = 0.0
     closed: bool = False
+    snapshot: bool = False
 
 
 StatusKind = Literal["error", "status", "subscribed", "notice", "resync", "connection"]

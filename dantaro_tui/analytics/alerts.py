@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Literal
 
 AlertKind = Literal["pump", "dump", "volume_spike", "connection"]
@@ -37,7 +37,7 @@ class Alert:
 
     @property
     def time(self) -> datetime:
-        return datetime.fromtimestamp(self.time_ms / 1000.0, tz=timezone.utc)
+        return datetime.fromtimestamp(self.time_ms / 1000.0, tz=UTC)
 
     def format(self, tz: tzinfo | None = None) -> str:
         """``HH:MM:SS KIND message`` in ``tz`` (local time when None): one alert-log line."""

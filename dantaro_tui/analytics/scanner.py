@@ -34,7 +34,15 @@ from dantaro_tui.model import Market, Ticker
 
 QUOTES: tuple[str, ...] = ("KRW", "BTC", "USDT")
 SortKey = Literal["market", "korean", "english", "price", "change", "value", "spike"]
-SORT_KEYS: tuple[SortKey, ...] = ("market", "korean", "english", "price", "change", "value", "spike")
+SORT_KEYS: tuple[SortKey, ...] = (
+    "market",
+    "korean",
+    "english",
+    "price",
+    "change",
+    "value",
+    "spike",
+)
 Highlight = Literal["up", "down"] | None
 
 DAY_MS = 86_400_000
@@ -216,12 +224,23 @@ class ScannerModel:
                 row.version += 1
 
     def _new_row(
-        self, market: str, base: str, quote: str, korean: str = "", english: str = "",
+        self,
+        market: str,
+        base: str,
+        quote: str,
+        korean: str = "",
+        english: str = "",
         warning: bool = False,
     ) -> ScannerRow:
         return ScannerRow(
-            market, base, quote, korean, english, warning,
-            window_s=self.spike_window_s, min_span_s=self.spike_min_span_s,
+            market,
+            base,
+            quote,
+            korean,
+            english,
+            warning,
+            window_s=self.spike_window_s,
+            min_span_s=self.spike_min_span_s,
         )
 
     def get(self, market: str) -> ScannerRow | None:

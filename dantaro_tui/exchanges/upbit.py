@@ -351,6 +351,7 @@ class CandleMsg(msgspec.Struct, gc=False):
             recv_ns=recv_ns,
             quote_volume=self.candle_acc_trade_price,
             closed=closed,
+            snapshot=self.stream_type == "SNAPSHOT",
         )
 
 

@@ -181,8 +181,8 @@ class WebSocketClient:
             sub = subs.get(key)
             if sub is None or ev.symbol not in sub.symbols:
                 continue  # a symbol or channel the owner let go of: never delivered
-            if not ev.snapshot and ev.timestamp:  # type: ignore[union-attr]
-                self._health.on_latency(recv_ns / 1e6 - ev.timestamp)  # type: ignore[union-attr]
+            if ev.timestamp and not ev.snapshot:
+                self._health.on_latency(recv_ns / 1e6 - ev.timestamp)
             try:
                 result = sub.callback(ev)
             except Exception as exc:

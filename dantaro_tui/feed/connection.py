@@ -221,11 +221,16 @@ class Connection:
             on_frame(recv_ns / 1e9)
             if tap.TAPS:
                 self._tap("recv", frame)
-            events = decode(frame, recv_ns)
-            if events:
-                result = sink(events, recv_ns)
-                if result is not None:
-                    await result  # type: ignore[misc]
+            try:
+                events = decode(frame, recv_ns)
+                if events:
+                    result = sink(events, recv_ns)
+                    if result is not None:
+                        await result  # type: ignore[misc]
+            except Exception as exc:
+                # A bug must cost one frame, not the connection: count it and carry on.
+                self.health.on_error(f"could not process a message: {type(exc).__name__}: {exc}")
+                log.exception("frame processing failed on %s", self.conn_id)
 
     async def _writer(self, ws: ClientConnection) -> None:
         try:

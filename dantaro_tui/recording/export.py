@@ -71,8 +71,11 @@ class ExportResult:
     problems: list[str] = field(default_factory=list)
 
 
-def _utc(values: Iterable[int], unit: str) -> pd.DatetimeIndex:
-    return pd.to_datetime(pd.Series(list(values), dtype="int64"), unit=unit, utc=True)
+def _utc(values: Iterable[int], unit: str) -> pd.Series:
+    """Epoch integers -> timezone-aware UTC datetimes with ns resolution."""
+    ints = pd.Series(list(values), dtype="int64")
+    scale = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}[unit]
+    return pd.Series(ints * scale, dtype="int64").astype("datetime64[ns]").dt.tz_localize("UTC")
 
 
 def interval_to_offset(interval: str) -> str:
@@ -286,8 +289,9 @@ def export_recording(
             "exchange": [g[0] for g in gaps],
             "conn": [g[1] for g in gaps],
             "start": _utc([g[2] for g in gaps], "ns"),
-            "end": pd.to_datetime(
-                pd.Series([g[3] or None for g in gaps], dtype="Int64"), unit="ns", utc=True
+            "end": pd.Series(
+                [pd.Timestamp(g[3], unit="ns", tz="UTC") if g[3] else pd.NaT for g in gaps],
+                dtype="datetime64[ns, UTC]",
             ),
             "seconds": pd.Series(
                 [(g[3] - g[2]) / 1e9 if g[3] else math.nan for g in gaps], dtype="float64"

@@ -6,11 +6,12 @@ A recording is a folder::
     chunk-000001.jsonl.zst        finished chunk (flushed, fsynced, renamed into place)
     chunk-000002.jsonl.zst.part   the chunk being written (or left by a crash)
 
-Every chunk is a sequence of *independent* zstd frames, one per flush (at most every
-``flush_interval`` seconds), each holding whole lines. Concatenated zstd frames decode as one
-stream, so ``zstdcat chunk-*.jsonl.zst | jq .`` reads a recording with standard tools, and a
-process killed mid-write leaves every earlier frame intact: the reader here stops at the torn
-frame and reports it. The full description, with every field, is docs/recording-format.md.
+Every chunk is a sequence of zstd frames holding whole lines; the writer flushes a zstd
+block at least every ``flush_interval`` seconds, so everything flushed is decodable even
+while the frame is still open. Concatenated zstd frames decode as one stream, so
+``zstdcat chunk-*.jsonl.zst | jq .`` reads a recording with standard tools, and a process
+killed mid-write leaves every flushed block intact: the reader here stops at the torn end
+and reports it. The full description, with every field, is docs/recording-format.md.
 
 One line is one ``Record``: a received or sent frame exactly as it crossed the wire (text as
 a JSON string; binary as its UTF-8 text with ``"binary": true``, or base64 with
@@ -221,8 +222,17 @@ def _default_opener(path: Path) -> IO[bytes]:
     return open(path, "xb")  # the ChunkWriter owns and closes it
 
 
+FRAME_RAW_BYTES = 16 << 20  # a zstd frame ends after this much text (then a new one starts)
+
+
 class ChunkWriter:
-    """Writes one chunk: independent zstd frames, each made of whole lines.
+    """Writes one chunk: zstd frames of whole lines, each write ending on a flushed block.
+
+    Every ``write`` ends with a zstd *block flush*: everything written so far can be
+    decoded from the file even though the frame is still open, while the compressor keeps
+    its history across writes (a small write compresses as well as a big one). A frame is
+    finished (with its content checksum) after ``frame_raw_bytes`` of text and when the
+    chunk closes, so a finished chunk is a plain sequence of complete zstd frames.
 
     The file is ``<name>.part`` while open; ``close()`` flushes, fsyncs and renames it to
     its final name (then fsyncs the folder): only then does the chunk count as written.
@@ -236,13 +246,15 @@ class ChunkWriter:
         level: int = 3,
         opener: Opener | None = None,
         session: str = "",
+        frame_raw_bytes: int = FRAME_RAW_BYTES,
     ) -> None:
         self.folder = folder
         self.info = ChunkInfo(file=chunk_name(seq), seq=seq, session=session)
         self.path = folder / (self.info.file + PART_SUFFIX)
-        self._compressor = zstandard.ZstdCompressor(
-            level=level, write_checksum=True, write_content_size=True
-        )
+        self.frame_raw_bytes = frame_raw_bytes
+        self._compressor = zstandard.ZstdCompressor(level=level, write_checksum=True)
+        self._cobj = self._compressor.compressobj()
+        self._frame_raw = 0
         self._fh: IO[bytes] | None = (opener or _default_opener)(self.path)
         fsync_dir(folder)
 
@@ -251,14 +263,21 @@ class ChunkWriter:
         return self._fh is None
 
     def write(self, records: list[Record]) -> int:
-        """Append ``records`` as one zstd frame; returns the compressed size."""
+        """Append ``records`` (then flush a zstd block); returns the compressed size."""
         if not records:
             return 0
         fh = self._fh
         if fh is None:
             raise ValueError("chunk is closed")
         raw = encode_lines(records)
-        block = self._compressor.compress(raw)
+        cobj = self._cobj
+        self._frame_raw += len(raw)
+        if self._frame_raw >= self.frame_raw_bytes:
+            block = cobj.compress(raw) + cobj.flush(zstandard.COMPRESSOBJ_FLUSH_FINISH)
+            self._cobj = self._compressor.compressobj()
+            self._frame_raw = 0
+        else:
+            block = cobj.compress(raw) + cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
         fh.write(block)
         info = self.info
         if not info.first_ts:
@@ -270,6 +289,14 @@ class ChunkWriter:
         info.raw_bytes += len(raw)
         return len(block)
 
+    def _finish_frame(self) -> None:
+        if self._frame_raw and self._fh is not None:
+            tail = self._cobj.flush(zstandard.COMPRESSOBJ_FLUSH_FINISH)
+            self._fh.write(tail)
+            self.info.bytes += len(tail)
+            self._cobj = self._compressor.compressobj()
+            self._frame_raw = 0
+
     def sync(self) -> None:
         if self._fh is not None:
             self._fh.flush()
@@ -279,6 +306,7 @@ class ChunkWriter:
         """Flush, fsync, close and rename into place."""
         if self._fh is None:
             return self.info
+        self._finish_frame()
         fh, self._fh = self._fh, None
         try:
             fh.flush()
@@ -492,6 +520,12 @@ def explain_os_error(exc: OSError, what: str) -> str:
     """A sentence for a failed write: full disk, no permission, missing folder, ..."""
     if is_disk_full(exc):
         return f"the disk is full (no space left on device) while {what}"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return f"no permission to write while {what} ({exc.strerror or exc})"
+    if exc.errno == errno.EROFS:
+        return f"the file system is read-only while {what}"
+    if exc.errno == errno.ENOTDIR:
+        return f"a part of the path is a file, not a folder, while {what}"
+    if exc.errno == errno.ENOENT:
+        return f"a part of the path does not exist while {what}"
     return f"{exc.strerror or exc} while {what}"

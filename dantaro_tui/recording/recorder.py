@@ -34,6 +34,7 @@ from dantaro_tui.feed import tap as taps
 from dantaro_tui.recording.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
+    ChunkInfo,
     ChunkWriter,
     Manifest,
     Opener,
@@ -215,16 +216,17 @@ class Recorder:
         # Continue an earlier recording in the same folder: keep its manifest and number
         # the new chunks after its last one (listing chunks a crash left unlisted).
         manifest = read_manifest(folder) or Manifest()
-        listed = {c.file for c in manifest.chunks}
+        listed = {c.file: c for c in manifest.chunks if c.complete}
+        known: dict[str, ChunkInfo] = {}
         for path in chunk_paths(folder):
-            info = None
-            if path.name.removesuffix(".part") not in listed:
-                try:
-                    info = scan_chunk(path)
-                except OSError:
-                    continue
-                manifest.chunks.append(info)
             self._next_seq = max(self._next_seq, (chunk_seq(path) or 0) + 1)
+            name = path.name.removesuffix(".part")
+            if name in listed:
+                known[name] = listed[name]
+                continue
+            with contextlib.suppress(OSError):  # unlisted or left open by a crash: re-read
+                known[name] = scan_chunk(path)
+        manifest.chunks = list(known.values())
         manifest.chunks.sort(key=lambda c: c.seq)
         self._session_info.started_ns = time.time_ns()
         manifest.sessions.append(self._session_info)
@@ -248,9 +250,9 @@ class Recorder:
                 if not stopping:
                     self._wake.wait(interval)
                     self._wake.clear()
-                batch = self._drain()
+                batch, frames, sent = self._drain()
                 if batch:
-                    self._write(batch)
+                    self._write(batch, frames, sent)
                 now = time.monotonic()
                 chunk = self._chunk
                 if chunk is not None and (stopping or now - last_sync >= interval * 0.9):
@@ -270,11 +272,12 @@ class Recorder:
             log.exception("recorder failed")
             self._fail(exc)
 
-    def _drain(self) -> list[Record]:
+    def _drain(self) -> tuple[list[Record], int, int]:
+        """Pending taps as records: (records, received frames, sent frames)."""
         q = self._queue
         n = len(q)
         if not n and not self._dropped:
-            return []
+            return [], 0, 0
         popleft = q.popleft
         out: list[Record] = []
         append = out.append
@@ -353,9 +356,7 @@ class Recorder:
                     reason="the recorder could not keep up; records were dropped",
                 )
             )
-        stats.frames += frames
-        stats.sent += sent
-        return out
+        return out, frames, sent
 
     def _session_record(self, seq: int, first_ts: int = 0) -> Record:
         return Record(
@@ -387,7 +388,7 @@ class Recorder:
         self._write_manifest()
         return chunk
 
-    def _write(self, batch: list[Record]) -> None:
+    def _write(self, batch: list[Record], frames: int, sent: int) -> None:
         chunk = self._chunk
         if chunk is None:
             chunk = self._open_chunk()
@@ -396,6 +397,8 @@ class Recorder:
         written = chunk.write(batch)
         stats = self.stats
         stats.records += len(batch)
+        stats.frames += frames
+        stats.sent += sent
         stats.bytes_written += written
         stats.raw_bytes += chunk.info.raw_bytes - raw_before
 
@@ -416,22 +419,21 @@ class Recorder:
 
     def _fail(self, exc: BaseException) -> None:
         taps.remove_tap(self.tap)
-        self._closed = True
         chunk, self._chunk = self._chunk, None
-        where = chunk.path.name if chunk is not None else "the recording"
+        if chunk is not None:
+            chunk.abandon()  # keep what is on disk, under the chunk's final name
+            chunk.info.truncated = True
+        where = self.folder / chunk.info.file if chunk is not None else self.folder
         if isinstance(exc, OSError):
-            msg = explain_os_error(exc, f"writing {self.folder / where}")
+            msg = explain_os_error(exc, f"writing {where}")
         else:
-            msg = f"{type(exc).__name__}: {exc} while writing {self.folder / where}"
+            msg = f"{type(exc).__name__}: {exc} while writing {where}"
         stats = self.stats
         message = (
             f"recording stopped: {msg}. What was recorded before it is kept "
             f"({stats.frames:,} frames in {stats.files} file(s) in {self.folder})."
         )
         self.error = RecordingError(message)
-        if chunk is not None:
-            chunk.abandon()
-            chunk.info.truncated = True
         self._session_info.error = message
         self._session_info.ended_ns = time.time_ns()
         # Best effort: on a full disk the old manifest stays as it was (atomic rename).
@@ -513,18 +515,23 @@ def parse_rotate(text: str) -> tuple[int | None, float | None]:
     """``"100MB"`` -> (bytes, None); ``"1h"`` -> (None, seconds); ``"100MB,1h"`` -> both."""
     size: int | None = None
     seconds: float | None = None
+    hint = "give a size (100MB, 1GB) and/or an age (30m, 1h), e.g. 100MB,1h"
     for part in text.split(","):
         part = part.strip()
         if not part:
             continue
-        if part.upper().endswith(("B", "K", "G", "T")) or part.upper().endswith("IB"):
-            size = parse_size(part)
-        else:
-            seconds = parse_duration(part)
-            if seconds <= 0:
-                raise ValueError(f"{part!r}: a rotation interval must be positive")
+        upper = part.upper()
+        try:
+            if upper.endswith(("B", "K", "G", "T")):
+                size = parse_size(part)
+            else:
+                seconds = parse_duration(part)
+                if seconds <= 0:
+                    raise ValueError("a rotation age must be positive")
+        except ValueError:
+            raise ValueError(f"--rotate {text!r}: {hint}") from None
     if size is None and seconds is None:
-        raise ValueError(f"{text!r}: give a size (100MB) and/or a duration (1h)")
+        raise ValueError(f"--rotate {text!r}: {hint}")
     return size, seconds
 
 

@@ -95,12 +95,14 @@ def parse_time(text: str, start_ns: int = 0) -> int:
         raise ValueError("empty time")
     if s.startswith("+"):
         return start_ns + int(parse_duration(s[1:]) * 1e9)
+    if s.isdigit() and int(s) > 10**17:
+        return int(s)  # already ns
     try:
         number = float(s)
     except ValueError:
         pass
     else:
-        return int(number) if number > 1e17 else int(number * 1e9)
+        return int(number * 1e9)
     if len(s) <= 8 and s.count(":") in (1, 2):  # a time of day on the recording's first day
         day = datetime.fromtimestamp(start_ns / 1e9) if start_ns else datetime.now()
         try:
@@ -147,7 +149,8 @@ class ReplaySummary:
     frames: int = 0  # received frames replayed
     records: int = 0
     events: Counter[tuple[str, str]] = field(default_factory=Counter)  # (exchange, channel)
-    symbols: dict[str, set[str]] = field(default_factory=dict)  # exchange -> symbols seen
+    # (exchange, channel) -> symbols seen
+    symbols: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)  # Status(kind="error") messages
     first_ns: int = 0
     last_ns: int = 0
@@ -225,6 +228,7 @@ class ReplaySource:
     def __iter__(self) -> Iterator[tuple[Record, list[Event]]]:
         codecs = self._codecs
         start, end, wanted = self.start_ns, self.end_ns, self.exchanges
+        current_session: object = None
         for block in self.recording.blocks(start, end):
             for rec in block:
                 kind = rec.type
@@ -242,7 +246,10 @@ class ReplaySource:
                 elif kind == "disconnect":
                     codecs.pop(rec.conn, None)
                 elif kind == "session":
-                    codecs.clear()  # connection ids restart with every recording process
+                    session = (rec.info or {}).get("session")
+                    if session != current_session:  # a new recording process: ids restart
+                        current_session = session
+                        codecs.clear()
                 if end is not None and rec.ts > end and kind != "session":
                     continue
                 yield rec, []
@@ -267,6 +274,7 @@ class ReplaySource:
         t0 = time.perf_counter()
         anchor_rec = 0
         next_progress = t0 + 0.5
+        sessions: set[object] = set()
         for rec, events in self:
             summary.records += 1
             kind = rec.type
@@ -282,19 +290,22 @@ class ReplaySource:
                     if delay > 0.001:
                         time.sleep(delay)
                 ex = rec.exchange
-                seen = symbols.get(ex)
-                if seen is None:
-                    seen = symbols[ex] = set()
                 for ev in events:
                     cls = type(ev)
                     channel = _CHANNEL_OF_TYPE.get(cls)
                     if channel is None:
                         channel = channel_of(ev)
-                        if cls is Status and ev.kind == "error":  # type: ignore[union-attr]
-                            summary.errors[ev.message] += 1  # type: ignore[union-attr]
-                    else:
-                        seen.add(ev.symbol)  # type: ignore[union-attr]
-                    events_count[ex, channel] += 1
+                        if cls is Status:
+                            if ev.kind == "error":  # type: ignore[union-attr]
+                                summary.errors[ev.message] += 1  # type: ignore[union-attr]
+                            events_count[ex, channel] += 1
+                            continue
+                    key = (ex, channel)
+                    events_count[key] += 1
+                    seen = symbols.get(key)
+                    if seen is None:
+                        seen = symbols[key] = set()
+                    seen.add(ev.symbol)  # type: ignore[union-attr]
                 if on_events is not None:
                     on_events(rec, events)
                 if progress is not None and summary.frames % 4096 == 0:
@@ -310,7 +321,8 @@ class ReplaySource:
                 summary.disconnects += 1
                 gaps.disconnect(rec)
             elif kind == "session":
-                summary.sessions += 1
+                sessions.add((rec.info or {}).get("session"))
+                summary.sessions = len(sessions)
             elif kind == "lost":
                 summary.lost += rec.count
         gaps.finish()
@@ -354,16 +366,11 @@ def summary_renderable(summary: ReplaySummary, title: str = "Replay") -> Any:
     counts.add_column("exchange")
     counts.add_column("channel")
     counts.add_column("events", justify="right")
+    counts.add_column("symbols", justify="right")
     for (ex, channel), n in sorted(summary.events.items()):
-        counts.add_row(ex, channel, f"{n:,}")
+        syms = summary.symbols.get((ex, channel))
+        counts.add_row(ex, channel, f"{n:,}", f"{len(syms):,}" if syms else "")
     parts.append(counts)
-    if summary.symbols:
-        parts.append(
-            Text(
-                "symbols: "
-                + "; ".join(f"{ex} {len(s)}" for ex, s in sorted(summary.symbols.items()))
-            )
-        )
     if summary.gaps:
         gaps = Table(title="Gaps (disconnect -> reconnect)", title_justify="left")
         gaps.add_column("exchange")

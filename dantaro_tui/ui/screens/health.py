@@ -12,13 +12,14 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from dantaro_tui.feed.health import HealthSnapshot, all_health
+from dantaro_tui.feed.health import HealthSnapshot
 from dantaro_tui.ui.widgets.status import (
     GLYPH,
     StatusBar,
     age_text,
     fmt_latency,
     fmt_rate,
+    live_health,
 )
 
 COLUMNS = (
@@ -68,7 +69,7 @@ class HealthScreen(Screen[None]):
     def __init__(
         self,
         mode: str = "live",
-        source: Callable[[], list[HealthSnapshot]] = all_health,
+        source: Callable[[], list[HealthSnapshot]] = live_health,
     ) -> None:
         super().__init__()
         self.mode = mode

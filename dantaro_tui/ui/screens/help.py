@@ -47,7 +47,9 @@ def binding_rows(
         merged: dict[str, list[str]] = {}
         order: list[str] = []
         for b in own_bindings(owner):
-            text = b.tooltip or b.description or b.action
+            text = b.description or b.action
+            if b.tooltip:
+                text = f"{text}: {b.tooltip}" if b.description else b.tooltip
             key = b.key_display or (key_display(b) if key_display else b.key)
             if text not in merged:
                 merged[text] = []
@@ -73,7 +75,7 @@ class HelpScreen(ModalScreen[None]):
         background: $background 60%;
     }
     HelpScreen > VerticalScroll {
-        width: 84;
+        width: 108;
         max-width: 100%;
         height: 90%;
         border: round $primary;

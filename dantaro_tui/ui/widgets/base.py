@@ -137,7 +137,9 @@ class LivePane(Widget):
         self.symbol = symbol
         self.exchange = exchange
         self.link_group = link_group
-        self.client = client or WebSocketClient(id or type(self).__name__.lower(), exchange=exchange)
+        if client is None:
+            client = WebSocketClient(id or type(self).__name__.lower(), exchange=exchange)
+        self.client = client
         self._dirty = False
         self._timer: Timer | None = None
 
@@ -197,7 +199,8 @@ class LivePane(Widget):
         self.symbol = symbol
         self.clear_state()
         self.paint()
-        self._start_subscribe(self._resubscribe(symbol))
+        if self.is_mounted:  # before mount, on_mount subscribes the new symbol
+            self._start_subscribe(self._resubscribe(symbol))
 
     async def _resubscribe(self, symbol: str) -> None:
         try:

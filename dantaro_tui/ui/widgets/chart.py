@@ -67,6 +67,12 @@ _GLYPH = {
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
+def _strip(segments: list[Segment], width: int, base: Style) -> Strip:
+    """One row: the widget's colours under every cell, cropped or padded to ``width``."""
+    line = Segment.adjust_line_length(list(Segment.apply_style(segments, base)), width, base)
+    return Strip(line, width)
+
+
 class Bar:
     """One candle, mutable while it is the live one."""
 
@@ -166,7 +172,9 @@ class ChartView(LivePane):
 
     DEFAULT_CSS = """
     ChartView {
-        border: round $panel-lighten-2;
+        border: round $foreground 25%;
+        border-title-color: $foreground 85%;
+        border-subtitle-color: $foreground 70%;
         border-title-align: left;
         height: 1fr;
         width: 1fr;
@@ -174,11 +182,14 @@ class ChartView(LivePane):
         min-width: 20;
         padding: 0 0;
     }
-    ChartView:focus, ChartView.-active {
+    ChartView.-active {
         border: round $primary;
+        border-title-color: $primary;
     }
     ChartView:focus {
         border: heavy $primary;
+        border-title-color: $primary;
+        border-title-style: bold;
     }
     """
 
@@ -237,6 +248,8 @@ class ChartView(LivePane):
         self._lines: list[Strip] = []
         self._built_for: tuple[int, int] = (0, 0)
         self._styles: dict[str, Style] = {}
+        self._styles_for: object = None
+        self._overlay_cache: tuple[tuple[object, ...], float, dict[str, list[float]]] | None = None
         self.painted = 0  # repaint count (tests, benchmarks)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -414,7 +427,7 @@ class ChartView(LivePane):
         if symbol != old:
             self.post_message(self.Changed(self))
 
-    def set_interval(self, interval: str) -> None:
+    def change_interval(self, interval: str) -> None:
         if interval == self.interval or interval not in INTERVAL_MS:
             return
         self.interval = interval
@@ -439,7 +452,7 @@ class ChartView(LivePane):
             i = INTERVALS.index(self.interval)
         except ValueError:
             i = -1 if step > 0 else 0
-        self.set_interval(INTERVALS[(i + step) % len(INTERVALS)])
+        self.change_interval(INTERVALS[(i + step) % len(INTERVALS)])
 
     def action_toggle_overlay(self, which: str) -> None:
         self.set_overlay(which, not getattr(self, which))
@@ -477,9 +490,14 @@ class ChartView(LivePane):
         market = self._market()
         if market is not None:
             name = f" {market.korean_name or market.english_name}"
-        self.border_title = f"{self.index} {link}{self.symbol}{name} · {self.interval}"
+        title = f"{self.index} {link}{self.symbol}{name} · {self.interval}"
         flags = [x for x, on in (("VWAP", self.vwap), ("BB", self.bollinger)) if on]
-        self.border_subtitle = " ".join(flags)
+        subtitle = " ".join(flags)
+        # Only on change: setting a border title repaints the border.
+        if self.border_title != title:
+            self.border_title = title
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
 
     def _market(self) -> Market | None:
         lookup = getattr(self.app, "market", None) if self.is_attached else None
@@ -489,10 +507,13 @@ class ChartView(LivePane):
         return None
 
     def _style(self, key: str) -> Style:
+        variables = getattr(self.app, "theme_variables", {}) if self.is_attached else {}
+        if variables is not self._styles_for:  # the app rebuilt its colours (a new theme)
+            self._styles.clear()
+            self._styles_for = variables
         style = self._styles.get(key)
         if style is not None:
             return style
-        variables = getattr(self.app, "theme_variables", {}) if self.is_attached else {}
         bg = Color.parse(variables.get("background", "#000000"))
 
         def colour(name: str, fallback: str) -> Color:
@@ -525,7 +546,8 @@ class ChartView(LivePane):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        if (width, self.size.height) != self._built_for:
+        stale = getattr(self.app, "theme_variables", None) is not self._styles_for
+        if stale or (width, self.size.height) != self._built_for:
             self._rebuild()
         if 0 <= y < len(self._lines):
             return self._lines[y]
@@ -543,11 +565,12 @@ class ChartView(LivePane):
         width, height = size.width, size.height
         if width <= 0 or height <= 0:
             return []
+        base = self.rich_style  # the widget's own colours under every cell
         rows: list[list[Segment]] = []
         rows.append(self._header(width))
         body_h = height - 1
         if body_h <= 0:
-            return [Strip(r).adjust_cell_length(width) for r in rows]
+            return [_strip(r, width, base) for r in rows]
         bars = self._bars
         label_w = 0
         if bars:
@@ -569,13 +592,13 @@ class ChartView(LivePane):
                     rows.append([Segment(" " * pad), Segment(text[:width], self._style("notice"))])
                 else:
                     rows.append(list(blank))
-            return [Strip(r).adjust_cell_length(width) for r in rows]
+            return [_strip(r, width, base) for r in rows]
         rows.extend(self._plot(shown, plot_w, label_w, price_h))
         if vol_h:
             rows.extend(self._volume(shown, plot_w, label_w, vol_h))
         if time_row:
             rows.append(self._times(shown, plot_w))
-        return [Strip(r).adjust_cell_length(width) for r in rows]
+        return [_strip(r, width, base) for r in rows]
 
     def _header(self, width: int) -> list[Segment]:
         price = self._last_price
@@ -589,11 +612,23 @@ class ChartView(LivePane):
                 key = "up" if rate > 0 else "down" if rate < 0 else "text"
                 arrow = "▲" if rate > 0 else "▼" if rate < 0 else " "
                 segs.append(Segment(f" {arrow}{rate:+.2f}%", self._style(key)))
+        else:
+            segs.append(Segment(f" {self._notice or 'waiting for data…'}", self._style("axis")))
+        if self.vwap:
+            segs.append(Segment("  VWAP▁▔", self._style("vwap")))
+        if self.bollinger:
+            segs.append(Segment("  BB˙.", self._style("bb")))
+        if price:
+            if self._notice:
+                segs.append(Segment(f"  {self._notice}", self._style("notice")))
+            tk = self._ticker
+            if tk is not None:
                 segs.append(
                     Segment(f"  24h {fmt_volume(tk.acc_trade_price_24h)}", self._style("axis"))
                 )
             if self._bars:
                 b = self._bars[-1]
+                ref = b.h
                 segs.append(
                     Segment(
                         f"  O {fmt_price(b.o, ref)} H {fmt_price(b.h, ref)}"
@@ -601,20 +636,12 @@ class ChartView(LivePane):
                         self._style("axis"),
                     )
                 )
-        else:
-            segs.append(Segment(f" {self.symbol} {self._notice}", self._style("axis")))
-        if self._notice and price:
-            segs.append(Segment(f"  {self._notice}", self._style("notice")))
-        if self.vwap:
-            segs.append(Segment("  VWAP▁▔", self._style("vwap")))
-        if self.bollinger:
-            segs.append(Segment("  BB·", self._style("bb")))
         return list(Segment.adjust_line_length(segs, width))
 
     def _plot(
         self, shown: list[Bar], plot_w: int, label_w: int, price_h: int
     ) -> list[list[Segment]]:
-        lines = overlays(shown, self.vwap, self.bollinger)
+        lines = self._overlays(shown)
         lo = min(b.l for b in shown)
         hi = max(b.h for b in shown)
         for series in lines.values():
@@ -687,6 +714,28 @@ class ChartView(LivePane):
         for row in range(price_h):
             out.append(self._runs(chars[row], keys[row]) + self._label(labels.get(row), label_w))
         return out
+
+    def _overlays(self, shown: list[Bar]) -> dict[str, list[float]]:
+        """Overlays, recomputed when the candles shown change or once a second for the
+        live candle (pandas costs ~2 ms a chart: not for every 4 Hz repaint)."""
+        if not (self.vwap or self.bollinger):
+            return {}
+        key = (
+            self.symbol,
+            self.interval,
+            self.vwap,
+            self.bollinger,
+            len(shown),
+            shown[0].t,
+            shown[-1].t,
+        )
+        now = time.monotonic()
+        cached = self._overlay_cache
+        if cached is not None and cached[0] == key and now - cached[1] < 1.0:
+            return cached[2]
+        lines = overlays(shown, self.vwap, self.bollinger)
+        self._overlay_cache = (key, now, lines)
+        return lines
 
     def _label(self, label: tuple[str, str] | None, label_w: int) -> list[Segment]:
         if label_w <= 0:

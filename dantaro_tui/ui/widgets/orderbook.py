@@ -51,6 +51,7 @@ class OrderBookView(LivePane, can_focus=True):
     }
     DEFAULT_CSS = """
     OrderBookView {
+        width: 1fr;
         height: 1fr;
         min-width: 32;
     }
@@ -90,8 +91,9 @@ class OrderBookView(LivePane, can_focus=True):
         self.book: OrderBook | None = None
         self._shown: dict[int, LineKey] = {}  # screen line -> key last drawn there
         self._strips: LRUCache[LineKey, Strip] = LRUCache(512)
-        self._layout_cache: tuple[object, ...] | None = None
+        self._ladder_cache: tuple[object, ...] | None = None
         self._style_gen = 0
+        self._base: Style | None = None
 
     # -- feed --------------------------------------------------------------------------
     async def subscribe(self, client: WebSocketClient, symbol: str) -> None:
@@ -102,12 +104,12 @@ class OrderBookView(LivePane, can_focus=True):
         if book.symbol != self.symbol:
             return
         self.book = book
-        self._layout_cache = None
+        self._ladder_cache = None
         self.mark_dirty()
 
     def clear_state(self) -> None:
         self.book = None
-        self._layout_cache = None
+        self._ladder_cache = None
 
     # -- derived values ----------------------------------------------------------------
     def levels_shown(self, height: int | None = None) -> int:
@@ -122,8 +124,8 @@ class OrderBookView(LivePane, can_focus=True):
         """(asks, bids, price decimals, largest size, imbalance) over ``n`` levels a side."""
         book = self.book
         key = (id(book), n)
-        if self._layout_cache is not None and self._layout_cache[0] == key:
-            return self._layout_cache[1]  # type: ignore[return-value]
+        if self._ladder_cache is not None and self._ladder_cache[0] == key:
+            return self._ladder_cache[1]  # type: ignore[return-value]
         asks = book.asks[:n] if book else ()
         bids = book.bids[:n] if book else ()
         decimals = max((decimals_for(lv.price) for lv in (*asks, *bids)), default=0)
@@ -133,7 +135,7 @@ class OrderBookView(LivePane, can_focus=True):
         total = bid_sum + ask_sum
         imbalance = (bid_sum - ask_sum) / total if total > 0 else 0.0
         result = (asks, bids, decimals, biggest, imbalance)
-        self._layout_cache = (key, result)
+        self._ladder_cache = (key, result)
         return result
 
     @property
@@ -161,7 +163,7 @@ class OrderBookView(LivePane, can_focus=True):
         n = self.levels_shown()
         gen = self._style_gen
         if y == 0:
-            return ("header", width, gen)
+            return ("header", self.symbol, width, gen)
         if self.book is None:
             return ("blank", width, gen)
         asks, bids, decimals, biggest, imbalance = self._ladder(n)
@@ -171,7 +173,8 @@ class OrderBookView(LivePane, can_focus=True):
             if i >= len(asks):
                 return ("blank", width, gen)
             lv = asks[i]
-            return ("ask", lv.price, lv.size, decimals, _bar(lv.size, biggest, bar_width), width, gen)
+            bar = _bar(lv.size, biggest, bar_width)
+            return ("ask", lv.price, lv.size, decimals, bar, width, gen)
         if y == n + 1:
             return ("spread", self.spread, self.mid, decimals, width, gen)
         if n + 2 <= y <= 2 * n + 1:
@@ -179,7 +182,8 @@ class OrderBookView(LivePane, can_focus=True):
             if i >= len(bids):
                 return ("blank", width, gen)
             lv = bids[i]
-            return ("bid", lv.price, lv.size, decimals, _bar(lv.size, biggest, bar_width), width, gen)
+            bar = _bar(lv.size, biggest, bar_width)
+            return ("bid", lv.price, lv.size, decimals, bar, width, gen)
         if y == 2 * n + 2:
             return ("imbalance", round(imbalance, 3), width, gen)
         return ("blank", width, gen)
@@ -197,6 +201,13 @@ class OrderBookView(LivePane, can_focus=True):
         super().notify_style_update()
         self._style_gen += 1
         self._strips.clear()
+        self._base = None
+
+    def _base_style(self) -> Style:
+        """``rich_style`` walks the DOM on every call: keep it until styles change."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
 
     def render_line(self, y: int) -> Strip:
         key = self.line_key(y)
@@ -209,7 +220,7 @@ class OrderBookView(LivePane, can_focus=True):
 
     def _build(self, key: LineKey) -> Strip:
         kind = key[0]
-        base: Style = self.rich_style
+        base = self._base_style()
         width = self.size.width
         if kind == "header":
             style = self.get_component_rich_style("book--header")
@@ -220,7 +231,10 @@ class OrderBookView(LivePane, can_focus=True):
             side = "book--ask" if kind == "ask" else "book--bid"
             text_style = self.get_component_rich_style(side)
             bar_style = self.get_component_rich_style(f"{side}-bar")
-            cells = f"{format_price(price, decimals):>{_W_PRICE}} {format_size(size, _W_SIZE):>{_W_SIZE}} "
+            cells = (
+                f"{format_price(price, decimals):>{_W_PRICE}} "
+                f"{format_size(size, _W_SIZE):>{_W_SIZE}} "
+            )
             segments = [Segment(cells, text_style), Segment(" " * bar, bar_style)]
             return Strip(segments).crop_extend(0, width, base)
         if kind == "spread":
@@ -230,9 +244,10 @@ class OrderBookView(LivePane, can_focus=True):
                 text = "  spread -"
             else:
                 bps = spread / mid * 1e4 if mid else 0.0
+                mid_decimals = decimals + 1 if decimals_for(mid) > decimals else decimals
                 text = (
                     f"  spread {format_price(spread, decimals)} ({bps:.1f}bp)"
-                    f"  mid {format_price(mid, decimals + 1 if decimals_for(mid) > decimals else decimals)}"
+                    f"  mid {format_price(mid, mid_decimals)}"
                 )
             return Strip([Segment(text, style)]).crop_extend(0, width, style)
         if kind == "imbalance":

@@ -10,9 +10,10 @@ The cursor is anchored on a market, not a row: after a re-sort it stays on the s
 market wherever that moved, and the viewport stays where the user left it (the next
 cursor key brings the cursor back into view). Enter posts ``MarketSelected``.
 
-Keys: up/down/pgup/pgdn/home/end move, enter opens, ``s`` next sort column, ``r`` (or
-``S``) reverses, ``1``-``7`` sort by that column (again: reverse), ``f`` next quote.
-A click selects a row, a double click opens it, a click on the header sorts.
+Keys: up/down (k/j), pgup/pgdn, home/end move; enter opens; ``s`` or ``>`` next sort
+column, ``<`` previous; ``r`` or ``S`` reverses; ``f`` next quote (KRW, BTC, USDT). Number
+keys are left to the app (chart focus). A click selects a row, a double click opens it, a
+click on a header cell sorts by that column (again: reverses).
 """
 
 from __future__ import annotations
@@ -138,14 +139,10 @@ class ScannerView(ScrollView, can_focus=True):
         Binding("home", "cursor_to(0)", "First", show=False),
         Binding("end", "cursor_to(-1)", "Last", show=False),
         Binding("enter", "select", "Open"),
-        Binding("s", "sort_next", "Sort"),
+        Binding("s,greater_than_sign", "sort_step(1)", "Sort"),
+        Binding("less_than_sign", "sort_step(-1)", "Sort back", show=False),
         Binding("r,S", "sort_reverse", "Reverse"),
         Binding("f", "cycle_quote", "Quote"),
-        *(
-            Binding(str(i), f"sort_column({i})", f"Sort by {c.title}", show=False)
-            for i, c in enumerate(COLUMNS)
-            if c.key is not None
-        ),
     ]
     REFRESH_HZ = 4.0
     SORT_HZ = 1.0
@@ -172,8 +169,7 @@ class ScannerView(ScrollView, can_focus=True):
         self.link_group = link_group
         self.model = ScannerModel(markets or (), threshold=threshold)
         self.alerts = AlertEngine(
-            alert_config
-            or AlertConfig(move_threshold=threshold, spike_threshold=spike_threshold)
+            alert_config or AlertConfig(move_threshold=threshold, spike_threshold=spike_threshold)
         )
         self.spike_threshold = self.alerts.config.spike_threshold
         if client is None:
@@ -188,12 +184,18 @@ class ScannerView(ScrollView, can_focus=True):
         self._order: list[str] = []
         self._index: dict[str, int] = {}
         self._cursor: str | None = None
+        self._cursor_pinned = False  # False: the cursor stays on the top row until moved
+        self._resort_soon = False
         self._dirty: set[str] = set()
         self._full_refresh = True
         self._last_sort = 0.0
-        self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
+        # market -> (key, strip, fill style for the cells right of the columns)
+        self._strips: dict[str, tuple[tuple[object, ...], Strip, Style]] = {}
         self._header: tuple[tuple[object, ...], Strip] | None = None
         self._style_gen = 0
+        self._base: Style | None = None
+        self._last_status: tuple[str, int] | None = None
+        self._title_prefix: str | None = None
         self._resort()
 
     # -- public state --------------------------------------------------------------------
@@ -254,7 +256,9 @@ class ScannerView(ScrollView, can_focus=True):
             return
         self._quote = quote
         self._cursor = None
-        self.scroll_to(0, 0, animate=False)
+        self._cursor_pinned = False
+        if self.is_mounted:
+            self.scroll_to(0, 0, animate=False)
         self._apply_quote()
 
     def set_sort(self, key: SortKey, descending: bool | None = None) -> None:
@@ -264,12 +268,39 @@ class ScannerView(ScrollView, can_focus=True):
             descending = key not in _TEXT_KEYS
         self._sort, self._descending = key, descending
         self._resort()
+        self._full_refresh = True  # the header changed even if the order did not
         self._update_title()
+        if self.is_mounted:
+            self.paint()
+
+    def cycle_sort(self, step: int = 1) -> None:
+        """Sort by the next (``step`` > 0) or previous column, in its natural direction."""
+        keys = list(SORT_KEYS)
+        self.set_sort(keys[(keys.index(self._sort) + step) % len(keys)])
+
+    def reverse_sort(self) -> None:
+        self.set_sort(self._sort, not self._descending)
+
+    def refresh_order(self) -> None:
+        """Re-sort now (the timer does this ``SORT_HZ`` times a second) and repaint."""
+        self._resort()
+        if self.is_mounted:
+            self.paint()
+
+    def set_threshold(self, threshold: float) -> None:
+        """Pump/dump highlight and alert threshold, a fraction (0.05 = 5 %)."""
+        self.threshold = threshold
+
+    def select_market(self, symbol: str) -> bool:
+        """Put the cursor on ``symbol`` (scrolling it into view); False when not listed."""
+        if symbol not in self._index:
+            return False
+        self._move_cursor_to(self._index[symbol])
+        return True
 
     def set_symbol(self, symbol: str) -> None:
-        """Link-group member protocol: put the cursor on ``symbol`` when it is listed."""
-        if symbol in self._index:
-            self._move_cursor_to(self._index[symbol])
+        """Link-group member protocol: the cursor follows the group's symbol."""
+        self.select_market(symbol)
 
     # -- feed --------------------------------------------------------------------------
     def on_ticker(self, ticker: Ticker) -> None:
@@ -277,6 +308,9 @@ class ScannerView(ScrollView, can_focus=True):
         market = ticker.symbol
         if market not in self._wanted:
             return  # a market of a quote no longer shown
+        row = self.model.get(market)
+        if row is None or not row.has_data:
+            self._resort_soon = True  # a new row: place it at the next paint, not in 1 s
         if not self.model.apply(ticker):
             return
         self._dirty.add(market)
@@ -296,11 +330,17 @@ class ScannerView(ScrollView, can_focus=True):
             self.post_message(AlertRaised(alert, self))
 
     def _on_status(self, status: Status) -> None:
+        """Connection problems and exchange errors become ``connection`` alerts (the same
+        text at most once a minute)."""
         if status.kind not in ("connection", "error"):
             return
+        text = status.message or status.code
         now = time.time_ns() // 1_000_000
-        alert = self.alerts.connection(status.message or status.code, now, status.symbol)
-        self.post_message(AlertRaised(alert, self))
+        last = self._last_status
+        if last is not None and last[0] == text and now - last[1] < 60_000:
+            return
+        self._last_status = (text, now)
+        self.post_message(AlertRaised(self.alerts.connection(text, now, status.symbol), self))
 
     def _apply_quote(self) -> None:
         wanted = frozenset(self.model.markets(self._quote))
@@ -308,8 +348,10 @@ class ScannerView(ScrollView, can_focus=True):
         self._wanted = wanted
         self._resort()
         self._update_title()
-        if changed and self.is_mounted:
-            self._start_subscribe()
+        if self.is_mounted:
+            self.paint()
+            if changed:
+                self._start_subscribe()
 
     def _start_subscribe(self) -> None:
         self.run_worker(self._subscribe(), exclusive=True, group="subscribe", exit_on_error=False)
@@ -334,12 +376,15 @@ class ScannerView(ScrollView, can_focus=True):
 
     async def on_unmount(self) -> None:
         await self.client.cleanup()
+        if self.client.on_status == self._on_status:
+            self.client.on_status = None  # no reference cycle left behind
 
     def _tick(self) -> None:
         if not pane_visible(self):
             return  # hidden: keep state only; dirty rows paint when shown again
         now = time.monotonic()
-        if now - self._last_sort >= 1.0 / self.SORT_HZ:
+        if self._resort_soon or now - self._last_sort >= 1.0 / self.SORT_HZ:
+            self._resort_soon = False
             for market in self.model.refresh_spikes(quote=self._quote):
                 self._dirty.add(market)
                 self._check_alerts(self.model.get(market))
@@ -373,13 +418,21 @@ class ScannerView(ScrollView, can_focus=True):
         count_changed = len(order) != len(self._order)
         self._order = order
         self._index = {m: i for i, m in enumerate(order)}
-        if self._cursor not in self._index:
+        if not self._cursor_pinned or self._cursor not in self._index:
             self._cursor = order[0] if order else None
+            self._cursor_pinned = False
         self._full_refresh = True
         if count_changed:
             self.virtual_size = Size(CONTENT_WIDTH, len(order) + 1)
 
+    def _base_style(self) -> Style:
+        """``rich_style`` walks the DOM on every call: keep it until styles change."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
+
     def _invalidate(self) -> None:
+        self._base = None
         self._style_gen += 1
         self._strips.clear()
         self._header = None
@@ -390,21 +443,28 @@ class ScannerView(ScrollView, can_focus=True):
         self._invalidate()
 
     def _update_title(self) -> None:
+        """Border title: the app's title (default "Scanner"), quote, count, sort."""
+        if not self.is_mounted:
+            return
+        if self._title_prefix is None:
+            self._title_prefix = self.border_title or "Scanner"
         arrow = "v" if self._descending else "^"
-        self.border_title = f"Scanner {self._quote} · {len(self._order)} · {self._sort} {arrow}"
+        self.border_title = (
+            f"{self._title_prefix} {self._quote} · {len(self._order)} · {self._sort} {arrow}"
+        )
 
     # -- rendering -----------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self.rich_style
+        base = self._base_style()
         if y == 0:
             return self._header_strip().crop_extend(scroll_x, scroll_x + width, base)
         index = scroll_y + y - 1
         if index >= len(self._order):
             return Strip.blank(width, base)
-        strip = self._row_strip(index, self._order[index])
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        strip, fill = self._row_strip(index, self._order[index])
+        return strip.crop_extend(scroll_x, scroll_x + width, fill)
 
     def _header_strip(self) -> Strip:
         key = (self._sort, self._descending, self._style_gen)
@@ -426,7 +486,7 @@ class ScannerView(ScrollView, can_focus=True):
         self._header = (key, strip)
         return strip
 
-    def _row_strip(self, index: int, market: str) -> Strip:
+    def _row_strip(self, index: int, market: str) -> tuple[Strip, Style]:
         row = self.model.get(market)
         assert row is not None
         cursor = market == self._cursor
@@ -435,20 +495,20 @@ class ScannerView(ScrollView, can_focus=True):
         key = (row.version, index, cursor, hl, spiking, self._style_gen)
         cached = self._strips.get(market)
         if cached is not None and cached[0] == key:
-            return cached[1]
-        strip = self._build_row(index, row, cursor, hl, spiking)
-        self._strips[market] = (key, strip)
-        return strip
+            return cached[1], cached[2]
+        strip, fill = self._build_row(index, row, cursor, hl, spiking)
+        self._strips[market] = (key, strip, fill)
+        return strip, fill
 
     def _build_row(
         self, index: int, row: ScannerRow, cursor: bool, hl: str | None, spiking: bool
-    ) -> Strip:
+    ) -> tuple[Strip, Style]:
         names: tuple[str, ...] = ()
         if hl is not None:
             names = (f"scanner--{hl}",)
         if cursor:
             names = (*names, "scanner--cursor")
-        style: Style = self.get_component_rich_style(*names) if names else self.rich_style
+        style: Style = self.get_component_rich_style(*names) if names else self._base_style()
         c_rank, c_market, c_kr, c_en, c_price, c_change, c_value, c_spike = COLUMNS
         market_text = f"{row.market}!" if row.warning else row.market
         head = " ".join(
@@ -461,7 +521,7 @@ class ScannerView(ScrollView, can_focus=True):
         )
         if not row.has_data:
             rest = " ".join(_cell("-", c) for c in COLUMNS[4:])
-            return Strip([Segment(f"{head} {rest}", style)], CONTENT_WIDTH)
+            return Strip([Segment(f"{head} {rest}", style)], CONTENT_WIDTH), style
         move = style
         if row.change_rate > 0:
             move = style + self.get_component_rich_style("scanner--rise", partial=True)
@@ -484,7 +544,7 @@ class ScannerView(ScrollView, can_focus=True):
             Segment(" ", style),
             Segment(_cell(spike, c_spike), spike_style),
         ]
-        return Strip(segments, CONTENT_WIDTH)
+        return Strip(segments, CONTENT_WIDTH), style
 
     # -- cursor and actions --------------------------------------------------------------
     def _move_cursor_to(self, index: int) -> None:
@@ -493,6 +553,7 @@ class ScannerView(ScrollView, can_focus=True):
         index = max(0, min(index, len(self._order) - 1))
         old = self._cursor
         self._cursor = self._order[index]
+        self._cursor_pinned = True
         if old is not None:
             self._dirty.add(old)
         self._dirty.add(self._cursor)
@@ -517,12 +578,11 @@ class ScannerView(ScrollView, can_focus=True):
         if self._cursor is not None:
             self.post_message(self.MarketSelected(self, self._cursor, self.link_group))
 
-    def action_sort_next(self) -> None:
-        keys = list(SORT_KEYS)
-        self.set_sort(keys[(keys.index(self._sort) + 1) % len(keys)])
+    def action_sort_step(self, step: int = 1) -> None:
+        self.cycle_sort(step)
 
     def action_sort_reverse(self) -> None:
-        self.set_sort(self._sort, not self._descending)
+        self.reverse_sort()
 
     def action_sort_column(self, number: int) -> None:
         key = COLUMNS[number].key

@@ -53,6 +53,12 @@ def fmt_latency(ms: float) -> str:
     return f"{ms / 1000:.1f}s" if ms >= 1000 else f"{ms:.0f}ms"
 
 
+def live_health() -> list[HealthSnapshot]:
+    """Every client still in use: a closed client belongs to a pane that is gone (a chart
+    removed by a layout change) and only waits for the garbage collector."""
+    return [h for h in all_health() if h.state != "closed"]
+
+
 class HealthWatcher:
     """Turns successive health snapshots into the events a trader should hear about."""
 
@@ -105,7 +111,7 @@ class StatusBar(Widget):
         self,
         mode: Mode = "live",
         *,
-        source: Callable[[], list[HealthSnapshot]] = all_health,
+        source: Callable[[], list[HealthSnapshot]] = live_health,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -150,7 +156,9 @@ class StatusBar(Widget):
         label = {"demo": " DEMO ", "live": " LIVE ", "replay": " REPLAY "}[self.mode]
         bg = self._colour(f"badge-{self.mode}", "#D6A828" if self.mode == "demo" else "#3FB950")
         fg = Color.parse("#000000") if bg.brightness > 0.5 else Color.parse("#FFFFFF")
-        return Text(label, style=Style(color=fg.rich_color, bgcolor=bg.rich_color, bold=True))
+        text = Text()
+        text.append(label, style=Style(color=fg.rich_color, bgcolor=bg.rich_color, bold=True))
+        return text
 
     def render(self) -> Text:
         snaps = self.snapshots

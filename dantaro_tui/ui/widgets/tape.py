@@ -62,6 +62,7 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
     }
     DEFAULT_CSS = """
     TradeTape {
+        width: 1fr;
         height: 1fr;
         min-width: 24;
         overflow-x: hidden;
@@ -114,8 +115,9 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
         self._median_age = 0
         self._seq = 0
         self._added = 0
-        self._strips: dict[int, Strip] = {}
+        self._strips: dict[int, tuple[Strip, Style]] = {}  # seq -> (strip, fill style)
         self._header: Strip | None = None
+        self._base: Style | None = None
 
     # -- feed --------------------------------------------------------------------------
     async def subscribe(self, client: WebSocketClient, symbol: str) -> None:
@@ -167,7 +169,8 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
         self._median_age = 0
         self._strips.clear()
         self._added = 0
-        self.scroll_to(y=0, animate=False, immediate=True)
+        if self.is_mounted:
+            self.scroll_to(y=0, animate=False, immediate=True)
 
     # -- paint ---------------------------------------------------------------------------
     def paint(self) -> None:
@@ -188,17 +191,24 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
         super().notify_style_update()
         self._strips.clear()
         self._header = None
+        self._base = None
 
-    def _row_strip(self, row: _Row) -> Strip:
-        strip = self._strips.get(row.seq)
-        if strip is not None:
-            return strip
+    def _base_style(self) -> Style:
+        """``rich_style`` walks the DOM on every call: keep it until styles change."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
+
+    def _row_strip(self, row: _Row) -> tuple[Strip, Style]:
+        cached = self._strips.get(row.seq)
+        if cached is not None:
+            return cached
         trade = row.trade
         buy = trade.side == "buy"
         names = ("tape--buy", "tape--large") if row.large else ("tape--buy",)
         if not buy:
             names = ("tape--sell", "tape--large") if row.large else ("tape--sell",)
-        style = self.rich_style + self.get_component_rich_style(*names)
+        style = self.get_component_rich_style(*names)
         stamp = time.strftime("%H:%M:%S", time.localtime(trade.timestamp / 1000.0))
         text = (
             f"{stamp:<{_W_TIME}} {'B' if buy else 'S'} "
@@ -206,23 +216,24 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
             f"{format_size(trade.volume, _W_SIZE):>{_W_SIZE}} "
             f"{format_compact(trade.price * trade.volume):>{_W_VALUE}}"
         )
-        strip = Strip([Segment(text, style)], len(text))
-        self._strips[row.seq] = strip
-        return strip
+        cached = (Strip([Segment(text, style)], len(text)), style)
+        self._strips[row.seq] = cached
+        return cached
 
     def _header_strip(self) -> Strip:
         if self._header is None:
-            style = self.rich_style + self.get_component_rich_style("tape--header")
+            style = self.get_component_rich_style("tape--header")
             self._header = Strip([Segment(_HEADER, style)], len(_HEADER))
         return self._header
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base: Style = self.rich_style
+        base = self._base_style()
         if y == 0:
             return self._header_strip().crop_extend(0, width, base)
         index = self.scroll_offset.y + y - 1
         rows = self._rows
         if index >= len(rows):
             return Strip.blank(width, base)
-        return self._row_strip(rows[len(rows) - 1 - index]).crop_extend(0, width, base)
+        strip, fill = self._row_strip(rows[len(rows) - 1 - index])
+        return strip.crop_extend(0, width, fill)

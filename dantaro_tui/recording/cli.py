@@ -1,0 +1,539 @@
+"""The ``record``, ``replay`` and ``export`` subcommands: flags and bodies.
+
+``dantaro_tui/cli.py`` registers them::
+
+    add_record_args(p); p.set_defaults(func=record_main)   # and so on
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from dantaro_tui.recording.format import RecordingError
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # could not record / replay / export
+EXIT_USAGE = 2
+
+
+def _err(console: Console, message: str) -> None:
+    console.print(Text("error: ", style="bold red") + Text(message))
+
+
+def _csv(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+# --------------------------------------------------------------------------- record
+
+
+def add_record_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--exchange", default="upbit", help="exchange to record (default upbit)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--markets", help="market codes, comma separated (KRW-BTC,KRW-ETH)")
+    which.add_argument("--all-markets", action="store_true", help="every market the exchange lists")
+    parser.add_argument(
+        "--quote", help="with --all-markets: only these quote currencies (e.g. KRW or KRW,BTC)"
+    )
+    parser.add_argument(
+        "--channels",
+        default="ticker,trade,orderbook",
+        help="ticker,trade,orderbook[,candle.1m] (default ticker,trade,orderbook)",
+    )
+    parser.add_argument("--out", required=True, type=Path, help="folder to write the recording")
+    parser.add_argument("--duration", help="stop after this long (90s, 10m, 1h); default: Ctrl-C")
+    parser.add_argument(
+        "--rotate",
+        default="100MB,1h",
+        help="start a new chunk file at this size and/or age (100MB, 1h, 100MB,1h)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no live status line (services)")
+    parser.add_argument("--level", type=int, default=3, help="zstd level 1-19 (default 3)")
+    parser.add_argument("--ws-url", help="WebSocket URL (default: the exchange's, or env)")
+    parser.add_argument("--rest-url", help="REST base URL (default: the exchange's, or env)")
+
+
+async def fetch_markets(
+    exchange: str, rest_url: str | None, quotes: list[str]
+) -> tuple[list[str], str, bytes]:
+    """Every market of ``exchange`` (only ``quotes`` if given): (codes, request URL, body)."""
+    from dantaro_tui.feed.rest import HttpClient
+
+    adapter = importlib.import_module(f"dantaro_tui.exchanges.{exchange}_rest")
+    request = getattr(adapter, "markets_request", None) or adapter.instruments_request
+    parse = getattr(adapter, "parse_markets", None) or adapter.parse_instruments
+    path, params = request()
+    http = HttpClient(exchange, rest_url)
+    try:
+        body = await http.get("market", path, params)
+    finally:
+        await http.close()
+    markets = parse(body)
+    wanted = {q.upper() for q in quotes}
+    codes = [m.symbol for m in markets if not wanted or m.quote.upper() in wanted]
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return codes, f"{http.base_url}{path}" + (f"?{query}" if query else ""), body
+
+
+class _StatusLine:
+    """``REC upbit 00:01:23 | 1,234 frames/s | 3.2 MB | 2 files | 0 reconnects | ...``"""
+
+    def __init__(self, exchange: str, recorder: Any, counts: Counter[str]) -> None:
+        self.exchange = exchange
+        self.recorder = recorder
+        self.counts = counts
+        self.started = time.monotonic()
+        self._last = (self.started, 0)
+        self.rate = 0.0
+
+    def __rich__(self) -> Text:
+        now = time.monotonic()
+        stats = self.recorder.stats
+        t0, f0 = self._last
+        if now - t0 >= 1.0:
+            self.rate = (stats.frames - f0) / (now - t0)
+            self._last = (now, stats.frames)
+        elapsed = int(now - self.started)
+        h, rem = divmod(elapsed, 3600)
+        m, s = divmod(rem, 60)
+        text = Text()
+        text.append(" REC ", style="bold white on red")
+        text.append(f" {self.exchange} {h:02d}:{m:02d}:{s:02d}  ")
+        text.append(f"{self.rate:,.0f} frames/s", style="bold")
+        text.append(f"  {stats.frames:,} frames  {_mb(stats.bytes_written)} written")
+        text.append(f"  {stats.files} file(s)  {stats.reconnects} reconnect(s)")
+        if stats.lost:
+            text.append(f"  {stats.lost:,} LOST", style="bold red")
+        if self.counts:
+            text.append("  | " + "  ".join(f"{k} {v:,}" for k, v in sorted(self.counts.items())))
+        return text
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 100_000 else f"{n / 1e3:,.1f} kB"
+
+
+def record_main(args: argparse.Namespace) -> int:
+    console = Console(stderr=True, quiet=False)
+    try:
+        return asyncio.run(_record(args, console))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _record(args: argparse.Namespace, console: Console) -> int:
+    from dantaro_tui.exchanges import codec_class
+    from dantaro_tui.feed import endpoints
+    from dantaro_tui.feed.client import WebSocketClient
+    from dantaro_tui.recording.recorder import Recorder, parse_duration, parse_rotate
+
+    exchange = args.exchange.lower()
+    try:
+        codec_class(exchange)
+        duration = parse_duration(args.duration) if args.duration else None
+        rotate_bytes, rotate_seconds = parse_rotate(args.rotate) if args.rotate else (None, None)
+        channels = _csv(args.channels)
+        if not channels:
+            raise ValueError("--channels needs at least one channel")
+        if not 1 <= args.level <= 22:
+            raise ValueError("--level must be between 1 and 22")
+    except ValueError as exc:
+        _err(console, str(exc))
+        return EXIT_USAGE
+
+    rest_body: tuple[str, bytes] | None = None
+    if args.all_markets:
+        try:
+            markets, url, body = await fetch_markets(exchange, args.rest_url, _csv(args.quote))
+        except Exception as exc:
+            message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            _err(console, f"could not list the markets of {exchange}: {message}")
+            return EXIT_FAILED
+        if not markets:
+            _err(console, f"{exchange} lists no markets for quote {args.quote}")
+            return EXIT_FAILED
+        rest_body = (url, body)
+    else:
+        markets = _csv(args.markets)
+        if not markets:
+            _err(console, "--markets needs at least one market code")
+            return EXIT_USAGE
+    try:  # bad codes or channels are a usage error, before anything is written
+        validator = codec_class(exchange)()
+        markets = list(dict.fromkeys(validator.normalize_symbol(m) for m in markets))
+        for channel in channels:
+            validator.subscribe_frames({channel: frozenset(markets)}, {})
+    except ValueError as exc:
+        _err(console, str(exc))
+        return EXIT_USAGE
+
+    ws_url = endpoints.ws_url(exchange, args.ws_url)
+    requested = {
+        "exchange": exchange,
+        "markets": markets,
+        "all_markets": bool(args.all_markets),
+        "quote": _csv(args.quote),
+        "channels": channels,
+        "ws_url": ws_url,
+    }
+    stop = asyncio.Event()
+    failure: list[str] = []
+    loop = asyncio.get_running_loop()
+
+    def on_error(exc: RecordingError) -> None:  # from the writer thread
+        failure.append(str(exc))
+        loop.call_soon_threadsafe(stop.set)
+
+    recorder = Recorder(
+        args.out,
+        source="record",
+        requested=requested,
+        rotate_bytes=rotate_bytes,
+        rotate_seconds=rotate_seconds,
+        level=args.level,
+        on_error=on_error,
+    )
+    try:
+        recorder.start()
+    except RecordingError as exc:
+        _err(console, str(exc))
+        return EXIT_FAILED
+    if rest_body is not None:
+        recorder.record_rest(exchange, *rest_body)
+
+    counts: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+
+    def counter(channel: str) -> Callable[[Any], None]:
+        def count(_ev: Any) -> None:
+            counts[channel] += 1
+
+        return count
+
+    def on_status(status: Any) -> None:
+        if status.kind == "error":
+            errors[status.message] += 1
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    client = WebSocketClient(
+        "recorder",
+        exchange,
+        url=ws_url,
+        rest_url=args.rest_url,
+        on_status=on_status,
+        sync_timeout=1.0,  # the connection keeps trying in the background anyway
+    )
+    status_line = _StatusLine(exchange, recorder, counts)
+    live = None
+    code = EXIT_OK
+    try:
+        try:
+            # All channels registered before the first request goes out: one request.
+            await asyncio.gather(*(client.subscribe(ch, markets, counter(ch)) for ch in channels))
+        except ValueError as exc:
+            _err(console, str(exc))
+            code = EXIT_USAGE
+            return code
+        if not args.quiet:
+            from rich.live import Live
+
+            live = Live(status_line, console=console, refresh_per_second=2, transient=False)
+            live.start()
+        deadline = None if duration is None else loop.time() + duration
+        while not stop.is_set():
+            timeout = 1.0 if deadline is None else min(1.0, max(0.0, deadline - loop.time()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout)
+            if deadline is not None and loop.time() >= deadline:
+                break
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        health = client.health()
+        await client.cleanup()
+        await asyncio.to_thread(recorder.close)
+        if live is not None:
+            live.stop()
+    stats = recorder.stats
+    if failure or recorder.error is not None:
+        _err(console, failure[0] if failure else str(recorder.error))
+        return EXIT_FAILED
+    if code != EXIT_OK:
+        return code
+    if stats.frames == 0:
+        why = health.last_error or "the exchange sent nothing for these markets"
+        _err(console, f"recorded nothing from {exchange}: {why}")
+        return EXIT_FAILED
+    if not args.quiet:
+        console.print(
+            f"recorded {stats.frames:,} frames ({_mb(stats.bytes_written)} in {stats.files} "
+            f"file(s), {stats.reconnects} reconnect(s)) to {args.out}"
+        )
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- replay
+
+
+MAX_SPEED = float("inf")
+
+
+def _speed(text: str) -> float:
+    """``1``, ``10``, ``0.5``, ``10x`` or ``max`` (= inf)."""
+    s = text.strip().lower()
+    if s in ("max", "inf", "0"):
+        return MAX_SPEED
+    s = s.removesuffix("x")
+    try:
+        value = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use a factor (1, 10, 0.5) or max") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the speed must be positive (or max)")
+    return value
+
+
+def add_replay_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", type=Path, help="recording folder (or one chunk file)")
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        help="1 = as recorded, 10 = ten times faster, max = as fast as possible "
+        "(default 1; max with --headless)",
+    )
+    parser.add_argument(
+        "--from", dest="start", help="start at: +10m (after the start), 09:30:00, ISO time"
+    )
+    parser.add_argument("--to", dest="end", help="stop at: +1h, 10:00:00, ISO time")
+    parser.add_argument(
+        "--headless", action="store_true", help="no TUI: print a summary (counts, gaps)"
+    )
+    parser.add_argument("--exchange", help="only this exchange (comma separated for several)")
+
+
+def _window(recording: Any, start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    from dantaro_tui.recording.replay import parse_time, recording_start
+
+    first = recording_start(recording) if (start or end) else 0
+    start_ns = parse_time(start, first) if start else None
+    end_ns = parse_time(end, first) if end else None
+    if start_ns is not None and end_ns is not None and end_ns < start_ns:
+        raise ValueError("--to is before --from")
+    return start_ns, end_ns
+
+
+def replay_main(args: argparse.Namespace) -> int:
+    from dantaro_tui.recording.format import Recording
+
+    console = Console(stderr=True)
+    try:
+        recording = Recording(args.path)
+        start_ns, end_ns = _window(recording, args.start, args.end)
+    except (RecordingError, ValueError) as exc:
+        _err(console, str(exc))
+        return EXIT_FAILED if isinstance(exc, RecordingError) else EXIT_USAGE
+    if args.headless:
+        speed = None if args.speed in (None, MAX_SPEED) else args.speed
+        return _replay_headless(args, recording, speed, start_ns, end_ns, console)
+    speed = 1.0 if args.speed is None else None if args.speed == MAX_SPEED else args.speed
+    return _replay_tui(args, recording, speed, start_ns, end_ns)
+
+
+def _replay_headless(
+    args: argparse.Namespace,
+    recording: Any,
+    speed: float | None,
+    start_ns: int | None,
+    end_ns: int | None,
+    console: Console,
+) -> int:
+    from dantaro_tui.recording.replay import ReplaySource, summary_renderable
+
+    out = Console()
+    source = ReplaySource(
+        recording, start_ns=start_ns, end_ns=end_ns, exchanges=_csv(args.exchange) or None
+    )
+    live = None
+    if speed is not None and console.is_terminal:
+        from rich.live import Live
+
+        live = Live(Text("replaying..."), console=console, refresh_per_second=2, transient=True)
+        live.start()
+
+    def progress(summary: Any) -> None:
+        if live is not None:
+            from dantaro_tui.recording.replay import format_ns
+
+            live.update(Text(f" REPLAY  {format_ns(summary.last_ns)}  {summary.frames:,} frames"))
+
+    try:
+        summary = source.summarize(speed=speed, progress=progress)
+    except (RecordingError, OSError) as exc:
+        _err(console, str(exc))
+        return EXIT_FAILED
+    finally:
+        if live is not None:
+            live.stop()
+    out.print(summary_renderable(summary, title=f"Replay of {args.path}"))
+    if summary.frames == 0:
+        _err(console, "no frames in the recording (or in the chosen time window)")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def make_replay_server(
+    path: Path | Any,
+    speed: float | None = 1.0,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+) -> Any:
+    """A ReplayServer (not started: start it on the TUI's event loop with start_replay)."""
+    from dantaro_tui.recording.replay import ReplayServer
+
+    return ReplayServer(path, speed=speed, start_ns=start_ns, end_ns=end_ns)
+
+
+async def start_replay(server: Any) -> Any:
+    """Start ``server`` and point every exchange's endpoints at it (in this process)."""
+    from dantaro_tui.feed import endpoints
+
+    await server.start()
+    for exchange, urls in server.endpoints.items():
+        endpoints.set_override(exchange, ws=urls["ws"], rest=urls["rest"])
+    return server
+
+
+class ReplaySession:
+    """The TUI's session object for ``replay`` (like its demo/live sessions): ``start(app)``
+    starts the ReplayServer on the app's loop and points every exchange at it; the status
+    bar shows ``clock_ns`` (the recorded time being played) next to the REPLAY badge."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    @property
+    def clock_ns(self) -> int:
+        return int(self.server.clock_ns)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.server.finished.is_set())
+
+    async def start(self, app: Any = None) -> None:
+        await start_replay(self.server)
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+
+def _replay_tui(
+    args: argparse.Namespace,
+    recording: Any,
+    speed: float | None,
+    start_ns: int | None,
+    end_ns: int | None,
+) -> int:
+    """The TUI, fed by a ReplayServer: the TUI finds it in ``args.replay_server``, starts it
+    with ``await start_replay(args.replay_server)`` and shows a REPLAY badge with
+    ``server.clock_ns``."""
+    try:
+        from dantaro_tui.ui import run as tui
+    except ImportError as exc:
+        _err(Console(stderr=True), f"the TUI is not available ({exc}); use --headless")
+        return EXIT_FAILED
+    # The TUI's own flags at their defaults, so tui_main sees a complete namespace.
+    tui_parser = argparse.ArgumentParser(add_help=False)
+    tui.add_tui_args(tui_parser)
+    defaults = vars(tui_parser.parse_args([]))
+    for key, value in defaults.items():
+        if not hasattr(args, key):
+            setattr(args, key, value)
+    args.replay_server = make_replay_server(recording, speed, start_ns, end_ns)
+    return int(tui.tui_main(args) or 0)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def add_export_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", type=Path, help="recording folder (or one chunk file)")
+    parser.add_argument(
+        "--to", dest="fmt", choices=("parquet", "csv"), required=True, help="file format"
+    )
+    parser.add_argument("--out", required=True, type=Path, help="folder for the tables")
+    parser.add_argument(
+        "--channels",
+        default="trade,ticker,orderbook",
+        help="trade,ticker,orderbook[,candle] (default trade,ticker,orderbook); "
+        "trades also give candles",
+    )
+    parser.add_argument("--depth", type=int, default=5, help="book levels per side (default 5)")
+    parser.add_argument(
+        "--interval", default="1m", help="candle interval resampled from trades (default 1m)"
+    )
+    parser.add_argument("--from", dest="start", help="start at: +10m, 09:30:00, ISO time")
+    parser.add_argument("--until", dest="end", help="stop at: +1h, 10:00:00, ISO time")
+    parser.add_argument("--exchange", help="only this exchange (comma separated for several)")
+
+
+def export_main(args: argparse.Namespace) -> int:
+    from dantaro_tui.recording.export import export_recording
+    from dantaro_tui.recording.format import Recording
+
+    console = Console(stderr=True)
+    try:
+        recording = Recording(args.path)
+        start_ns, end_ns = _window(recording, args.start, args.end)
+        result = export_recording(
+            recording.path,
+            args.out,
+            fmt=args.fmt,
+            channels=_csv(args.channels),
+            depth=args.depth,
+            interval=args.interval,
+            start_ns=start_ns,
+            end_ns=end_ns,
+            exchanges=_csv(args.exchange) or None,
+        )
+    except ValueError as exc:
+        _err(console, str(exc))
+        return EXIT_USAGE
+    except (RecordingError, OSError) as exc:
+        _err(console, str(exc))
+        return EXIT_FAILED
+    for name, file in result.files.items():
+        console.print(f"{name:<13} {result.rows[name]:>10,} rows  {file}")
+    for problem in result.problems:
+        console.print(Text(f"note: {problem}", style="yellow"))
+    return EXIT_OK
+
+
+__all__ = [
+    "ReplaySession",
+    "add_export_args",
+    "add_record_args",
+    "add_replay_args",
+    "export_main",
+    "fetch_markets",
+    "make_replay_server",
+    "record_main",
+    "replay_main",
+    "start_replay",
+]

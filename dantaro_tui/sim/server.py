@@ -1,0 +1,225 @@
+"""The simulated exchange server: one aiohttp app on loopback, one sub-app per exchange
+(``/upbit``, later ``/okx``), all fed by one :class:`MarketProcess` stepped on a timer.
+
+Adding an exchange: write ``sim/<name>.py`` with a class taking a :class:`SimContext` that
+registers its listings on ``ctx.market`` and provides ``app()``, ``endpoints(http_root,
+ws_root)``, ``dispatch(step)``, ``drop_all()`` and ``close()`` (see :class:`Venue`), then add
+it to :data:`VENUES`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiohttp import web
+
+from dantaro_tui.sim.faults import Faults, Peer
+from dantaro_tui.sim.market import MarketProcess, StepResult
+from dantaro_tui.sim.upbit import UpbitVenue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SimContext:
+    """What every venue module shares."""
+
+    market: MarketProcess
+    faults: Faults
+    idle_timeout: float = 120.0
+    rate_limits: bool = True
+    peers: set[Peer] = field(default_factory=set)
+    subscriptions_received: int = 0
+
+    def forget(self, peer: Peer) -> None:
+        self.peers.discard(peer)
+
+
+class Venue(Protocol):
+    name: str
+
+    def app(self) -> web.Application: ...
+
+    def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]: ...
+
+    def dispatch(self, step: StepResult) -> None: ...
+
+    async def drop_all(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def _venues() -> dict[str, Callable[[SimContext], Venue]]:
+    """Exchange name -> venue class; a venue module that is not there yet is left out."""
+    venues: dict[str, Callable[[SimContext], Venue]] = {"upbit": UpbitVenue}
+    try:
+        from dantaro_tui.sim.okx import OkxVenue
+    except ImportError:
+        pass
+    else:
+        venues["okx"] = OkxVenue
+    return venues
+
+
+VENUES = _venues()
+
+
+class SimServer:
+    """The built-in simulated exchange.
+
+    ``intensity`` scales message volume (1 = a busy Upbit day, several hundred messages/s
+    across the KRW markets). ``step_interval`` is how often the market advances (seconds).
+    ``idle_timeout`` closes a WebSocket after that long with nothing sent or received.
+    ``rate_limits=False`` disables the connect / message / REST limits (faults still apply).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 1,
+        kimchi_premium: float = 0.0,
+        intensity: float = 1.0,
+        *,
+        idle_timeout: float = 120.0,
+        step_interval: float = 0.1,
+        rate_limits: bool = True,
+        venues: Sequence[str] | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.step_interval = step_interval
+        self.faults = Faults(seed=seed)
+        self.market = MarketProcess(seed, intensity=intensity, kimchi_premium=kimchi_premium)
+        self.ctx = SimContext(self.market, self.faults, idle_timeout, rate_limits)
+        self.venues: list[Venue] = [VENUES[name](self.ctx) for name in (venues or VENUES)]
+        self._runner: web.AppRunner | None = None
+        self._driver: asyncio.Task[None] | None = None
+        self.step_seconds = 0.0  # time spent stepping and fanning out (for benchmarks)
+
+    # -- public API
+    @property
+    def idle_timeout(self) -> float:
+        return self.ctx.idle_timeout
+
+    @idle_timeout.setter
+    def idle_timeout(self, value: float) -> None:
+        self.ctx.idle_timeout = value
+
+    @property
+    def connections(self) -> int:
+        return len(self.ctx.peers)
+
+    @property
+    def subscriptions_received(self) -> int:
+        return self.ctx.subscriptions_received
+
+    @property
+    def endpoints(self) -> dict[str, dict[str, str]]:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return {
+            v.name: v.endpoints(
+                f"http://{host}:{self.port}/{v.name}", f"ws://{host}:{self.port}/{v.name}"
+            )
+            for v in self.venues
+        }
+
+    async def start(self) -> None:
+        app = web.Application()
+        for venue in self.venues:
+            app.add_subapp(f"/{venue.name}/", venue.app())
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        server = site._server
+        if server is not None and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+        self.market.now_ms = time.time() * 1000.0
+        self._driver = asyncio.ensure_future(self._drive())
+
+    async def drop_all(self) -> None:
+        """Abort every open WebSocket now (no close frame)."""
+        for venue in self.venues:
+            await venue.drop_all()
+        for peer in list(self.ctx.peers):
+            peer.abort()
+
+    async def stop(self) -> None:
+        if self._driver is not None:
+            self._driver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._driver
+            self._driver = None
+        for peer in list(self.ctx.peers):
+            peer.abort()
+        for venue in self.venues:
+            await venue.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SimServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- the market clock
+    async def _drive(self) -> None:
+        market = self.market
+        while True:
+            await asyncio.sleep(self.step_interval)
+            started = time.perf_counter()
+            now = time.time() * 1000.0
+            dt = (now - market.now_ms) / 1000.0
+            if dt <= 0.0:
+                continue
+            if dt > 2.0:  # the loop was blocked: skip ahead rather than replay it all
+                market.now_ms = now - 2000.0
+                dt = 2.0
+            step = market.step(dt)
+            for venue in self.venues:
+                try:
+                    venue.dispatch(step)
+                except Exception:
+                    log.exception("%s: dispatch failed", venue.name)
+            self.step_seconds += time.perf_counter() - started
+
+
+async def _serve(host: str, port: int, seed: int, kimchi_premium: float, intensity: float) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before the endpoints line: callers may
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # signal right after it
+            loop.add_signal_handler(sig, stop.set)
+    sim = SimServer(host, port, seed, kimchi_premium, intensity)
+    await sim.start()
+    print(json.dumps(sim.endpoints), flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await sim.stop()
+
+
+def run(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: int = 1,
+    kimchi_premium: float = 0.0,
+    intensity: float = 1.0,
+) -> None:
+    """Serve until SIGINT/SIGTERM; prints one JSON line of endpoints to stdout first."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(host, port, seed, kimchi_premium, intensity))
+    sys.stdout.flush()

@@ -1,0 +1,383 @@
+"""The dantaro-tui App: startup, global bindings, and the wiring between screens.
+
+Kept small on purpose: the cockpit (``screens/main.py``) owns the layout and the pane keys,
+widgets own their feeds, ``run.py`` owns the command line and the demo simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, ClassVar, Literal, Protocol
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
+from textual.screen import Screen
+from textual.timer import Timer
+
+from dantaro_tui.analytics.alerts import Alert
+from dantaro_tui.config import INTERVALS, LAYOUTS, THEMES, Config, load_themes, save_config
+from dantaro_tui.model import Candle, Market
+from dantaro_tui.ui.arbitrage_commands import ArbitrageCommands
+from dantaro_tui.ui.commands import MarketsProvider
+from dantaro_tui.ui.screens.alerts import AlertsScreen
+from dantaro_tui.ui.screens.health import HealthScreen
+from dantaro_tui.ui.screens.help import HelpScreen
+from dantaro_tui.ui.screens.main import CockpitScreen
+from dantaro_tui.ui.widgets.base import PANE_THEME_DEFAULTS
+from dantaro_tui.ui.widgets.scanner import AlertRaised
+from dantaro_tui.ui.widgets.status import StatusBar
+
+Mode = Literal["demo", "live", "replay"]
+EXCHANGE_NAMES = {"upbit": "Upbit", "okx": "OKX"}
+
+
+class Session(Protocol):
+    """Starts what the feeds need before any pane connects (the demo simulator, a
+    recorder) and stops it at exit."""
+
+    async def start(self, app: DantaroApp) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class RestLike(Protocol):
+    async def markets(self) -> list[Market]: ...
+
+    async def candles(self, symbol: str, interval: str = ..., count: int = ...) -> list[Candle]: ...
+
+    async def close(self) -> None: ...
+
+
+def _default_rest(exchange: str) -> RestLike:
+    from dantaro_tui.feed.rest_venues import RestClient
+
+    return RestClient(exchange)  # type: ignore[no-any-return]
+
+
+def _import_analytics() -> None:
+    import dantaro_tui.analytics.indicators  # noqa: F401
+
+
+class DantaroApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "dantaro-tui"
+    COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, MarketsProvider, ArbitrageCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", tooltip="this list of keys"),
+        Binding("h", "health", "Health", tooltip="every connection in detail"),
+        Binding(
+            "a", "alerts", "Alerts", tooltip="the log of pumps, dumps, volume spikes, feed problems"
+        ),
+        Binding("k", "arbitrage", "Kimchi", tooltip="kimchi premium and arbitrage, Upbit vs OKX"),
+        Binding(
+            "t",
+            "next_theme",
+            "Theme",
+            tooltip="next theme (dark, light, high contrast, Korean red-up/blue-down)",
+        ),
+        Binding("q", "quit", "Quit", tooltip="settings are saved"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        mode: Mode = "live",
+        session: Session | None = None,
+        rest_factory: Callable[[str], RestLike] | None = None,
+        persist: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.mode: Mode = mode
+        self.session = session
+        self.rest_factory = rest_factory or _default_rest
+        self.persist = persist
+        self.rest: RestLike | None = None
+        self.markets: dict[str, Market] = {}
+        self.alerts: deque[Alert] = deque(maxlen=1000)
+        self.started = asyncio.Event()
+        self._save_timer: Timer | None = None
+        self._recent_notes: dict[str, float] = {}
+        self.sub_title = {"demo": "DEMO (simulated prices)", "replay": "REPLAY"}.get(mode, "LIVE")
+
+    # -- startup / shutdown ------------------------------------------------------------------
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {
+            **super().get_theme_variable_defaults(),
+            **PANE_THEME_DEFAULTS,
+            "chart-grid": "#30363d",
+            "badge-demo": "#d6a828",
+            "badge-live": "#3fb950",
+            "badge-replay": "#a371f7",
+        }
+
+    async def on_mount(self) -> None:
+        themes, problems = load_themes()
+        for theme in themes.values():
+            self.register_theme(theme)
+        if self.config.theme in self.available_themes:
+            self.theme = self.config.theme
+        else:
+            fallback = "dantaro-dark" if "dantaro-dark" in self.available_themes else "textual-dark"
+            problems.append(f"theme {self.config.theme!r} not found; using {fallback}")
+            self.theme = fallback
+        for text in [*self.config.warnings, *problems]:
+            self.notify(text, title="Settings", severity="warning", timeout=8)
+        if self.session is not None:
+            try:
+                await self.session.start(self)
+            except Exception as exc:
+                self.notify(f"{exc}", title="Could not start", severity="error", timeout=30)
+        self.rest = self.rest_factory(self.config.exchange)
+        await self.push_screen(CockpitScreen(mode=self.mode))
+        self.run_worker(self._load_markets(), group="markets", exclusive=True, exit_on_error=False)
+        # pandas (chart overlays) takes ~0.3 s to import: do it off the UI thread, after the
+        # first data is on screen, so the first VWAP/Bollinger key is not the one that waits.
+        self.set_timer(2.0, self._warm_imports)
+        self.started.set()
+
+    def _warm_imports(self) -> None:
+        self.run_worker(_import_analytics, thread=True, group="warm", exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        # Closing must never fail the exit.
+        if self.rest is not None:
+            with contextlib.suppress(Exception):
+                await self.rest.close()
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                await self.session.stop()
+
+    @property
+    def exchange_name(self) -> str:
+        return EXCHANGE_NAMES.get(self.config.exchange, self.config.exchange)
+
+    async def _load_markets(self) -> None:
+        delay = 2.0
+        failures = 0
+        while self.rest is not None:
+            try:
+                markets = await asyncio.wait_for(self.rest.markets(), 20.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                reason = getattr(exc, "message", "") or str(exc) or "no answer in time"
+                if failures == 1:
+                    hint = (
+                        " Check your network, or run `dantaro-tui --demo` for simulated data."
+                        if self.mode == "live" and "--demo" not in reason
+                        else ""
+                    )
+                    self.notify(
+                        f"Cannot reach {self.exchange_name}: {reason}.{hint}",
+                        title="No market list",
+                        severity="error",
+                        timeout=20,
+                    )
+                    self.add_alert(f"cannot reach {self.exchange_name}: {reason}")
+                notice = f"cannot reach {self.exchange_name}" + (
+                    " — try --demo" if self.mode == "live" else ""
+                )
+                self._status_notice(notice)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            self.markets = {m.symbol: m for m in markets}
+            self._status_notice("")
+            if failures:
+                self.notify(f"{self.exchange_name} is reachable again", timeout=5)
+            cockpit = self.cockpit
+            if cockpit is not None:
+                cockpit.markets_loaded(markets)
+            return
+
+    # -- what the panes ask of the app -----------------------------------------------------
+    async def history(self, symbol: str, interval: str, count: int) -> list[Candle]:
+        if self.rest is None:
+            return []
+        return await self.rest.candles(symbol, interval=interval, count=count)
+
+    def market(self, symbol: str) -> Market | None:
+        return self.markets.get(symbol)
+
+    @property
+    def cockpit(self) -> CockpitScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, CockpitScreen):
+                return screen
+        return None
+
+    def open_market(self, symbol: str) -> None:
+        cockpit = self.cockpit
+        if cockpit is not None:
+            cockpit.open_market(symbol)
+
+    def pick_symbol(self) -> None:
+        self.push_screen(
+            CommandPalette(
+                providers=[MarketsProvider],
+                placeholder="Market: code (btc, KRW-BTC), English or Korean name (비트)…",
+            )
+        )
+
+    def _status_notice(self, text: str) -> None:
+        for bar in self._status_bars():
+            bar.set_notice(text)
+
+    def _status_bars(self) -> Iterable[StatusBar]:
+        for screen in self.screen_stack:
+            yield from screen.query(StatusBar)
+
+    # -- alerts --------------------------------------------------------------------------------
+    def add_alert(self, text: str, market: str = "") -> None:
+        self.alerts.append(Alert(int(time.time() * 1000), market, "connection", text))
+
+    @on(AlertRaised)
+    def _scanner_alert(self, message: AlertRaised) -> None:
+        alert = message.alert
+        self.alerts.append(alert)
+        severity = "warning" if alert.kind in ("pump", "dump", "volume_spike") else "information"
+        self.notify(
+            alert.message, title=alert.kind.replace("_", " ").title(), severity=severity, timeout=6
+        )
+
+    def tell(self, text: str, title: str, severity: Any = "warning", market: str = "") -> None:
+        """Log ``text`` as an alert and show it, once a minute per cause: seven clients
+        failing for the same reason (no network) make one toast, not seven."""
+        self.add_alert(text, market)
+        cause = text.split(": ", 1)[-1]
+        now = time.monotonic()
+        if now - self._recent_notes.get(cause, -1e9) < 60.0:
+            return
+        self._recent_notes[cause] = now
+        self.notify(text, title=title, severity=severity, timeout=6)
+
+    @on(StatusBar.HealthEvent)
+    def _health_event(self, message: StatusBar.HealthEvent) -> None:
+        self.tell(message.text, "Feed", message.severity)
+
+    # -- settings --------------------------------------------------------------------------------
+    def save_soon(self) -> None:
+        """Write the settings a second from now (many changes in a row: one write)."""
+        if not self.persist:
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(1.0, self.save_now)
+
+    def save_now(self) -> bool:
+        if not self.persist:
+            return False
+        try:
+            save_config(self.config)
+        except OSError as exc:
+            self.notify(f"Settings not saved: {exc.strerror or exc}", severity="warning")
+            return False
+        return True
+
+    def watch_theme(self, theme: str) -> None:
+        if self.started.is_set() and self.config.theme != theme:
+            self.config.theme = theme
+            self.save_soon()
+
+    # -- actions -------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections: list[tuple[str, Any]] = [("Everywhere", self)]
+        cockpit = self.cockpit
+        if cockpit is not None:
+            sections.append(("Cockpit (charts, book, tape, scanner)", cockpit))
+            seen: set[type] = set()
+            for widget in cockpit.query("*"):
+                kind = type(widget)
+                if kind not in seen and kind.__module__.startswith("dantaro_tui.ui.widgets"):
+                    seen.add(kind)
+                    sections.append((f"{kind.__name__} (when focused)", kind))
+        sections += [("Health screen", HealthScreen), ("Alerts screen", AlertsScreen)]
+        self.push_screen(HelpScreen(sections))
+
+    def action_health(self) -> None:
+        if not isinstance(self.screen, HealthScreen):
+            self.push_screen(HealthScreen(self.mode))
+
+    def action_alerts(self) -> None:
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(
+                AlertsScreen(
+                    lambda: list(self.alerts), on_clear=self.alerts.clear, on_open=self.open_market
+                )
+            )
+
+    def action_arbitrage(self) -> None:
+        from dantaro_tui.ui.screens.arbitrage import ArbitrageScreen
+
+        if not isinstance(self.screen, ArbitrageScreen):
+            self.push_screen(ArbitrageScreen(on_alert=self._log_alert))
+
+    def _log_alert(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+    def action_next_theme(self) -> None:
+        names = [t for t in THEMES if t in self.available_themes] or list(self.available_themes)
+        i = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(i + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=1.5)
+
+    async def action_quit(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self.save_now()
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Open market", "Search markets by code or name", self.pick_symbol)
+        yield SystemCommand("Health", "Feed health: every connection", self.action_health)
+        yield SystemCommand("Alerts", "The alert log", self.action_alerts)
+        yield SystemCommand(
+            "Kimchi premium / arbitrage", "Upbit KRW vs OKX USDT", self.action_arbitrage
+        )
+        yield SystemCommand("Help", "Every key binding", self.action_help)
+        for name in THEMES:
+            if name in self.available_themes:
+                yield SystemCommand(f"Theme: {name}", "Switch theme", self._setter("theme", name))
+        cockpit = self.cockpit
+        if cockpit is None:
+            return
+        for layout in LAYOUTS:
+            yield SystemCommand(
+                f"Layout {layout}", "Chart grid", self._run(cockpit.set_layout, layout)
+            )
+        for interval in INTERVALS:
+            yield SystemCommand(
+                f"Interval {interval}",
+                "For the active chart",
+                lambda i=interval: cockpit.active_chart and cockpit.active_chart.change_interval(i),
+            )
+        yield SystemCommand(
+            "Toggle VWAP", "Chart overlay", lambda: cockpit.action_toggle_overlay("vwap")
+        )
+        yield SystemCommand(
+            "Toggle Bollinger bands",
+            "Chart overlay",
+            lambda: cockpit.action_toggle_overlay("bollinger"),
+        )
+        yield SystemCommand("Sort scanner", "By the next column", cockpit.action_scanner_sort)
+        yield SystemCommand("Link focused pane", "Next link group", cockpit.action_cycle_link)
+
+    def _setter(self, attr: str, value: Any) -> Callable[[], None]:
+        return lambda: setattr(self, attr, value)
+
+    def _run(self, fn: Callable[[Any], Awaitable[None]], arg: Any) -> Callable[[], None]:
+        return lambda: self.run_worker(fn(arg), exit_on_error=False) and None

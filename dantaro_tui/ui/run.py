@@ -1,0 +1,192 @@
+"""``dantaro-tui [flags]``: the trading cockpit.
+
+``--demo`` starts the built-in simulator inside the app's own event loop, on loopback, and
+points every feed client and REST call at it before the first pane connects; the status
+bar then wears a DEMO badge so simulated prices are never taken for real ones. If the
+simulator cannot start, nothing falls back to the real exchange: the app says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from dantaro_tui.config import INTERVALS, LAYOUTS, THEMES, load_config, save_config
+from dantaro_tui.feed import endpoints
+
+log = logging.getLogger(__name__)
+
+# Where a demo app's feeds point when its simulator failed: loopback port 9 ("discard"),
+# which refuses connections, so a failed demo can never reach a real exchange.
+DEAD_END = {"ws": "ws://127.0.0.1:9/websocket/v1", "rest": "http://127.0.0.1:9/v1"}
+
+
+def add_tui_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the built-in simulated exchange (no network, prices are NOT real)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the demo market")
+    parser.add_argument(
+        "--intensity", type=float, default=1.0, help="demo message volume (1 = busy day)"
+    )
+    parser.add_argument(
+        "--kimchi-premium",
+        type=float,
+        default=3.0,
+        help="demo: Upbit's premium over OKX in %% (default 3.0), shown on the arbitrage screen",
+    )
+    parser.add_argument("--theme", help=f"colour theme: {', '.join(THEMES)}")
+    parser.add_argument("--layout", choices=LAYOUTS, help="chart grid (default 2x2)")
+    parser.add_argument(
+        "--symbols", help="comma-separated markets for charts 1.., e.g. KRW-BTC,KRW-ETH"
+    )
+    parser.add_argument("--interval", choices=INTERVALS, help="interval of every chart")
+    parser.add_argument("--record", metavar="DIR", help="also record every raw feed frame to DIR")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="settings file (default: the platform config dir; env DANTARO_CONFIG)",
+    )
+    parser.add_argument("--no-save", action="store_true", help="do not write settings back at exit")
+
+
+class DemoSession:
+    """Runs the simulator in the app's event loop and points every client at it."""
+
+    def __init__(
+        self,
+        seed: int = 1,
+        intensity: float = 1.0,
+        recorder: Any = None,
+        kimchi_premium: float = 3.0,
+    ) -> None:
+        self.seed = seed
+        self.intensity = intensity
+        self.kimchi_premium = kimchi_premium
+        self.recorder = recorder
+        self.sim: Any = None
+
+    async def start(self, app: Any) -> None:
+        try:
+            from dantaro_tui.sim.server import SimServer
+
+            self.sim = SimServer(
+                host="127.0.0.1",
+                port=0,
+                seed=self.seed,
+                kimchi_premium=self.kimchi_premium,
+                intensity=self.intensity,
+            )
+            await self.sim.start()
+        except Exception as exc:
+            for exchange in ("upbit", "okx"):
+                endpoints.set_override(exchange, **DEAD_END)
+            raise RuntimeError(f"the demo simulator could not start: {exc}") from exc
+        for exchange, urls in self.sim.endpoints.items():
+            endpoints.set_override(exchange, ws=urls.get("ws"), rest=urls.get("rest"))
+        start_recorder(self.recorder, app)
+
+    async def stop(self) -> None:
+        stop_recorder(self.recorder)
+        if self.sim is not None:
+            await self.sim.stop()
+            self.sim = None
+
+
+class LiveSession:
+    def __init__(self, recorder: Any = None) -> None:
+        self.recorder = recorder
+
+    async def start(self, app: Any) -> None:
+        start_recorder(self.recorder, app)
+
+    async def stop(self) -> None:
+        stop_recorder(self.recorder)
+
+
+def make_recorder(folder: str | None, args: argparse.Namespace) -> tuple[Any, str]:
+    """A Recorder for ``--record DIR``, or (None, why not)."""
+    if not folder:
+        return None, ""
+    try:
+        from dantaro_tui.recording.recorder import Recorder
+    except ImportError:
+        return None, "recording is not available in this build"
+    try:
+        recorder = Recorder(
+            folder,
+            source="tui-demo" if args.demo else "tui",
+            requested={"exchange": "upbit", "demo": bool(args.demo), "seed": args.seed},
+        )
+    except Exception as exc:
+        return None, f"cannot record to {folder}: {exc}"
+    return recorder, ""
+
+
+def start_recorder(recorder: Any, app: Any) -> None:
+    if recorder is None:
+        return
+    try:
+        recorder.start()
+    except Exception as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        app.notify(f"Recording is off: {message}", title="Recorder", severity="error")
+        return
+    app.notify(f"Recording raw frames to {recorder.folder}", title="Recorder", timeout=5)
+
+
+def stop_recorder(recorder: Any) -> None:
+    if recorder is None:
+        return
+    try:
+        recorder.close()
+    except Exception:  # pragma: no cover - exiting must not fail on the recorder
+        log.exception("closing the recorder failed")
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "theme", None):
+        overrides["theme"] = args.theme
+    if getattr(args, "layout", None):
+        overrides["layout"] = args.layout
+    if getattr(args, "symbols", None):
+        overrides["symbols"] = args.symbols
+    if getattr(args, "interval", None):
+        overrides["intervals"] = [args.interval] * 9
+    return load_config(getattr(args, "config", None), overrides=overrides)
+
+
+def tui_main(args: argparse.Namespace) -> int:
+    from dantaro_tui.ui.app import DantaroApp
+
+    logging.basicConfig(level=logging.WARNING, handlers=[logging.NullHandler()])
+    cfg = config_from_args(args)
+    recorder, why = make_recorder(getattr(args, "record", None), args)
+    if why:
+        cfg.warnings.append(why)
+    session: Any
+    if args.demo:
+        session = DemoSession(
+            args.seed,
+            getattr(args, "intensity", 1.0),
+            recorder,
+            kimchi_premium=getattr(args, "kimchi_premium", 3.0),
+        )
+        mode = "demo"
+    else:
+        session = LiveSession(recorder)
+        mode = "live"
+    app = DantaroApp(cfg, mode=mode, session=session, persist=not args.no_save)
+    app.run()
+    if not args.no_save:
+        try:
+            save_config(app.config)
+        except OSError as exc:
+            print(f"dantaro-tui: settings not saved to {app.config.path}: {exc}", file=sys.stderr)
+    code = app.return_code
+    return int(code or 0)

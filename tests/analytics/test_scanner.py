@@ -1,0 +1,206 @@
+"""ScannerModel: rows, change detection, sorted views, highlights, the volume-spike score."""
+
+from __future__ import annotations
+
+import pytest
+
+from dantaro_tui.analytics.scanner import (
+    SORT_KEYS,
+    ScannerModel,
+    SpikeTracker,
+    highlight,
+)
+from dantaro_tui.model import Market, Ticker
+
+T0 = 1_700_000_000_000  # ms
+DAY_VALUE = 86_400_000.0  # 24 h turnover of 1,000 per second: 60,000 per minute
+
+
+def market(symbol: str, korean: str = "", english: str = "") -> Market:
+    quote, base = symbol.split("-")
+    return Market("upbit", symbol, base, quote, korean, english)
+
+
+def ticker(
+    symbol: str,
+    price: float = 100.0,
+    change: float = 0.0,
+    value: float = DAY_VALUE,
+    t: int = T0,
+) -> Ticker:
+    quote, base = symbol.split("-")
+    return Ticker(
+        exchange="upbit",
+        symbol=symbol,
+        base=base,
+        quote=quote,
+        trade_price=price,
+        change_rate=change,
+        change_price=0.0,
+        opening_price=price,
+        high_price=price,
+        low_price=price,
+        prev_closing_price=price,
+        acc_trade_volume_24h=1.0,
+        acc_trade_price_24h=value,
+        timestamp=t,
+    )
+
+
+MARKETS = [
+    market("KRW-BTC", "비트코인", "Bitcoin"),
+    market("KRW-ETH", "이더리움", "Ethereum"),
+    market("KRW-XRP", "리플", "XRP"),
+    market("BTC-ETH", "이더리움", "Ethereum"),
+    market("USDT-BTC", "비트코인", "Bitcoin"),
+]
+
+
+@pytest.fixture
+def model() -> ScannerModel:
+    m = ScannerModel(MARKETS)
+    m.apply(ticker("KRW-BTC", 95_000_000, 0.012, 3e11))
+    m.apply(ticker("KRW-ETH", 4_500_000, -0.031, 1e11))
+    m.apply(ticker("KRW-XRP", 812, 0.074, 2e11))
+    return m
+
+
+def test_apply_reports_visible_changes_only(model: ScannerModel) -> None:
+    row = model.get("KRW-BTC")
+    assert row is not None
+    version = row.version
+    assert not model.apply(ticker("KRW-BTC", 95_000_000, 0.012, 3e11))
+    assert row.version == version
+    assert model.apply(ticker("KRW-BTC", 95_001_000, 0.012, 3e11))
+    assert row.version == version + 1
+    assert row.price == 95_001_000
+
+
+def test_names_come_from_the_market_list(model: ScannerModel) -> None:
+    row = model.get("KRW-XRP")
+    assert row is not None
+    assert (row.korean, row.english, row.quote, row.base) == ("리플", "XRP", "KRW", "XRP")
+
+
+def test_unknown_market_gets_a_row(model: ScannerModel) -> None:
+    assert model.apply(ticker("KRW-NEW", 1.0))
+    row = model.get("KRW-NEW")
+    assert row is not None and row.quote == "KRW" and row.korean == ""
+
+
+def test_set_markets_renames_without_losing_data(model: ScannerModel) -> None:
+    model.set_markets([market("KRW-XRP", "엑스알피", "XRP Ledger")])
+    row = model.get("KRW-XRP")
+    assert row is not None
+    assert row.korean == "엑스알피" and row.price == 812
+
+
+def test_quote_filter(model: ScannerModel) -> None:
+    assert model.markets("KRW") == ["KRW-BTC", "KRW-ETH", "KRW-XRP"]
+    assert model.markets("BTC") == ["BTC-ETH"]
+    assert model.quotes() == ["KRW", "BTC", "USDT"]
+    assert set(model.view("value", True, "USDT")) == {"USDT-BTC"}
+    assert len(model.view("value", True, None)) == 5
+
+
+@pytest.mark.parametrize(
+    ("key", "descending", "expected"),
+    [
+        ("value", True, ["KRW-BTC", "KRW-XRP", "KRW-ETH"]),
+        ("value", False, ["KRW-ETH", "KRW-XRP", "KRW-BTC"]),
+        ("change", True, ["KRW-XRP", "KRW-BTC", "KRW-ETH"]),
+        ("price", False, ["KRW-XRP", "KRW-ETH", "KRW-BTC"]),
+        ("market", False, ["KRW-BTC", "KRW-ETH", "KRW-XRP"]),
+        ("korean", False, ["리플", "비트코인", "이더리움"]),
+        ("english", False, ["Bitcoin", "Ethereum", "XRP"]),
+    ],
+)
+def test_sorted_views(model: ScannerModel, key: str, descending: bool, expected: list[str]) -> None:
+    order = model.view(key, descending, "KRW")  # type: ignore[arg-type]
+    if key in ("korean", "english"):
+        names = [getattr(model.get(m), key) for m in order]
+        assert names == expected
+    else:
+        assert order == expected
+
+
+def test_every_sort_key_works_and_rows_without_data_come_last() -> None:
+    m = ScannerModel(MARKETS)
+    m.apply(ticker("KRW-ETH", 10.0, 0.01, 5.0))
+    for key in SORT_KEYS:
+        for descending in (True, False):
+            order = m.view(key, descending, "KRW")
+            assert order[0] == "KRW-ETH"
+            assert order[1:] == ["KRW-BTC", "KRW-XRP"]
+
+
+def test_unknown_sort_key_is_an_error(model: ScannerModel) -> None:
+    with pytest.raises(ValueError, match="unknown sort column"):
+        model.view("volume", True, "KRW")  # type: ignore[arg-type]
+
+
+def test_threshold_highlight(model: ScannerModel) -> None:
+    assert model.highlight("KRW-XRP") == "up"  # +7.4 % >= 5 %
+    assert model.highlight("KRW-BTC") is None
+    model.apply(ticker("KRW-ETH", 4_000_000, -0.05))
+    assert model.highlight("KRW-ETH") == "down"  # exactly -5 % counts
+    row = model.get("KRW-BTC")
+    assert row is not None
+    assert highlight(row, 0.01) == "up"
+    assert highlight(row, 0.0) is None  # 0 = highlighting off
+
+
+# -- the volume-spike score --------------------------------------------------------------
+def feed(tracker: SpikeTracker, start: int, seconds: int, per_second: float, acc: float) -> float:
+    """One ticker a second adding ``per_second`` of turnover; returns the final 24 h total."""
+    for s in range(1, seconds + 1):
+        acc += per_second
+        tracker.update(start + s * 1000, acc)
+    return acc
+
+
+def test_spike_score_reads_as_multiple_of_the_24h_pace() -> None:
+    tracker = SpikeTracker(window_s=60, min_span_s=15)
+    tracker.update(T0, DAY_VALUE)
+    # Net growth 0: trading exactly at the pace that rolls off, i.e. the 24 h average.
+    acc = feed(tracker, T0, 60, 0.0, DAY_VALUE)
+    assert tracker.score(T0 + 60_000, acc) == pytest.approx(1.0)
+    # Next minute: 5x the average pace traded, 1x rolled off -> net growth 4x.
+    acc = feed(tracker, T0 + 60_000, 60, 4 * 1000.0, acc)
+    assert tracker.score(T0 + 120_000, acc) == pytest.approx(5.0, rel=0.1)
+
+
+def test_spike_score_is_zero_while_warming_up_and_after_silence() -> None:
+    tracker = SpikeTracker(window_s=60, min_span_s=15)
+    tracker.update(T0, DAY_VALUE)
+    acc = feed(tracker, T0, 5, 10_000.0, DAY_VALUE)
+    assert tracker.score(T0 + 5_000, acc) == 0.0  # watched for 5 s < 15 s
+    acc = feed(tracker, T0 + 5_000, 25, 10_000.0, acc)
+    assert tracker.score(T0 + 30_000, acc) > 5.0
+    assert tracker.score(T0 + 30_000 + 61_000, acc) == 0.0  # no ticker (= no trade) in 60 s
+
+
+def test_a_gap_longer_than_the_window_is_not_a_spike() -> None:
+    tracker = SpikeTracker(window_s=60, min_span_s=15)
+    acc = DAY_VALUE
+    tracker.update(T0, acc)
+    acc = feed(tracker, T0, 30, 0.0, acc)
+    # Ten minutes unsubscribed, the 24 h total moved a lot meanwhile: the jump is not counted.
+    later = T0 + 30_000 + 600_000
+    tracker.update(later, acc * 1.5)
+    assert tracker.score(later, acc * 1.5) == 0.0
+    acc = feed(tracker, later, 30, 0.0, acc * 1.5)
+    assert tracker.score(later + 30_000, acc) == pytest.approx(1.0)
+
+
+def test_model_scores_and_decays_spikes() -> None:
+    m = ScannerModel([market("KRW-XRP")])
+    acc = DAY_VALUE
+    for s in range(0, 61):
+        m.apply(ticker("KRW-XRP", 812, 0.0, acc, T0 + s * 1000))
+        acc += 9_000.0  # 10x the 24 h pace (9,000 net + 1,000 rolling off per second)
+    row = m.get("KRW-XRP")
+    assert row is not None
+    assert row.spike == pytest.approx(10.0, rel=0.1)
+    changed = m.refresh_spikes(T0 + 200_000)
+    assert changed == ["KRW-XRP"] and row.spike == 0.0
