@@ -247,12 +247,15 @@ class ChunkWriter:
         opener: Opener | None = None,
         session: str = "",
         frame_raw_bytes: int = FRAME_RAW_BYTES,
+        compressor: zstandard.ZstdCompressor | None = None,
     ) -> None:
         self.folder = folder
         self.info = ChunkInfo(file=chunk_name(seq), seq=seq, session=session)
         self.path = folder / (self.info.file + PART_SUFFIX)
         self.frame_raw_bytes = frame_raw_bytes
-        self._compressor = zstandard.ZstdCompressor(level=level, write_checksum=True)
+        # A compressor may be shared by the chunks of one recorder (one writer thread):
+        # its context is allocated once instead of once per chunk.
+        self._compressor = compressor or zstandard.ZstdCompressor(level=level, write_checksum=True)
         self._cobj = self._compressor.compressobj()
         self._frame_raw = 0
         self._fh: IO[bytes] | None = (opener or _default_opener)(self.path)

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import zstandard
+
 from dantaro_tui.feed import tap as taps
 from dantaro_tui.recording.format import (
     FORMAT_NAME,
@@ -116,6 +118,7 @@ class Recorder:
         self._manifest = Manifest()
         self._session_info = SessionInfo(self.session, 0, source, self.requested)
         self._chunk: ChunkWriter | None = None
+        self._compressor: zstandard.ZstdCompressor | None = None
         self._chunk_opened = 0.0
         self._next_seq = 1
         self._conns: dict[str, tuple[str, str]] = {}  # open connections: conn -> (ex, url)
@@ -378,8 +381,14 @@ class Recorder:
     def _open_chunk(self) -> ChunkWriter:
         seq = self._next_seq
         self._next_seq += 1
+        if self._compressor is None:
+            self._compressor = zstandard.ZstdCompressor(level=self.level, write_checksum=True)
         chunk = ChunkWriter(
-            self.folder, seq, level=self.level, opener=self.opener, session=self.session
+            self.folder,
+            seq,
+            opener=self.opener,
+            session=self.session,
+            compressor=self._compressor,
         )
         self._chunk = chunk
         self._chunk_opened = time.monotonic()
