@@ -10,8 +10,10 @@ disk, and the recorder's memory over a long run.
    frames/s (first frame received -> last frame fsynced on disk) and frames lost (goal:
    >= 50,000 frames/s, 0 lost), against the client alone without the recorder (baseline).
 2. replay: ``replay --speed max --headless`` of that recording (goal: >= 100,000 frames/s).
-3. bytes per frame on disk, at full speed and at a calm 200 frames/s (one zstd frame per
-   0.5 s flush compresses less), and from the simulator with ``--sim``.
+3. bytes per frame on disk, at full speed and at a calm 200 frames/s; with ``--sim`` also
+   recording every KRW market of the simulator (run in its own process at a high
+   intensity: it generates frames as fast as it can) for frames/s and bytes per frame of
+   its more realistic data.
 4. memory: RSS of a process recording 20,000 frames/s after 1 minute and after
    ``--soak-minutes`` (goal: flat).
 """
@@ -20,14 +22,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
-import multiprocessing as mp
 import os
 import random
 import re
 import shutil
-import struct
 import tempfile
 import time
 from pathlib import Path
@@ -35,7 +34,6 @@ from pathlib import Path
 import _common  # first: puts the repo root on sys.path
 import orjson
 import psutil
-from websockets.asyncio.server import ServerConnection, serve
 
 from dantaro_tui import WebSocketClient
 from dantaro_tui.feed.tap import TapRecord
@@ -75,32 +73,8 @@ def varied_frames(count: int, seed: int = 1) -> list[bytes]:
     return [_NUMBER.sub(vary, templates[i % len(templates)]) for i in range(count)]
 
 
-def ws_frame(payload: bytes) -> bytes:
-    n = len(payload)
-    if n < 126:
-        header = struct.pack("!BB", 0x82, n)
-    elif n < 65536:
-        header = struct.pack("!BBH", 0x82, 126, n)
-    else:
-        header = struct.pack("!BBQ", 0x82, 127, n)
-    return header + payload
-
-
-def serve_blob(port_q: mp.Queue, total: int) -> None:
-    blob = b"".join(ws_frame(f) for f in varied_frames(total))
-
-    async def handler(ws: ServerConnection) -> None:
-        await ws.recv()  # the subscription request
-        ws.transport.write(blob)
-        with contextlib.suppress(Exception):
-            await ws.wait_closed()
-
-    async def main() -> None:
-        async with serve(handler, "127.0.0.1", 0, compression=None, max_size=None) as server:
-            port_q.put(server.sockets[0].getsockname()[1])
-            await asyncio.Future()
-
-    asyncio.run(main())
+def blob(total: int) -> bytes:
+    return b"".join(_common.ws_frame(f) for f in varied_frames(total))
 
 
 def codes() -> list[str]:
@@ -110,24 +84,8 @@ def codes() -> list[str]:
 async def receive(url: str, total: int, out: Path | None) -> tuple[float, float, int]:
     """(frames/s received, frames/s received+written, frames on disk)."""
     recorder = Recorder(out).start() if out is not None else None
-    done = asyncio.Event()
-    count = 0
-    t0 = 0.0
-
-    def on_event(_ev: object) -> None:
-        nonlocal count, t0
-        count += 1
-        if count == 1:
-            t0 = time.perf_counter()
-        elif count == total:
-            done.set()
-
     client = WebSocketClient("bench-record", url=url)
-    symbols = codes()
-    await asyncio.gather(
-        client.subscribe_trade(symbols, on_event), client.subscribe_orderbook(symbols, on_event)
-    )
-    await asyncio.wait_for(done.wait(), 300)
+    t0 = await _common.receive_events(client, codes(), total, timeout=300)
     t_recv = time.perf_counter()
     await client.cleanup()
     on_disk = 0
@@ -136,14 +94,6 @@ async def receive(url: str, total: int, out: Path | None) -> tuple[float, float,
         on_disk = recorder.stats.frames
     t_written = time.perf_counter()
     return (total - 1) / (t_recv - t0), (total - 1) / (t_written - t0), on_disk
-
-
-def run_server(total: int) -> tuple[mp.Process, str]:
-    q: mp.Queue = mp.Queue()
-    proc = mp.Process(target=serve_blob, args=(q, total), daemon=True)
-    proc.start()
-    port = q.get(timeout=120)
-    return proc, f"ws://127.0.0.1:{port}/"
 
 
 def bytes_per_frame(folder: Path) -> float:
@@ -168,25 +118,42 @@ def calm_bytes_per_frame(work: Path, rate: int = 200, seconds: float = 4.0) -> f
     return bytes_per_frame(folder)
 
 
-async def sim_bytes_per_frame(work: Path, seconds: float) -> tuple[float, float]:
-    """(frames/s the simulator sent, bytes per frame) recording the simulator's Upbit."""
-    from dantaro_tui.sim.server import SimServer
+async def record_sim(work: Path, seconds: float, intensity: float) -> tuple[float, float, int]:
+    """Record every KRW market of the simulator (in its own process, at ``intensity``) for
+    ``seconds``: (frames/s written, bytes per frame, disconnects)."""
+    import subprocess
+    import sys
 
-    folder = work / "sim"
-    sim = SimServer(host="127.0.0.1", port=0, seed=1)
-    await sim.start()
+    from dantaro_tui.recording.cli import fetch_markets
+
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "dantaro_tui", "sim", "--intensity", str(intensity)],
+        stdout=subprocess.PIPE,
+        cwd=_common.ROOT,
+    )
     try:
+        assert sim.stdout is not None
+        urls = orjson.loads(sim.stdout.readline())["upbit"]
+        markets, url, body = await fetch_markets("upbit", urls["rest"], ["KRW"])
+        folder = work / "sim"
         rec = Recorder(folder).start()
-        client = WebSocketClient("bench-sim", url=sim.endpoints["upbit"]["ws"])
-        markets = ["KRW-BTC", "KRW-ETH", "KRW-XRP", "KRW-SOL", "KRW-DOGE"]
-        for ch in ("ticker", "trade", "orderbook"):
-            await client.subscribe(ch, markets, lambda _e: None)
+        rec.record_rest("upbit", url, body)
+        client = WebSocketClient("bench-sim", url=urls["ws"])
+        await asyncio.gather(
+            *(
+                client.subscribe(ch, markets, lambda _e: None)
+                for ch in ("ticker", "trade", "orderbook")
+            )
+        )
+        t0 = time.perf_counter()
         await asyncio.sleep(seconds)
         await client.cleanup()
         rec.close()
+        elapsed = time.perf_counter() - t0
     finally:
-        await sim.stop()
-    return rec.stats.frames / seconds, bytes_per_frame(folder)
+        sim.terminate()
+        sim.wait(10)
+    return rec.stats.frames / elapsed, bytes_per_frame(folder), rec.stats.disconnects - 1
 
 
 def rss_mb() -> float:
@@ -234,12 +201,13 @@ def main() -> None:
     parser.add_argument("--soak-minutes", type=float, default=10.0, help="0 = skip")
     parser.add_argument("--soak-rate", type=int, default=20_000)
     parser.add_argument("--sim", action="store_true", help="also record the simulator")
-    parser.add_argument("--sim-seconds", type=float, default=10.0)
+    parser.add_argument("--sim-seconds", type=float, default=15.0)
+    parser.add_argument("--sim-intensity", type=float, default=300.0)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-record-"))
     try:
-        proc, url = run_server(args.frames)
+        proc, url = _common.run_blob_server(blob, args.frames, timeout=120)
         try:
             base, rec_rates, written_rates, lost = [], [], [], []
             for r in range(args.rounds):
@@ -274,8 +242,11 @@ def main() -> None:
         raw = sum(len(f) for f in varied_frames(2000)) / 2000
         print(f"raw frame size (average)               {raw:>12,.1f}")
         if args.sim:
-            sim_rate, sim_bpf = asyncio.run(sim_bytes_per_frame(work, args.sim_seconds))
-            print(f"simulator: frames/s, bytes per frame   {sim_rate:>12,.0f} {sim_bpf:,.1f}")
+            rate, bpf, drops = asyncio.run(record_sim(work, args.sim_seconds, args.sim_intensity))
+            print(
+                f"simulator (all KRW markets, intensity {args.sim_intensity:g}, own process): "
+                f"{rate:,.0f} frames/s written, {bpf:,.1f} bytes/frame, {drops} drops"
+            )
         if args.soak_minutes > 0:
             before, samples = soak(work, args.soak_minutes, args.soak_rate)
             one, end = samples[0], samples[-1]

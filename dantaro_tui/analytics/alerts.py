@@ -19,10 +19,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Literal
+from typing import Literal, Protocol
 
 AlertKind = Literal["pump", "dump", "volume_spike", "connection"]
-_KINDS: tuple[AlertKind, ...] = ("pump", "dump", "volume_spike")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +61,63 @@ class _Rule:
     last_fired: int | None = None
 
 
+class CrossingConfig(Protocol):
+    """What :class:`Crossings` reads of an engine's config (``AlertConfig`` and
+    ``arbitrage.ArbAlertConfig`` fit)."""
+
+    @property
+    def cooldown_s(self) -> float: ...
+    @property
+    def alert_on_first(self) -> bool: ...
+
+
+class Crossings:
+    """Threshold crossings with hysteresis and a cooldown, one rule per (market, kind).
+
+    ``cross`` is True when ``value`` is at or above ``fire`` while the rule is armed; the
+    rule then disarms until ``value`` falls below ``rearm``, and a crossing within
+    ``cooldown_s`` of the last one that fired disarms it without firing. A rule's first
+    observation arms it only when below ``fire`` (or with ``alert_on_first``).
+    """
+
+    def __init__(self) -> None:
+        self._rules: dict[tuple[str, str], _Rule] = {}
+
+    def clear(self, market: str | None = None) -> None:
+        """Forget the rules of ``market`` (of every market when None)."""
+        if market is None:
+            self._rules.clear()
+        else:
+            for key in [k for k in self._rules if k[0] == market]:
+                del self._rules[key]
+
+    def cross(
+        self,
+        cfg: CrossingConfig,
+        market: str,
+        kind: str,
+        value: float,
+        fire: float,
+        rearm: float,
+        now_ms: int,
+    ) -> bool:
+        key = (market, kind)
+        rule = self._rules.get(key)
+        if rule is None:
+            rule = self._rules[key] = _Rule(armed=value < fire or cfg.alert_on_first)
+        if not rule.armed:
+            if value < rearm:
+                rule.armed = True
+            return False
+        if value < fire:
+            return False
+        rule.armed = False
+        if rule.last_fired is not None and now_ms - rule.last_fired < cfg.cooldown_s * 1000.0:
+            return False
+        rule.last_fired = now_ms
+        return True
+
+
 def _pct(rate: float) -> str:
     return f"{rate * 100:+.2f}%"
 
@@ -70,7 +126,7 @@ def _pct(rate: float) -> str:
 class AlertEngine:
     config: AlertConfig = field(default_factory=AlertConfig)
     log: deque[Alert] = field(init=False)
-    _rules: dict[tuple[str, AlertKind], _Rule] = field(init=False, default_factory=dict)
+    _rules: Crossings = field(init=False, default_factory=Crossings)
 
     def __post_init__(self) -> None:
         self.log = deque(maxlen=self.config.log_size)
@@ -83,11 +139,7 @@ class AlertEngine:
 
     def reset(self, market: str | None = None) -> None:
         """Forget the state of ``market`` (every market when None)."""
-        if market is None:
-            self._rules.clear()
-        else:
-            for kind in _KINDS:
-                self._rules.pop((market, kind), None)
+        self._rules.clear(market)
 
     def check(
         self,
@@ -105,20 +157,21 @@ class AlertEngine:
         name) and ``price`` only flavour the message.
         """
         cfg = self.config
+        cross = self._rules.cross
         out: list[Alert] = []
         name = f"{market} {label}".rstrip()
         at = "" if price is None else f" at {price:,.8g}"
         if change_rate is not None:
-            thr, hys = cfg.move_threshold, cfg.move_hysteresis
-            if self._cross(market, "pump", change_rate, thr, thr - hys, time_ms):
+            thr, rearm = cfg.move_threshold, cfg.move_threshold - cfg.move_hysteresis
+            if cross(cfg, market, "pump", change_rate, thr, rearm, time_ms):
                 msg = f"{name} up {_pct(change_rate)} (24h){at}"
                 out.append(Alert(time_ms, market, "pump", msg, change_rate))
-            if self._cross(market, "dump", -change_rate, thr, thr - hys, time_ms):
+            if cross(cfg, market, "dump", -change_rate, thr, rearm, time_ms):
                 msg = f"{name} down {_pct(change_rate)} (24h){at}"
                 out.append(Alert(time_ms, market, "dump", msg, change_rate))
         if spike is not None:
-            thr = cfg.spike_threshold
-            if self._cross(market, "volume_spike", spike, thr, thr - cfg.spike_hysteresis, time_ms):
+            thr, rearm = cfg.spike_threshold, cfg.spike_threshold - cfg.spike_hysteresis
+            if cross(cfg, market, "volume_spike", spike, thr, rearm, time_ms):
                 msg = f"{name} volume spike: last minute traded at {spike:.1f}x the 24h pace"
                 out.append(Alert(time_ms, market, "volume_spike", msg, spike))
         self.log.extend(out)
@@ -129,24 +182,3 @@ class AlertEngine:
         alert = Alert(time_ms, market, "connection", message)
         self.log.append(alert)
         return alert
-
-    def _cross(
-        self, market: str, kind: AlertKind, value: float, fire: float, rearm: float, now: int
-    ) -> bool:
-        key = (market, kind)
-        rule = self._rules.get(key)
-        if rule is None:
-            armed = value < fire or self.config.alert_on_first
-            rule = self._rules[key] = _Rule(armed=armed)
-        if not rule.armed:
-            if value < rearm:
-                rule.armed = True
-            return False
-        if value < fire:
-            return False
-        rule.armed = False
-        cooldown_ms = self.config.cooldown_s * 1000.0
-        if rule.last_fired is not None and now - rule.last_fired < cooldown_ms:
-            return False
-        rule.last_fired = now
-        return True

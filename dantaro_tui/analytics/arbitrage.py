@@ -37,7 +37,7 @@ from typing import Literal, Protocol, cast
 
 import pandas as pd
 
-from dantaro_tui.analytics.alerts import Alert, AlertKind
+from dantaro_tui.analytics.alerts import Alert, AlertKind, Crossings
 
 UPBIT = "upbit"
 OKX = "okx"
@@ -299,12 +299,6 @@ class ArbAlertConfig:
     log_size: int = 200
 
 
-@dataclass(slots=True)
-class _Rule:
-    armed: bool
-    last_fired: int | None = None
-
-
 @dataclass
 class ArbAlertEngine:
     """Threshold crossings of premium and net spread, with hysteresis and a cooldown.
@@ -317,7 +311,7 @@ class ArbAlertEngine:
 
     config: ArbAlertConfig = field(default_factory=ArbAlertConfig)
     log: deque[Alert] = field(init=False)
-    _rules: dict[tuple[str, str], _Rule] = field(init=False, default_factory=dict)
+    _rules: Crossings = field(init=False, default_factory=Crossings)
 
     def __post_init__(self) -> None:
         self.log = deque(maxlen=self.config.log_size)
@@ -332,19 +326,20 @@ class ArbAlertEngine:
     def check(self, row: ArbRow, time_ms: int | None = None) -> list[Alert]:
         now = int(time.time() * 1000) if time_ms is None else time_ms
         cfg = self.config
+        cross = self._rules.cross
         hys = cfg.hysteresis_pct
         market = upbit_symbol(row.coin)
         out: list[Alert] = []
         prem = row.premium_pct
         if prem is not None:
             thr = cfg.premium_pct
-            if self._cross(market, "premium", prem, thr, thr - hys, now):
+            if cross(cfg, market, "premium", prem, thr, thr - hys, now):
                 msg = (
                     f"{row.coin} premium {prem:+.2f}% ≥ {thr:.2f}%: Upbit"
                     f" {fmt_price(row.upbit_krw)} KRW vs OKX {fmt_price(row.okx_krw)} KRW"
                 )
                 out.append(_alert(now, market, "premium", msg, prem / 100.0))
-            if self._cross(market, "discount", -prem, thr, thr - hys, now):
+            if cross(cfg, market, "discount", -prem, thr, thr - hys, now):
                 msg = (
                     f"{row.coin} reverse premium {prem:+.2f}% ≤ -{thr:.2f}%: Upbit"
                     f" {fmt_price(row.upbit_krw)} KRW vs OKX {fmt_price(row.okx_krw)} KRW"
@@ -354,7 +349,7 @@ class ArbAlertEngine:
         if best is not None:
             thr = cfg.spread_pct
             net = best.net_pct
-            if self._cross(market, "arbitrage", net, thr, thr - hys, now):
+            if cross(cfg, market, "arbitrage", net, thr, thr - hys, now):
                 size = f", {fmt_price(best.size)} {row.coin} available" if best.size else ""
                 msg = (
                     f"{row.coin} net spread {net:+.2f}% ≥ {thr:.2f}% after fees: buy"
@@ -364,25 +359,6 @@ class ArbAlertEngine:
                 out.append(_alert(now, market, "arbitrage", msg, net / 100.0))
         self.log.extend(out)
         return out
-
-    def _cross(
-        self, market: str, kind: str, value: float, fire: float, rearm: float, now: int
-    ) -> bool:
-        key = (market, kind)
-        rule = self._rules.get(key)
-        if rule is None:
-            rule = self._rules[key] = _Rule(armed=value < fire or self.config.alert_on_first)
-        if not rule.armed:
-            if value < rearm:
-                rule.armed = True
-            return False
-        if value < fire:
-            return False
-        rule.armed = False
-        if rule.last_fired is not None and now - rule.last_fired < self.config.cooldown_s * 1e3:
-            return False
-        rule.last_fired = now
-        return True
 
 
 def fmt_price(x: float) -> str:

@@ -441,6 +441,9 @@ def _wire_types(fmt: Literal["DEFAULT", "SIMPLE"]) -> dict[str, Any]:
 WIRE: dict[str, dict[str, Any]] = {
     "DEFAULT": _wire_types("DEFAULT"),
     "SIMPLE": _wire_types("SIMPLE"),
+    # The 2018 ticker frame still shown on Upbit's "test and request sample" page: DEFAULT
+    # keys, but ``market`` (as REST) instead of ``code`` and no ``type``.
+    "LEGACY": {"ticker": variant(TickerMsg, "TickerLegacy", {"code": "market"})},
 }
 
 
@@ -526,9 +529,11 @@ def decode_object(item: object, recv_ns: int) -> Event:
         )
     elif item.get("method", item.get("mthd")) == "LIST_SUBSCRIPTIONS":
         return _subscribed_status(item, recv_ns)
+    elif "market" in item and "trade_price" in item and "acc_trade_volume_24h" in item:
+        fmt, kind = "LEGACY", "ticker"
     else:
         return malformed(f"no message type in {_short(orjson.dumps(item).decode())}", recv_ns)
-    code = item.get("cd" if fmt == "SIMPLE" else "code")
+    code = item.get({"SIMPLE": "cd", "LEGACY": "market"}.get(fmt, "code"))
     symbol = code if isinstance(code, str) else ""
     cls = WIRE[fmt].get(kind) if isinstance(kind, str) else None
     if cls is None:

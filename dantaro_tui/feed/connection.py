@@ -184,11 +184,18 @@ class Connection:
         self.health.state = "connected"
         self._fatal = None
         writer = asyncio.create_task(self._writer(ws))
+        reason = "closed by us"
         try:
             await self._reader(ws)
-        except websockets.ConnectionClosed:
+            if self.desired:
+                reason = "the exchange ended the connection"
+        except websockets.ConnectionClosed as exc:
+            reason = explain(self._fatal or exc)
             if self._fatal is None:
                 raise
+        except BaseException as exc:
+            reason = explain(exc)
+            raise
         finally:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -196,7 +203,7 @@ class Connection:
             self._ws = None
             self._synced.clear()
             if tap.TAPS:
-                self._tap("disconnect", self.health.last_error or "closed")
+                self._tap("disconnect", reason)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(), 1.0)
         if self._fatal is not None:
@@ -204,8 +211,9 @@ class Connection:
         if self.desired:
             raise ConnectionError("the exchange ended the connection")
 
-    def _tap(self, kind: tap.TapKind, data: bytes | str | None) -> None:
-        rec = tap.TapRecord(kind, time.time_ns(), self.codec.name, self.url, self.conn_id, data)
+    def _tap(self, kind: tap.TapKind, data: bytes | str | None, ts_ns: int = 0) -> None:
+        ts_ns = ts_ns or time.time_ns()
+        rec = tap.TapRecord(kind, ts_ns, self.codec.name, self.url, self.conn_id, data)
         for fn in tap.TAPS:
             fn(rec)
 
@@ -220,7 +228,7 @@ class Connection:
             self._last_recv = monotonic()
             on_frame(recv_ns / 1e9)
             if tap.TAPS:
-                self._tap("recv", frame)
+                self._tap("recv", frame, recv_ns)
             try:
                 events = decode(frame, recv_ns)
                 if events:

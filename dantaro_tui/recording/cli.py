@@ -90,10 +90,13 @@ async def fetch_markets(
 class _StatusLine:
     """``REC upbit 00:01:23 | 1,234 frames/s | 3.2 MB | 2 files | 0 reconnects | ...``"""
 
-    def __init__(self, exchange: str, recorder: Any, counts: Counter[str]) -> None:
+    def __init__(
+        self, exchange: str, recorder: Any, counts: Counter[str], errors: Counter[str]
+    ) -> None:
         self.exchange = exchange
         self.recorder = recorder
         self.counts = counts
+        self.errors = errors
         self.started = time.monotonic()
         self._last = (self.started, 0)
         self.rate = 0.0
@@ -116,6 +119,8 @@ class _StatusLine:
         text.append(f"  {stats.files} file(s)  {stats.reconnects} reconnect(s)")
         if stats.lost:
             text.append(f"  {stats.lost:,} LOST", style="bold red")
+        if self.errors:
+            text.append(f"  {sum(self.errors.values()):,} feed error(s)", style="yellow")
         if self.counts:
             text.append("  | " + "  ".join(f"{k} {v:,}" for k, v in sorted(self.counts.items())))
         return text
@@ -170,6 +175,11 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
         if not markets:
             _err(console, "--markets needs at least one market code")
             return EXIT_USAGE
+        # The market list too (names, warnings), so a replay shows what the live app did;
+        # a nicety only: the recording does not depend on it.
+        with contextlib.suppress(Exception):
+            _, url, body = await asyncio.wait_for(fetch_markets(exchange, args.rest_url, []), 5)
+            rest_body = (url, body)
     try:  # bad codes or channels are a usage error, before anything is written
         validator = codec_class(exchange)()
         markets = list(dict.fromkeys(validator.normalize_symbol(m) for m in markets))
@@ -238,7 +248,7 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
         on_status=on_status,
         sync_timeout=1.0,  # the connection keeps trying in the background anyway
     )
-    status_line = _StatusLine(exchange, recorder, counts)
+    status_line = _StatusLine(exchange, recorder, counts, errors)
     live = None
     code = EXIT_OK
     try:

@@ -21,7 +21,7 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +50,7 @@ TYPES = frozenset({"ticker", "trade", "orderbook", *CANDLE_TYPES})
 PRIVATE_TYPES = frozenset({"myOrder", "myAsset"})
 BOOK_DEPTHS = (1, 5, 15, 30)
 MINUTE_UNITS = (1, 3, 5, 10, 15, 30, 60, 240)
+PERIODS = {"weeks": 7, "months": 31, "years": 366}  # folded candles -> most days in one
 STATUS_UP = b'{"status":"UP"}'
 STATUS_EVERY = 10.0
 ERROR_CLOSE_DELAY = 0.15
@@ -381,6 +382,8 @@ def parse_request(raw: str | bytes) -> tuple[str, int, str | None, list[dict[str
     if not isinstance(req, list) or not req or not all(isinstance(o, dict) for o in req):
         raise RequestError("WRONG_FORMAT", "요청 형식이 올바르지 않습니다.")
     ticket = next((o["ticket"] for o in req if "ticket" in o), None)
+    if isinstance(ticket, int | float) and not isinstance(ticket, bool):
+        ticket = str(ticket)  # a JSON number binds to the String field, as Jackson does
     if not isinstance(ticket, str) or not ticket:
         raise RequestError("NO_TICKET", "ticket 이 존재하지 않습니다.")
     fmt_name = next((o["format"] for o in req if "format" in o), "DEFAULT")
@@ -410,9 +413,7 @@ def parse_request(raw: str | bytes) -> tuple[str, int, str | None, list[dict[str
             raise RequestError("WRONG_FORMAT", "codes 형식이 올바르지 않습니다.")
         only_snapshot = _flag(o, "is_only_snapshot", "isOnlySnapshot")
         only_realtime = _flag(o, "is_only_realtime", "isOnlyRealtime")
-        level = o.get("level", 0)
-        if isinstance(level, bool) or not isinstance(level, int | float) or level < 0:
-            raise RequestError("INVALID_PARAM", "level 이 올바르지 않습니다.")
+        level = _level(o.get("level", 0))
         out.append(
             {
                 "type": ty, "codes": codes, "only_snapshot": only_snapshot,
@@ -420,6 +421,19 @@ def parse_request(raw: str | bytes) -> tuple[str, int, str | None, list[dict[str
             }
         )  # fmt: skip
     return ticket, FORMATS.index(fmt_name), None, out
+
+
+def _level(value: Any) -> float:
+    """The ``level`` of a type object. Current docs ask for "a number as a String" (REST) and
+    show JSON numbers (WebSocket); both are taken, as Jackson coerces one into the other."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            value = -1.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise RequestError("INVALID_PARAM", "level 이 올바르지 않습니다.")
+    return value
 
 
 def _split_depth(code: str) -> tuple[str, int]:
@@ -480,6 +494,8 @@ class UpbitVenue:
         r.add_get("/v1/candles/seconds", self._limited("candle", self._candles_seconds))
         r.add_get("/v1/candles/minutes/{unit}", self._limited("candle", self._candles_minutes))
         r.add_get("/v1/candles/days", self._limited("candle", self._candles_days))
+        for period in PERIODS:
+            r.add_get(f"/v1/candles/{period}", self._limited("candle", self._candles_period))
         return app
 
     def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
@@ -715,11 +731,23 @@ class UpbitVenue:
         return found
 
     def _markets_param(self, request: web.Request, name: str = "markets") -> list[Listing]:
-        value = request.query.get(name, "")
+        # A list may come comma-separated or as repeated parameters (``markets=A&markets=B``,
+        # what ``requests`` makes of a Python list): Spring binds both to the same value.
+        value = ",".join(request.query.getall(name, ()))
         codes = [c for c in value.split(",") if c.strip()]
         if not codes:
             raise RequestError("400", f"{name} is missing")
         return self._find(codes)
+
+    def _market_param(self, request: web.Request) -> Listing:
+        """The single ``market`` of the trade and candle endpoints."""
+        value = request.query.get("market", "").strip()
+        if not value:
+            raise RequestError("400", "market is missing")
+        lst = self.listings.get(value)
+        if lst is None:
+            raise RequestError("404", "Code not found")
+        return lst
 
     async def _market_all(self, request: web.Request) -> web.StreamResponse:
         q = request.query
@@ -758,7 +786,7 @@ class UpbitVenue:
         return _json([self._ticker_row(lst) for lst in self._markets_param(request)])
 
     async def _ticker_all(self, request: web.Request) -> web.StreamResponse:
-        raw = request.query.get("quote_currencies", "KRW,BTC,USDT")
+        raw = ",".join(request.query.getall("quote_currencies", ())) or "KRW,BTC,USDT"
         quotes = {q.strip() for q in raw.split(",") if q.strip()}
         rows = [self._ticker_row(x) for x in self.listings.values() if x.spec.quote in quotes]
         return _json(rows)
@@ -804,7 +832,7 @@ class UpbitVenue:
 
     async def _trades(self, request: web.Request) -> web.StreamResponse:
         q = request.query
-        (lst,) = self._markets_param(request, "market")
+        lst = self._market_param(request)
         count = _int(q.get("count"), 1, 1, 500, "count")
         cursor = _int(q.get("cursor"), 0, 0, 1 << 62, "cursor") or None
         days_ago = _int(q.get("days_ago"), 0, 0, 7, "days_ago")
@@ -832,7 +860,7 @@ class UpbitVenue:
 
     def _candles(self, request: web.Request, unit: int, extra: dict[str, Any]) -> list[dict]:
         q = request.query
-        (lst,) = self._markets_param(request, "market")
+        lst = self._market_param(request)
         count = _int(q.get("count"), 1, 1, 200, "count")
         to = _parse_to(q.get("to"))
         candles = lst.candles_before(unit, to, count + (1 if unit == 86400 else 0))
@@ -869,6 +897,34 @@ class UpbitVenue:
     async def _candles_days(self, request: web.Request) -> web.StreamResponse:
         return _json(self._candles(request, 86400, {}))
 
+    async def _candles_period(self, request: web.Request) -> web.StreamResponse:
+        """Week (from Monday), month and year candles, folded from the day candles (UTC)."""
+        period = request.path.rsplit("/", 1)[-1]
+        q = request.query
+        lst = self._market_param(request)
+        count = _int(q.get("count"), 1, 1, 200, "count")
+        to = _parse_to(q.get("to"))
+        days = lst.candles_before(86400, to, (count + 1) * PERIODS[period])  # newest first
+        groups: dict[int, list[Candle]] = {}
+        for c in days:
+            groups.setdefault(_period_start(c.start, period), []).append(c)
+        rows = []
+        for start, group in list(groups.items())[:count]:
+            oldest, newest = group[-1], group[0]
+            rows.append(
+                {
+                    "market": lst.symbol, "candle_date_time_utc": _iso(start),
+                    "candle_date_time_kst": _iso(start, kst=True),
+                    "opening_price": oldest.open, "high_price": max(c.high for c in group),
+                    "low_price": min(c.low for c in group), "trade_price": newest.close,
+                    "timestamp": newest.last_ts,
+                    "candle_acc_trade_price": round(sum(c.amount for c in group), 8),
+                    "candle_acc_trade_volume": round(sum(c.volume for c in group), 8),
+                    "first_day_of_period": _utc(start // 1000)[0],
+                }
+            )  # fmt: skip
+        return _json(rows)
+
 
 def _fan(conns: dict[_Conn, None], encode: Callable[..., bytes], *args: Any) -> None:
     """Encode once per format actually subscribed; every connection gets the same bytes."""
@@ -903,6 +959,18 @@ def _int(value: str | None, default: int, lo: int, hi: int, name: str) -> int:
     if not lo <= n <= hi:
         raise RequestError("400", f"{name} must be between {lo} and {hi}")
     return n
+
+
+def _period_start(ms: int, period: str) -> int:
+    """Start (UTC ms) of the week (Monday), month or year that contains ``ms``."""
+    day = datetime.fromtimestamp(ms // 1000, UTC).replace(hour=0, minute=0, second=0)
+    if period == "weeks":
+        start = day - timedelta(days=day.weekday())
+    elif period == "months":
+        start = day.replace(day=1)
+    else:
+        start = day.replace(month=1, day=1)
+    return int(start.timestamp()) * 1000
 
 
 def _parse_to(value: str | None) -> int | None:

@@ -170,6 +170,13 @@ class DantaroApp(App[int]):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if self.mode == "replay":
+                    self.notify(
+                        "This recording holds no market list: names and the scanner stay empty.",
+                        title="Replay",
+                        timeout=10,
+                    )
+                    return
                 failures += 1
                 reason = getattr(exc, "message", "") or str(exc) or "no answer in time"
                 if failures == 1:

@@ -170,7 +170,12 @@ def tui_main(args: argparse.Namespace) -> int:
     if why:
         cfg.warnings.append(why)
     session: Any
-    if args.demo:
+    if getattr(args, "replay_server", None) is not None:
+        from dantaro_tui.recording.cli import ReplaySession
+
+        session = ReplaySession(args.replay_server)
+        mode = "replay"
+    elif args.demo:
         session = DemoSession(
             args.seed,
             getattr(args, "intensity", 1.0),

@@ -10,42 +10,7 @@ from dantaro_tui.analytics.scanner import (
     SpikeTracker,
     highlight,
 )
-from dantaro_tui.model import Market, Ticker
-
-T0 = 1_700_000_000_000  # ms
-DAY_VALUE = 86_400_000.0  # 24 h turnover of 1,000 per second: 60,000 per minute
-
-
-def market(symbol: str, korean: str = "", english: str = "") -> Market:
-    quote, base = symbol.split("-")
-    return Market("upbit", symbol, base, quote, korean, english)
-
-
-def ticker(
-    symbol: str,
-    price: float = 100.0,
-    change: float = 0.0,
-    value: float = DAY_VALUE,
-    t: int = T0,
-) -> Ticker:
-    quote, base = symbol.split("-")
-    return Ticker(
-        exchange="upbit",
-        symbol=symbol,
-        base=base,
-        quote=quote,
-        trade_price=price,
-        change_rate=change,
-        change_price=0.0,
-        opening_price=price,
-        high_price=price,
-        low_price=price,
-        prev_closing_price=price,
-        acc_trade_volume_24h=1.0,
-        acc_trade_price_24h=value,
-        timestamp=t,
-    )
-
+from tests.builders import DAY_VALUE, T0, market, ticker
 
 MARKETS = [
     market("KRW-BTC", "비트코인", "Bitcoin"),

@@ -111,3 +111,20 @@ def test_replay_missing_recording_and_bad_window(
     args = _parse(add_replay_args, [str(tmp_path / "rec"), "--headless", "--from", "+1h"])
     assert replay_main(args) == 1  # nothing in that window
     assert "no frames" in capsys.readouterr().err
+
+
+def test_status_line_shows_rate_bytes_files_reconnects_and_channels() -> None:
+    from collections import Counter
+
+    from dantaro_tui.recording.cli import _StatusLine
+    from dantaro_tui.recording.recorder import RecorderStats
+
+    class Fake:
+        stats = RecorderStats(frames=12_345, bytes_written=3_200_000, files=2, connects=3)
+
+    Fake.stats.urls.add(("upbit", "wss://x"))
+    line = _StatusLine("upbit", Fake(), Counter(trade=10, ticker=5), Counter({"bad": 2}))
+    text = line.__rich__().plain
+    for part in ("REC", "upbit", "frames/s", "12,345 frames", "3.2 MB", "2 file(s)",
+                 "2 reconnect(s)", "ticker 5", "trade 10", "2 feed error(s)"):  # fmt: skip
+        assert part in text

@@ -63,7 +63,7 @@ def test_rotates_by_size(tmp_path: Path) -> None:
     rec = Recorder(tmp_path, rotate_bytes=2_000, flush_interval=0.05).start()
     for i in range(6):
         feed(rec, session(frames[i * 50 : (i + 1) * 50], conn=f"upbit-{i}"))
-        time.sleep(0.12)
+        time.sleep(0.2)
     rec.close()
     manifest = read_manifest(tmp_path)
     assert manifest is not None

@@ -15,6 +15,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
 
 from dantaro_tui.sim.server import SimServer
+from tests.sim.helpers import fast_sim
 
 REQUEST = json.dumps(
     [
@@ -26,15 +27,7 @@ REQUEST = json.dumps(
 
 
 async def make(**kw: Any) -> SimServer:
-    options: dict[str, Any] = {
-        "seed": 3,
-        "intensity": 10.0,
-        "step_interval": 0.05,
-        "rate_limits": False,
-        "venues": ["upbit"],
-    }
-    options.update(kw)
-    server = SimServer(**options)
+    server = fast_sim(**{"seed": 3, **kw})
     await server.start()
     return server
 

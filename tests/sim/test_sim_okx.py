@@ -18,26 +18,15 @@ import pytest
 
 from dantaro_tui.sim.server import SimServer
 from tests.recorded import load
+from tests.sim.helpers import fast_sim
 
 Frame = dict[str, Any]
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    server = SimServer(
-        seed=11, intensity=4.0, step_interval=0.05, venues=["okx"], rate_limits=False
-    )
-    await server.start()
-    try:
+    async with fast_sim(seed=11, intensity=4.0, venues=["okx"]) as server:
         yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 def ws_url(sim: SimServer, path: str = "public") -> str:

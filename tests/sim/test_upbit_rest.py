@@ -12,30 +12,24 @@ import pytest
 
 from dantaro_tui.sim.server import SimServer
 from dantaro_tui.sim.upbit import krw_tick, usdt_tick
+from tests.sim.helpers import fast_sim
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    server = SimServer(
-        seed=11, intensity=10.0, step_interval=0.05, rate_limits=False, venues=["upbit"]
-    )
-    await server.start()
-    try:
+    async with fast_sim(seed=11) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
-async def get(sim: SimServer) -> AsyncIterator[Any]:
+async def get(sim: SimServer, session: aiohttp.ClientSession) -> AsyncIterator[Any]:
     base = sim.endpoints["upbit"]["rest"]
-    async with aiohttp.ClientSession() as session:
 
-        async def call(path: str, **params: Any) -> tuple[int, Any, Any]:
-            async with session.get(base + path, params=params) as r:
-                return r.status, await r.json(), r.headers
+    async def call(path: str, **params: Any) -> tuple[int, Any, Any]:
+        async with session.get(base + path, params=params) as r:
+            return r.status, await r.json(), r.headers
 
-        yield call
+    yield call
 
 
 def ms(iso: str) -> int:

@@ -14,24 +14,13 @@ import pytest
 from dantaro_tui.sim import upbit
 from dantaro_tui.sim.server import SimServer
 from tests.recorded import load
+from tests.sim.helpers import fast_sim
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    server = SimServer(
-        seed=7, intensity=10.0, step_interval=0.05, rate_limits=False, venues=["upbit"]
-    )
-    await server.start()
-    try:
+    async with fast_sim(seed=7) as server:
         yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 async def connect(

@@ -21,14 +21,13 @@ from textual.theme import Theme
 from textual.widget import Widget
 
 from dantaro_tui.analytics.alerts import Alert
-from dantaro_tui.model import Level, Market, OrderBook, Ticker, Trade
+from dantaro_tui.model import Level, Market, OrderBook, Trade
 from dantaro_tui.ui.links import LinkGroups, join, members
 from dantaro_tui.ui.widgets.base import PANE_THEME_DEFAULTS, SymbolChanged
 from dantaro_tui.ui.widgets.orderbook import OrderBookView
 from dantaro_tui.ui.widgets.scanner import AlertRaised, ScannerView
 from dantaro_tui.ui.widgets.tape import TradeTape
-
-T0 = 1_700_000_000_000
+from tests.builders import T0, ticker
 
 
 class FakeClient:
@@ -72,26 +71,6 @@ class FakeClient:
 def split(symbol: str) -> tuple[str, str]:
     quote, base = symbol.split("-")
     return base, quote
-
-
-def ticker(symbol: str, price: float, change: float, value: float, t: int = T0) -> Ticker:
-    base, quote = split(symbol)
-    return Ticker(
-        exchange="upbit",
-        symbol=symbol,
-        base=base,
-        quote=quote,
-        trade_price=price,
-        change_rate=change,
-        change_price=0.0,
-        opening_price=price,
-        high_price=price,
-        low_price=price,
-        prev_closing_price=price,
-        acc_trade_volume_24h=1.0,
-        acc_trade_price_24h=value,
-        timestamp=t,
-    )
 
 
 def book(symbol: str, mid: float, levels: int = 15, tick: float = 1000.0) -> OrderBook:

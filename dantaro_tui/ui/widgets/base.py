@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import TypedDict
 
+from rich.style import Style
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
@@ -104,6 +106,18 @@ def format_compact(value: float) -> str:
     return f"{value:.{min(decimals_for(value), 4)}f}"
 
 
+class PaneOptions(TypedDict, total=False):
+    """The keyword arguments of ``LivePane.__init__``: ``**options: Unpack[PaneOptions]``
+    in a subclass passes them through unchanged."""
+
+    exchange: str
+    link_group: str | None
+    client: WebSocketClient | None
+    name: str | None
+    id: str | None
+    classes: str | None
+
+
 class LivePane(Widget):
     """Base for panes fed by their own ``WebSocketClient``.
 
@@ -118,6 +132,7 @@ class LivePane(Widget):
     ``on_mount``: Textual already calls the handler of every class in the MRO.
 
     ``client`` may be passed in (tests, or sharing); by default the pane owns a new one.
+    A subclass with options of its own takes the rest as ``**options: Unpack[PaneOptions]``.
     """
 
     REFRESH_HZ: float = 10.0
@@ -142,6 +157,7 @@ class LivePane(Widget):
         self.client = client
         self._dirty = False
         self._timer: Timer | None = None
+        self._base: Style | None = None
 
     async def on_mount(self) -> None:
         self._timer = self.set_interval(1 / self.REFRESH_HZ, self._tick)
@@ -164,6 +180,16 @@ class LivePane(Widget):
 
     def paint(self) -> None:
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base = None
+
+    def _base_style(self) -> Style:
+        """``rich_style`` walks the DOM on every call: keep it until styles change."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
 
     def clear_state(self) -> None:
         """Forget everything shown for the previous symbol."""

@@ -21,6 +21,7 @@ import contextlib
 import math
 import time
 from collections.abc import Awaitable, Callable
+from typing import Unpack
 
 from rich.segment import Segment
 from rich.style import Style
@@ -31,7 +32,7 @@ from textual.strip import Strip
 
 from dantaro_tui.feed.client import WebSocketClient
 from dantaro_tui.model import Candle, Market, Ticker, Trade
-from dantaro_tui.ui.widgets.base import LivePane
+from dantaro_tui.ui.widgets.base import LivePane, PaneOptions
 
 INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
 INTERVAL_MS = {
@@ -217,22 +218,10 @@ class ChartView(LivePane):
         history: History | None = None,
         vwap: bool = False,
         bollinger: bool = False,
-        exchange: str = "upbit",
-        link_group: str | None = None,
-        client: WebSocketClient | None = None,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        **options: Unpack[PaneOptions],
     ) -> None:
-        super().__init__(
-            symbol,
-            exchange=exchange,
-            link_group=link_group,
-            client=client,
-            name=name,
-            id=id or f"chart-{index}",
-            classes=classes,
-        )
+        options["id"] = options.get("id") or f"chart-{index}"
+        super().__init__(symbol, **options)
         self.index = index
         self.interval = interval if interval in INTERVAL_MS else "1m"
         self.history = history

@@ -16,7 +16,7 @@ Size bars are scaled to the largest level shown on either side.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from rich.segment import Segment
 from rich.style import Style
@@ -26,7 +26,13 @@ from textual.strip import Strip
 
 from dantaro_tui.feed.client import WebSocketClient
 from dantaro_tui.model import Level, OrderBook
-from dantaro_tui.ui.widgets.base import LivePane, decimals_for, format_price, format_size
+from dantaro_tui.ui.widgets.base import (
+    LivePane,
+    PaneOptions,
+    decimals_for,
+    format_price,
+    format_size,
+)
 
 MAX_DEPTH = 30
 _W_PRICE, _W_SIZE = 14, 12
@@ -64,27 +70,8 @@ class OrderBookView(LivePane, can_focus=True):
     """
     REFRESH_HZ = 15.0
 
-    def __init__(
-        self,
-        symbol: str,
-        *,
-        depth: int = 15,
-        exchange: str = "upbit",
-        link_group: str | None = None,
-        client: WebSocketClient | None = None,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        super().__init__(
-            symbol,
-            exchange=exchange,
-            link_group=link_group,
-            client=client,
-            name=name,
-            id=id,
-            classes=classes,
-        )
+    def __init__(self, symbol: str, *, depth: int = 15, **options: Unpack[PaneOptions]) -> None:
+        super().__init__(symbol, **options)
         if not 1 <= depth <= MAX_DEPTH:
             raise ValueError(f"depth must be 1..{MAX_DEPTH}, not {depth}")
         self.depth = depth
@@ -93,7 +80,6 @@ class OrderBookView(LivePane, can_focus=True):
         self._strips: LRUCache[LineKey, Strip] = LRUCache(512)
         self._ladder_cache: tuple[object, ...] | None = None
         self._style_gen = 0
-        self._base: Style | None = None
 
     # -- feed --------------------------------------------------------------------------
     async def subscribe(self, client: WebSocketClient, symbol: str) -> None:
@@ -201,13 +187,6 @@ class OrderBookView(LivePane, can_focus=True):
         super().notify_style_update()
         self._style_gen += 1
         self._strips.clear()
-        self._base = None
-
-    def _base_style(self) -> Style:
-        """``rich_style`` walks the DOM on every call: keep it until styles change."""
-        if self._base is None:
-            self._base = self.rich_style
-        return self._base
 
     def render_line(self, y: int) -> Strip:
         key = self.line_key(y)

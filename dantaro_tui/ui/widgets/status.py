@@ -154,6 +154,11 @@ class StatusBar(Widget):
 
     def badge(self) -> Text:
         label = {"demo": " DEMO ", "live": " LIVE ", "replay": " REPLAY "}[self.mode]
+        # A replay shows the recorded clock, so nobody reads old prices as today's.
+        clock_ns = getattr(getattr(self.app, "session", None), "clock_ns", 0)
+        if self.mode == "replay" and clock_ns:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(clock_ns / 1e9))
+            label = f" REPLAY {stamp} "
         bg = self._colour(f"badge-{self.mode}", "#D6A828" if self.mode == "demo" else "#3FB950")
         fg = Color.parse("#000000") if bg.brightness > 0.5 else Color.parse("#FFFFFF")
         text = Text()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from statistics import median
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from rich.segment import Segment
 from rich.style import Style
@@ -27,7 +27,13 @@ from textual.strip import Strip
 
 from dantaro_tui.feed.client import WebSocketClient
 from dantaro_tui.model import Trade
-from dantaro_tui.ui.widgets.base import LivePane, format_compact, format_price, format_size
+from dantaro_tui.ui.widgets.base import (
+    LivePane,
+    PaneOptions,
+    format_compact,
+    format_price,
+    format_size,
+)
 
 _W_TIME, _W_SIDE, _W_PRICE, _W_SIZE, _W_VALUE = 8, 1, 14, 12, 8
 CONTENT_WIDTH = _W_TIME + _W_SIDE + _W_PRICE + _W_SIZE + _W_VALUE + 4
@@ -88,22 +94,9 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
         large_factor: float = 5.0,
         large_notional: float = 0.0,
         min_samples: int = 20,
-        exchange: str = "upbit",
-        link_group: str | None = None,
-        client: WebSocketClient | None = None,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        **options: Unpack[PaneOptions],
     ) -> None:
-        super().__init__(
-            symbol,
-            exchange=exchange,
-            link_group=link_group,
-            client=client,
-            name=name,
-            id=id,
-            classes=classes,
-        )
+        super().__init__(symbol, **options)
         self.capacity = max(1, capacity)
         self.large_factor = large_factor
         self.large_notional = large_notional
@@ -117,7 +110,6 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
         self._added = 0
         self._strips: dict[int, tuple[Strip, Style]] = {}  # seq -> (strip, fill style)
         self._header: Strip | None = None
-        self._base: Style | None = None
 
     # -- feed --------------------------------------------------------------------------
     async def subscribe(self, client: WebSocketClient, symbol: str) -> None:
@@ -191,13 +183,6 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
         super().notify_style_update()
         self._strips.clear()
         self._header = None
-        self._base = None
-
-    def _base_style(self) -> Style:
-        """``rich_style`` walks the DOM on every call: keep it until styles change."""
-        if self._base is None:
-            self._base = self.rich_style
-        return self._base
 
     def _row_strip(self, row: _Row) -> tuple[Strip, Style]:
         cached = self._strips.get(row.seq)
