@@ -16,7 +16,8 @@ frames, never from the client codec (design rule 7). What a client meets:
   nothing sent or received (or the server's shorter ``idle_timeout``), and after 30 s
   without a subscription. More than 3 connection attempts a second from one address get
   HTTP 429.
-* REST under ``/okx/api/v5/``: ``public/instruments``, ``public/time``, ``market/tickers``,
+* REST under ``/okx/api/v5/``: ``public/instruments``, ``public/underlying`` (always
+  empty), ``public/time``, ``market/tickers``,
   ``market/ticker``, ``market/books`` (``sz`` defaults to 1, as on OKX), ``market/trades``,
   ``market/candles`` and ``market/history-candles`` (newest first, ``after``/``before``
   paging); the ``{"code":"0","msg":"","data":[...]}`` envelope, OKX error codes, and OKX's
@@ -95,7 +96,8 @@ E_INVALID_OP = "60019"
 
 # REST: (requests, seconds) per address and endpoint (exchanges.md 2.8).
 REST_LIMITS: dict[str, tuple[int, float]] = {
-    "instruments": (20, 2.0), "time": (10, 2.0), "tickers": (20, 2.0), "ticker": (20, 2.0),
+    "instruments": (20, 2.0), "underlying": (20, 2.0), "time": (10, 2.0), "tickers": (20, 2.0),
+    "ticker": (20, 2.0),
     "books": (40, 2.0), "trades": (100, 2.0), "candles": (40, 2.0),
     "history-candles": (20, 2.0),
 }  # fmt: skip
@@ -214,6 +216,7 @@ class OkxVenue:
         r.add_get(BUSINESS_PATH, self._ws_business)
         r.add_get("/api/v5/public/instruments", self._limited("instruments", self._get_instruments))
         r.add_get("/api/v5/public/time", self._limited("time", self._get_time))
+        r.add_get("/api/v5/public/underlying", self._limited("underlying", self._get_underlying))
         r.add_get("/api/v5/market/tickers", self._limited("tickers", self._get_tickers))
         r.add_get("/api/v5/market/ticker", self._limited("ticker", self._get_ticker))
         r.add_get("/api/v5/market/books", self._limited("books", self._get_books))
@@ -715,6 +718,13 @@ class OkxVenue:
             if not inst_id or i.inst_id == inst_id
         ]
         return _envelope(found)
+
+    async def _get_underlying(self, request: web.Request) -> web.StreamResponse:
+        """Only spot is simulated, so no derivative has an underlying (clients such as ccxt
+        ask for the option underlyings while they load the market list)."""
+        if self._inst_type(request) == "SPOT":
+            raise RestError("51000", "Parameter instType error", 400)
+        return _envelope([[]])
 
     async def _get_time(self, request: web.Request) -> web.StreamResponse:
         return _envelope([{"ts": str(int(time.time() * 1000))}])

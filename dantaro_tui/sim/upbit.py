@@ -835,7 +835,8 @@ class UpbitVenue:
         lst = self._market_param(request)
         count = _int(q.get("count"), 1, 1, 500, "count")
         cursor = _int(q.get("cursor"), 0, 0, 1 << 62, "cursor") or None
-        days_ago = _int(q.get("days_ago"), 0, 0, 7, "days_ago")
+        # Older docs and clients spell the parameters camelCase; Upbit takes both.
+        days_ago = _int(q.get("days_ago", q.get("daysAgo")), 0, 0, 7, "days_ago")
         if days_ago:
             return _json([])  # only today's tape is simulated
         to = q.get("to", "").replace(":", "")
@@ -880,7 +881,8 @@ class UpbitVenue:
                 row["prev_closing_price"] = prev
                 row["change_price"] = round(c.close - prev, 8)
                 row["change_rate"] = _rate((c.close - prev) / prev if prev else 0.0)
-                if q.get("converting_price_unit") == "KRW" and lst.spec.quote == "BTC":
+                convert = q.get("converting_price_unit", q.get("convertingPriceUnit"))
+                if convert == "KRW" and lst.spec.quote == "BTC":
                     row["converted_trade_price"] = round(c.close * self.listings["KRW-BTC"].last, 8)
             rows.append(row)
         return rows

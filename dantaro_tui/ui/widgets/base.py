@@ -107,8 +107,7 @@ def format_compact(value: float) -> str:
 
 
 class PaneOptions(TypedDict, total=False):
-    """The keyword arguments of ``LivePane.__init__``: ``**options: Unpack[PaneOptions]``
-    in a subclass passes them through unchanged."""
+    """The keyword arguments of ``LivePane.__init__``, for a subclass to pass through."""
 
     exchange: str
     link_group: str | None
