@@ -306,8 +306,22 @@ class CockpitScreen(Screen[None]):
         set_markets = getattr(self.scanner, "set_markets", None)
         if callable(set_markets):
             set_markets(markets)
+        known = {m.symbol for m in markets}
+        panes = [*self.charts, *self.query(OrderBookView), *self.query(TradeTape)]
+        unknown = sorted({p.symbol for p in panes} - known) if known else []
         for chart in self.charts:
+            if chart.symbol in unknown:
+                chart.show_notice(f"{chart.symbol} is not listed on {self.dapp.exchange_name}")
             chart.paint()
+        if unknown:
+            names = ", ".join(unknown)
+            self.app.notify(
+                f"{names} {'is' if len(unknown) == 1 else 'are'} not listed on "
+                f"{self.dapp.exchange_name}. Focus the pane and press s to choose a market.",
+                title="Unknown market",
+                severity="warning",
+                timeout=15,
+            )
 
     # -- chart events ----------------------------------------------------------------------
     @on(ChartView.Changed)

@@ -396,6 +396,11 @@ class ChartView(LivePane):
             old = self._bars.pop(0)
             self._by_time.pop(old.t, None)
 
+    def show_notice(self, text: str) -> None:
+        """A line for the trader in place of the candles (e.g. an unknown market)."""
+        self._notice = text
+        self.mark_dirty()
+
     def _problem(self, text: str) -> None:
         self.post_message(self.Problem(self, text))
 
