@@ -36,7 +36,6 @@ previous ``seqId`` (the levels themselves stay right, only the chain is broken).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import math
 import random
@@ -71,6 +70,7 @@ from dantaro_tui.sim.okx_wire import (
     period_start,
     rows,
 )
+from dantaro_tui.sim.wsloop import Tasks, serve_socket
 
 if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimContext
@@ -205,7 +205,7 @@ class OkxVenue:
         self._connects = RateWindow(CONNECTS_PER_S, 1.0)
         self._rest = {group: RateWindow(n, per) for group, (n, per) in REST_LIMITS.items()}
         self._conn_ids = itertools.count(1)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Tasks()
         self.checksums = True  # False: send checksum 0, as OKX has since 2026-06-23
 
     # -- wiring
@@ -237,13 +237,7 @@ class OkxVenue:
             conn.peer.abort()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.cancel()
 
     @property
     def idle_timeout(self) -> float:
@@ -513,38 +507,22 @@ class OkxVenue:
         over = ctx.rate_limits and self._connects.hit(request.remote or "", loop.time()) is None
         if ctx.faults.refuse_rate_limit or over:
             return _envelope([], "50011", "Too Many Requests", status=429)
-        ws = web.WebSocketResponse(autoping=False, timeout=1.0)
-        await ws.prepare(request)
-        sock: Any = _TextSocket(ws)
-        peer = Peer(sock, request, ctx.faults, self.idle_timeout, ctx.forget)
-        ctx.peers.add(peer)
+        return await serve_socket(
+            request,
+            ctx,
+            self.idle_timeout,
+            open_conn=lambda peer: self._open(peer, endpoint),
+            on_message=self._on_message,
+            close_conn=self._forget,
+            wrap=_TextSocket,
+        )
+
+    def _open(self, peer: Peer, endpoint: str) -> _Conn:
+        ctx = self.ctx
         conn_id = f"{zlib.crc32(f'{ctx.market.seed}:{next(self._conn_ids)}'.encode()):08x}"
-        conn = _Conn(peer, endpoint, conn_id, loop.time())
+        conn = _Conn(peer, endpoint, conn_id, asyncio.get_running_loop().time())
         self._conns.add(conn)
-        try:
-            while not peer.closed:
-                try:
-                    msg = await ws.receive()
-                except (ConnectionError, RuntimeError, asyncio.CancelledError):
-                    break
-                kind = msg.type
-                if kind in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                    break
-                if ctx.faults.stall:
-                    continue  # a stalled server reads nothing and answers nothing
-                peer.touch()
-                if kind is WSMsgType.PING:
-                    with contextlib.suppress(Exception):
-                        await ws.pong(msg.data)
-                elif kind is WSMsgType.TEXT:
-                    self._on_message(conn, msg.data)
-                elif kind is WSMsgType.BINARY:
-                    self._on_message(conn, msg.data.decode("utf-8", "replace"))
-        finally:
-            self._forget(conn)
-            if not peer.closed:
-                peer.detach()
-        return ws
+        return conn
 
     def _close_unsubscribed(self) -> None:
         now = asyncio.get_running_loop().time()
@@ -553,7 +531,7 @@ class OkxVenue:
             since = conn.unsubscribed_at
             if since is not None and now - since > limit and not conn.peer.closed:
                 conn.unsubscribed_at = None
-                self._spawn(conn.peer.close(NO_SUBSCRIPTION_CLOSE))
+                self._tasks.spawn(conn.peer.close(NO_SUBSCRIPTION_CLOSE))
 
     def _forget(self, conn: _Conn) -> None:
         for key in conn.subs:

@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from dantaro_tui.sim.faults import Peer, RateWindow
 from dantaro_tui.sim.market import Candle, Listing, ListingSpec, StepResult, Trade
+from dantaro_tui.sim.wsloop import Tasks, serve_socket
 
 if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimContext
@@ -366,6 +367,11 @@ class _Conn:
         self.peer.send_data(b"[" + frame + b"]" if self.fmt >= 2 else frame)
 
 
+def _closing(conn: _Conn) -> bool:
+    """After an error frame the connection only waits for its close: requests are ignored."""
+    return conn.closing
+
+
 def _flag(obj: dict[str, Any], snake: str, camel: str) -> bool:
     value = obj.get(snake, obj.get(camel, False))
     if not isinstance(value, bool):
@@ -478,7 +484,7 @@ class UpbitVenue:
         self._conns: set[_Conn] = set()
         self._connects = RateWindow(CONNECTS_PER_S, 1.0)
         self._rest = RateWindow(REST_PER_S, 1.0)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Tasks()
 
     # -- wiring
     def app(self) -> web.Application:
@@ -502,13 +508,7 @@ class UpbitVenue:
         return {"ws": ws_root + WS_PATH, "rest": http_root}
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.cancel()
 
     # -- market data fan-out: each frame is encoded once per format and shared
     def dispatch(self, step: StepResult) -> None:
@@ -551,38 +551,23 @@ class UpbitVenue:
                 status=429,
                 remaining="group=websocket; min=300; sec=0",
             )
-        ws = web.WebSocketResponse(autoping=False, timeout=1.0)
-        ws.headers["Remaining-Req"] = f"group=websocket; min=300; sec={left}"
-        await ws.prepare(request)
-        peer = Peer(ws, request, ctx.faults, ctx.idle_timeout, ctx.forget)
-        ctx.peers.add(peer)
+        return await serve_socket(
+            request,
+            ctx,
+            ctx.idle_timeout,
+            open_conn=self._open,
+            on_message=self._on_message,
+            close_conn=self._forget,
+            muted=_closing,
+            headers={"Remaining-Req": f"group=websocket; min=300; sec={left}"},
+        )
+
+    def _open(self, peer: Peer) -> _Conn:
         conn = _Conn(peer)
         self._conns.add(conn)
-        try:
-            while not peer.closed:
-                try:
-                    msg = await ws.receive()
-                except (ConnectionError, RuntimeError, asyncio.CancelledError):
-                    break
-                kind = msg.type
-                if kind in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                    break
-                if ctx.faults.stall or conn.closing:
-                    continue  # a stalled server reads nothing and answers nothing
-                peer.touch()
-                if kind is WSMsgType.PING:
-                    with contextlib.suppress(Exception):
-                        await ws.pong(msg.data)
-                elif kind in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    self._on_message(conn, msg.data)
-        finally:
-            self._forget(conn)
-            if not peer.closed:
-                peer.detach()
-        return ws
+        return conn
 
-    def _on_message(self, conn: _Conn, data: str | bytes) -> None:
-        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    def _on_message(self, conn: _Conn, text: str) -> None:
         if text.strip() == "PING":
             conn.peer.send_control(STATUS_UP)
             if conn.status is None:
@@ -604,7 +589,7 @@ class UpbitVenue:
         except RequestError as err:
             conn.peer.send_control(error_frame(err.name, err.message))
             conn.closing = True
-            self._spawn(self._close_later(conn))
+            self._tasks.spawn(self._close_later(conn))
             return
         conn.fmt = fmt
         if method == "LIST_SUBSCRIPTIONS":
