@@ -25,7 +25,14 @@ def _add_sim_args(parser: argparse.ArgumentParser) -> None:
 def _sim_main(args: argparse.Namespace) -> int:
     from dantaro_tui.sim.server import run
 
-    run(args.host, args.port, args.seed, args.kimchi_premium, args.intensity)
+    try:
+        run(args.host, args.port, args.seed, args.kimchi_premium, args.intensity)
+    except (OSError, OverflowError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        print(
+            f"dantaro-tui sim: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr
+        )
+        return 1
     return 0
 
 

@@ -187,7 +187,9 @@ class StatusBar(Widget):
         active = [s for s in snaps if s.state != "idle"]
         total_30s = sum(s.msgs_30s for s in snaps)
         lat = [s.latency_ms for s in snaps if s.latency_ms >= 0]
-        worst = max(lat) if lat else -1.0
+        # In a replay, receive times are today's and exchange times are the recording's.
+        live_clock = self.mode != "replay"
+        worst = max(lat) if lat and live_clock else -1.0
         reconnects = sum(s.reconnects for s in snaps)
         errors = sum(s.errors for s in snaps)
         state_colour = ok if active and live == len(active) else warn if live else err
@@ -204,7 +206,8 @@ class StatusBar(Widget):
             text.append(" │ ", style=Style(color=dim.rich_color))
             c = colour.get(s.state, dim)
             text.append(GLYPH.get(s.state, "?"), style=Style(color=c.rich_color))
-            text.append(f"{short_name(s.name)} {fmt_rate(s.msgs_30s)} {fmt_latency(s.latency_ms)}")
+            latency = fmt_latency(s.latency_ms if live_clock else -1.0)
+            text.append(f"{short_name(s.name)} {fmt_rate(s.msgs_30s)} {latency}")
         text.truncate(max(1, self.size.width), overflow="ellipsis")
         return text
 
