@@ -188,7 +188,7 @@ class WebSocketClient:
             except Exception as exc:
                 self._callback_failed(exc)
                 continue
-            if sub.is_async:
+            if sub.is_async or (result is not None and inspect.isawaitable(result)):
                 pending = pending or []
                 pending.append(result)  # type: ignore[arg-type]
         if pending:

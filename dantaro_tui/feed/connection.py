@@ -90,6 +90,7 @@ class Connection:
         self._last_sent = 0.0
         self._last_recv = 0.0
         self._fatal: BaseException | None = None
+        self._let_go = False  # the writer closed the session because nothing was wanted
 
     # -- owner API -------------------------------------------------------------------
     def start(self) -> None:
@@ -142,6 +143,7 @@ class Connection:
                 continue
             self.health.state = "connecting" if first else "reconnecting"
             started = time.monotonic()
+            self._let_go = False
             try:
                 await self._session()
             except asyncio.CancelledError:
@@ -152,8 +154,8 @@ class Connection:
                 log.info("%s: %s", self.health.name, reason)
             if self._closing:
                 break
-            if not self.desired:
-                continue  # the owner let go of everything: closing was our choice
+            if not self.desired or self._let_go:
+                continue  # the owner let go of everything (maybe wants more again): our choice
             first = False
             self.health.reconnects += 1
             self.health.state = "reconnecting"
@@ -187,7 +189,7 @@ class Connection:
         reason = "closed by us"
         try:
             await self._reader(ws)
-            if self.desired:
+            if self.desired and not self._let_go:
                 reason = "the exchange ended the connection"
         except websockets.ConnectionClosed as exc:
             reason = explain(self._fatal or exc)
@@ -208,7 +210,7 @@ class Connection:
                 await asyncio.wait_for(ws.close(), 1.0)
         if self._fatal is not None:
             raise self._fatal
-        if self.desired:
+        if self.desired and not self._let_go:
             raise ConnectionError("the exchange ended the connection")
 
     def _tap(self, kind: tap.TapKind, data: bytes | str | None, ts_ns: int = 0) -> None:
@@ -256,7 +258,9 @@ class Connection:
         while True:
             if self.desired != self._current:
                 await self._reconcile(ws)
+                continue  # the owner may have changed the set again while it was being sent
             if not self.desired:
+                self._let_go = True
                 await ws.close()  # nothing wanted any more: end the session cleanly
                 return
             self._synced.set()

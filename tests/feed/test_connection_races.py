@@ -1,0 +1,91 @@
+"""Subscription changes that arrive at awkward moments, over real sockets to the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from websockets.protocol import State
+
+from dantaro_tui import Ticker, WebSocketClient
+from dantaro_tui.sim.server import SimServer
+
+
+def ws(sim: SimServer) -> str:
+    return sim.endpoints["upbit"]["ws"]
+
+
+async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+async def test_a_change_made_while_a_request_waits_on_the_rate_limit_is_not_lost(
+    sim: SimServer,
+) -> None:
+    got: list[Ticker] = []
+    client = WebSocketClient("rapid", url=ws(sim))
+    await client.subscribe_ticker(["KRW-BTC"], got.append)
+    try:
+        # Spend Upbit's 5 requests a second, so the next request waits in the limiter.
+        for symbol in ("KRW-ETH", "KRW-XRP", "KRW-BTC", "KRW-ETH"):
+            await client.resubscribe([symbol])
+        queued = asyncio.create_task(client.resubscribe(["KRW-XRP"]))
+        await asyncio.sleep(0.05)  # that request is now waiting for the limiter
+        await client.resubscribe(["KRW-BTC"])  # the user moved on
+        await queued
+        conn = next(iter(client._conns.values()))
+        assert conn._current == conn.desired, "synced before the last change was sent"
+        mark = len(got)
+        t0 = time.monotonic()
+        await until(lambda: any(t.symbol == "KRW-BTC" for t in got[mark:]), 3.0)
+        assert time.monotonic() - t0 < 2.5
+    finally:
+        await client.cleanup()
+
+
+async def test_unsubscribing_everything_then_subscribing_again_is_not_an_error(
+    sim: SimServer,
+) -> None:
+    got: list[Ticker] = []
+    client = WebSocketClient("again", url=ws(sim))
+    await client.subscribe_ticker(["KRW-BTC"], got.append)
+    try:
+        await until(lambda: bool(got))
+        conn = next(iter(client._conns.values()))
+        sock = conn._ws
+        assert sock is not None
+        await client.unsubscribe("ticker")
+        # The writer starts closing the now useless socket; the user changes their mind.
+        for _ in range(1000):
+            if sock.state is not State.OPEN:
+                break
+            await asyncio.sleep(0)
+        assert sock.state is State.CLOSING
+        await client.subscribe_ticker(["KRW-ETH"], got.append)
+        mark = len(got)
+        await until(lambda: any(t.symbol == "KRW-ETH" for t in got[mark:]), 5.0)
+        h = client.health()
+        assert h.errors == 0, h.last_error
+        assert h.reconnects == 0
+        assert h.state == "connected"
+    finally:
+        await client.cleanup()
+
+
+async def test_a_callback_that_returns_an_awaitable_is_awaited(sim: SimServer) -> None:
+    # e.g. handing events to an asyncio.Queue: the lambda is not a coroutine function,
+    # but what it returns must still run.
+    queue: asyncio.Queue[Ticker] = asyncio.Queue()
+    client = WebSocketClient("queue", url=ws(sim))
+    await client.subscribe_ticker(["KRW-BTC"], lambda t: queue.put(t))
+    try:
+        ticker = await asyncio.wait_for(queue.get(), 5.0)
+        assert ticker.symbol == "KRW-BTC"
+        assert client.health().errors == 0
+    finally:
+        await client.cleanup()
