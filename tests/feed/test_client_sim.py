@@ -11,18 +11,7 @@ import pytest
 
 from dantaro_tui import OrderBook, Ticker, Trade, WebSocketClient
 from dantaro_tui.sim.server import SimServer
-
-
-def ws(sim: SimServer) -> str:
-    return sim.endpoints["upbit"]["ws"]
-
-
-async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+from tests.feed.helpers import until, ws
 
 
 async def test_composite_subscription_delivers_every_type_on_one_connection(

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from websockets.protocol import State
 
 from dantaro_tui import Ticker, WebSocketClient
 from dantaro_tui.sim.server import SimServer
-
-
-def ws(sim: SimServer) -> str:
-    return sim.endpoints["upbit"]["ws"]
-
-
-async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+from tests.feed.helpers import until, ws
 
 
 async def test_a_change_made_while_a_request_waits_on_the_rate_limit_is_not_lost(
