@@ -53,7 +53,8 @@ CHANNELS: dict[str, str] = {
 }
 
 # Our interval spelling -> OKX bar spelling (case-sensitive on the OKX side: 1H, 1D, 1W;
-# "1M"/"3M" are months, as on OKX). Non-utc bars of 6h and more align to UTC+8 on OKX.
+# "1M"/"3M" are months, as on OKX). OKX's plain bars of 6h and more open at UTC+8
+# midnight; ours (and Upbit's) are UTC-aligned, so those intervals use the ``utc`` bars.
 CANDLE_BARS: dict[str, str] = {
     "1s": "1s",
     "1m": "1m",
@@ -64,23 +65,23 @@ CANDLE_BARS: dict[str, str] = {
     "1h": "1H",
     "2h": "2H",
     "4h": "4H",
-    "6h": "6H",
-    "12h": "12H",
-    "1d": "1D",
-    "2d": "2D",
-    "3d": "3D",
-    "5d": "5D",
-    "1w": "1W",
-    "1M": "1M",
-    "3M": "3M",
+    "6h": "6Hutc",
+    "12h": "12Hutc",
+    "1d": "1Dutc",
+    "2d": "2Dutc",
+    "3d": "3Dutc",
+    "5d": "5Dutc",
+    "1w": "1Wutc",
+    "1M": "1Mutc",
+    "3M": "3Mutc",
 }
 
 _KEY_OF_CHANNEL: dict[str, str] = {v: k for k, v in CHANNELS.items()}
 _KEY_OF_CHANNEL.update({f"candle{bar}": f"candle.{iv}" for iv, bar in CANDLE_BARS.items()})
 _INTERVAL_OF_CHANNEL: dict[str, str] = {f"candle{bar}": iv for iv, bar in CANDLE_BARS.items()}
-# UTC-aligned variants are decoded too (to the same interval), though we never ask for them.
+# The UTC+8 variants are decoded too (to the same interval), though we never ask for them.
 _INTERVAL_OF_CHANNEL.update(
-    {f"candle{bar}utc": iv for iv, bar in CANDLE_BARS.items() if bar[-1] in "HDWM"}
+    {f"candle{bar.removesuffix('utc')}": iv for iv, bar in CANDLE_BARS.items()}
 )
 
 _LABELS = {

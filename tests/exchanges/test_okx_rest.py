@@ -156,7 +156,7 @@ def test_requests() -> None:
     path, params = candles_request("BTC-USDT", "1h")
     assert path == "/api/v5/market/candles"
     assert params == {"instId": "BTC-USDT", "bar": "1H", "limit": "300"}
-    assert candles_request("BTC-USDT", "1d")[1]["bar"] == "1D"
+    assert candles_request("BTC-USDT", "1d")[1]["bar"] == "1Dutc"  # UTC days, as Upbit's
     assert candles_request("BTC-USDT", "1m")[1]["bar"] == "1m"
     path, params = candles_request("BTC-USDT", "5m", after=1700000000000, history=True, limit=300)
     assert path == "/api/v5/market/history-candles"

@@ -118,11 +118,11 @@ def test_channel_names() -> None:
         "1h": "candle1H",
         "2h": "candle2H",
         "4h": "candle4H",
-        "6h": "candle6H",
-        "12h": "candle12H",
-        "1d": "candle1D",
-        "1w": "candle1W",
-        "1M": "candle1M",
+        "6h": "candle6Hutc",
+        "12h": "candle12Hutc",
+        "1d": "candle1Dutc",
+        "1w": "candle1Wutc",
+        "1M": "candle1Mutc",
     }
     for iv, ch in expected.items():
         assert okx_channel(f"candle.{iv}") == ch
