@@ -322,6 +322,8 @@ class MarketDataCollector:
         shows a REST price with no REST book behind it while the book call is in flight."""
         fetched = 0
         for exchange in list(self.markets):
+            if exchange not in self.markets or self._closed:
+                continue  # dropped by set_markets()/stop() while an earlier call awaited
             rest = self._ensure_rest(exchange)
             stale = self.stale_symbols(exchange)
             if not stale:
