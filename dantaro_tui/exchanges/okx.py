@@ -35,7 +35,7 @@ import orjson
 
 from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RateLimit, Subscription
 from dantaro_tui.feed.books import L2Book
-from dantaro_tui.model import Candle, Event, Level, OrderBook, Status, Ticker, Trade
+from dantaro_tui.model import Candle, Event, Level, OrderBook, Status, StatusKind, Ticker, Trade
 
 EXCHANGE = "okx"
 
@@ -467,62 +467,26 @@ class OkxCodec(ExchangeCodec):
         )
         code = str(msg.get("code", ""))
         okx_msg = str(msg.get("msg", ""))
+        says = f" (OKX says: {okx_msg})" if okx_msg else ""
+
+        def status(kind: StatusKind, status_code: str, message: str) -> list[Event]:
+            return [Status(EXCHANGE, kind, status_code, message, inst, recv_ns)]
+
         if event == "subscribe":
-            return [
-                Status(
-                    exchange=EXCHANGE,
-                    kind="subscribed",
-                    code=key,
-                    message=f"Subscribed to OKX {label} for {inst}.",
-                    symbol=inst,
-                    recv_ns=recv_ns,
-                )
-            ]
+            return status("subscribed", key, f"Subscribed to OKX {label} for {inst}.")
         if event == "unsubscribe":
-            return [
-                Status(
-                    exchange=EXCHANGE,
-                    kind="status",
-                    code="unsubscribed",
-                    message=f"Unsubscribed from OKX {label} for {inst}.",
-                    symbol=inst,
-                    recv_ns=recv_ns,
-                )
-            ]
+            return status("status", "unsubscribed", f"Unsubscribed from OKX {label} for {inst}.")
         if event == "error":
             meaning = ERROR_TEXT.get(code, "the request failed")
-            detail = f" (OKX says: {okx_msg})" if okx_msg else ""
-            return [
-                Status(
-                    exchange=EXCHANGE,
-                    kind="error",
-                    code=code,
-                    message=f"OKX refused a request: {meaning}, code {code}{detail}.",
-                    symbol=inst,
-                    recv_ns=recv_ns,
-                )
-            ]
+            return status("error", code, f"OKX refused a request: {meaning}, code {code}{says}.")
         if event == "notice":
             if code == "64008":
                 text = "OKX will close this connection soon for a service upgrade; reconnecting."
             else:
                 text = "Notice from OKX."
-            if okx_msg:
-                text += f" (OKX says: {okx_msg})"
-            return [
-                Status(exchange=EXCHANGE, kind="notice", code=code, message=text, recv_ns=recv_ns)
-            ]
+            return status("notice", code, text + says)
         detail = f": {okx_msg}" if okx_msg else ""
-        return [
-            Status(
-                exchange=EXCHANGE,
-                kind="status",
-                code=str(event),
-                message=f"OKX event {event}{detail}",
-                symbol=inst,
-                recv_ns=recv_ns,
-            )
-        ]
+        return status("status", str(event), f"OKX event {event}{detail}")
 
     def _on_tickers(
         self, channel: str, msg: dict[str, Any], data: list[Any], recv_ns: int
