@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO))
 
 import orjson  # noqa: E402
 
+from dantaro_tui.exchanges.books import L2Book  # noqa: E402
 from dantaro_tui.exchanges.okx import OkxCodec, okx_checksum  # noqa: E402
-from dantaro_tui.feed.books import L2Book  # noqa: E402
 from dantaro_tui.model import Level, OrderBook, Status  # noqa: E402
 
 DEPTH = 400

@@ -1,8 +1,18 @@
 """The interface every exchange codec implements.
 
-A codec is sans-I/O (h11-style): it turns the owner's desired subscription into request
-frames and received frames into typed events. It never touches a socket or an event loop,
-so it can be driven by a live connection, a recording, or a test, identically.
+A codec is sans-I/O (h11-style, like the ``websockets`` protocol layer): it turns the
+owner's desired subscription into request frames and received frames into typed events. It
+never touches a socket or an event loop, so it can be driven by a live connection, a
+recording, or a test, identically. The transport's side of the contract:
+
+* ``subscribe_frames(desired, current)`` when the wanted set changes (the codec decides
+  whether that is the union, as on Upbit, or a diff, as on OKX);
+* ``decode(frame, recv_ns)`` for every frame received, then ``frames_to_send()``: frames the
+  codec itself wants sent (an OKX book resync), drained by each call;
+* ``validate_channel(channel)`` to refuse an unknown channel before anything is sent; it has
+  no side effects, unlike ``subscribe_frames`` (which moves OKX's book state).
+
+Events leave a codec checked (``sanity.py``): no impossible numbers, no control characters.
 
 One codec instance lives per connection: stateful exchanges (OKX books) keep their
 per-connection state in it, and ``reset()`` forgets it when the connection is replaced.
@@ -36,9 +46,6 @@ class ExchangeCodec(ABC):
     name: ClassVar[str]
     default_ws_url: ClassVar[str]
     default_rest_url: ClassVar[str]
-    # True (Upbit, Bithumb): every request replaces the whole subscription, so the client
-    # sends the union. False (OKX, ...): requests add/remove, so the client sends diffs.
-    replaces_subscription: ClassVar[bool]
     # Send ``ping_frame`` when nothing was sent for this long; the peer is dead when nothing
     # at all was received for two intervals.
     keepalive_interval: ClassVar[float]
@@ -79,6 +86,16 @@ class ExchangeCodec(ABC):
 
     def reset(self) -> None:  # noqa: B027 - stateless codecs need no reset
         """Forget per-connection state (called on every new connection)."""
+
+    def frames_to_send(self) -> list[Frame]:
+        """Frames the codec wants sent now (e.g. an OKX book resync), drained by each call.
+        The transport calls it after every ``decode``."""
+        return []
+
+    def validate_channel(self, channel: str) -> None:
+        """ValueError with a readable sentence when the exchange has no ``channel``; no side
+        effects (the default asks ``subscribe_frames`` of a fresh codec)."""
+        type(self)().subscribe_frames({channel: frozenset({"X"})}, {})
 
 
 def split_symbol(symbol: str, sep: str, quote_first: bool) -> tuple[str, str]:

@@ -7,12 +7,19 @@ Wire reference: ``docs/exchanges.md`` section 2 in the shared folder. Summary:
 * Subscriptions accumulate, so ``subscribe_frames`` sends only the difference between the
   desired and the current set (``unsubscribe`` first, then ``subscribe``).
 * Keepalive is the literal text ``ping``; the server answers the literal text ``pong``.
-* ``books`` is a 400-level snapshot followed by deltas. Each delta must chain on
-  ``prevSeqId == last seqId`` (when the fields exist; the 2022 recording has none) and, when
-  ``checksum`` is non-zero, the merged book must match OKX's CRC32 (see ``okx_checksum``).
-  A broken chain or checksum drops that book, emits ``Status(kind="resync")`` and queues the
-  channel for resubscription: the connection layer drains ``pending_resubscribe()`` or
-  ``resync_frames()`` after each ``decode``.
+* ``books`` is a 400-level snapshot followed by deltas. When ``checksum`` is non-zero the
+  merged book must match OKX's CRC32 (see ``okx_checksum``), and only the 25 levels a side
+  it covers are shown. OKX has sent ``checksum: 0`` since 2026-06-23, which leaves the
+  ``prevSeqId == last seqId`` chain as the only guard: an update without a checksum must
+  carry both sequence fields and chain on them (the 2022 recording has no sequence fields
+  but real checksums, which is fine). A broken chain or checksum, an impossible level
+  (NaN, negative, infinite: see ``books.BadLevel``) or a book left crossed (best bid at or
+  above best ask) drops that book, emits ``Status(kind="resync")`` and queues the channel
+  for resubscription; ``frames_to_send()`` (which the connection calls after each
+  ``decode``) drains the queue as unsubscribe + subscribe frames.
+* Every event passes ``sanity.checked`` (finite positive prices, ordered uncrossed books,
+  printable market codes): one that fails becomes ``Status(kind="error", code="invalid")``.
+  All status text goes through ``sanity.status``, which strips control characters.
 
 Ticker field choices (OKX has no "previous close"):
 
@@ -29,12 +36,20 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 
 from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RateLimit, Subscription
-from dantaro_tui.feed.books import L2Book
+from dantaro_tui.exchanges.books import BadLevel, L2Book
+from dantaro_tui.exchanges.sanity import (
+    Invalid,
+    check_symbol,
+    checked,
+    invalid_status,
+    num,
+    status,
+)
 from dantaro_tui.model import Candle, Event, Level, OrderBook, Status, StatusKind, Ticker, Trade
 
 EXCHANGE = "okx"
@@ -134,9 +149,11 @@ _SPLITS: dict[str, tuple[str, str, bool]] = {}
 
 
 def split_inst(inst_id: str) -> tuple[str, str, bool]:
-    """(base, quote, is_spot) for an OKX instId, cached."""
+    """(base, quote, is_spot) for an OKX instId, cached. Raises ``sanity.Invalid`` for an
+    instId that is empty or holds anything unprintable (such ids are never cached)."""
     hit = _SPLITS.get(inst_id)
     if hit is None:
+        check_symbol(EXCHANGE, inst_id)
         parts = inst_id.split("-")
         spot = len(parts) == 2
         hit = (parts[0], parts[1], spot) if len(parts) >= 2 else (inst_id, "", True)
@@ -170,44 +187,52 @@ def _f(value: Any) -> float:
 
 
 def ticker_from(d: dict[str, Any], recv_ns: int = 0) -> Ticker:
-    """A Ticker from an OKX ticker object (WS ``tickers`` push or REST market/ticker(s))."""
+    """A Ticker from an OKX ticker object (WS ``tickers`` push or REST market/ticker(s)).
+    Raises ``sanity.Invalid`` for values no market has (``float`` reads "NaN", "1e400")."""
     inst = d["instId"]
     base, quote, spot = split_inst(inst)
     inst_type = d.get("instType")
     if inst_type:
         spot = inst_type == "SPOT"
-    last = _f(d["last"])
+    raw_last = d["last"]
+    last = _f(raw_last)
+    priced = raw_last != ""  # "": no trade yet (then no change either, not -100 %)
     open24 = _f(d["open24h"])
+    moved = priced and open24  # a change needs both ends
     vol = _f(d.get("vol24h"))
     vol_ccy = _f(d.get("volCcy24h"))
     if spot:
         volume, turnover = vol, vol_ccy
     else:
         volume, turnover = vol_ccy, vol_ccy * last
-    return Ticker(
-        exchange=EXCHANGE,
-        symbol=inst,
-        base=base,
-        quote=quote,
-        trade_price=last,
-        change_rate=(last / open24 - 1.0) if open24 else 0.0,
-        change_price=(last - open24) if open24 else 0.0,
-        opening_price=open24,
-        high_price=_f(d.get("high24h")),
-        low_price=_f(d.get("low24h")),
-        prev_closing_price=open24,
-        acc_trade_volume_24h=volume,
-        acc_trade_price_24h=turnover,
-        timestamp=int(d["ts"]),
-        recv_ns=recv_ns,
-        trade_volume=_f(d.get("lastSz")),
-        best_bid=_f(d.get("bidPx")),
-        best_ask=_f(d.get("askPx")),
+    return checked(
+        Ticker(
+            exchange=EXCHANGE,
+            symbol=inst,
+            base=base,
+            quote=quote,
+            trade_price=last,
+            change_rate=(last / open24 - 1.0) if moved else 0.0,
+            change_price=(last - open24) if moved else 0.0,
+            opening_price=open24,
+            high_price=_f(d.get("high24h")),
+            low_price=_f(d.get("low24h")),
+            prev_closing_price=open24,
+            acc_trade_volume_24h=volume,
+            acc_trade_price_24h=turnover,
+            timestamp=int(d["ts"]),
+            recv_ns=recv_ns,
+            trade_volume=_f(d.get("lastSz")),
+            best_bid=_f(d.get("bidPx")),
+            best_ask=_f(d.get("askPx")),
+        ),
+        unpriced=not priced,
     )
 
 
 def trade_from(d: dict[str, Any], recv_ns: int = 0, inst: str | None = None) -> Trade:
-    """A Trade from an OKX trade object (WS ``trades``/``trades-all`` or REST trades)."""
+    """A Trade from an OKX trade object (WS ``trades``/``trades-all`` or REST trades).
+    Raises ``sanity.Invalid`` for an impossible price or size."""
     symbol = d.get("instId") or inst
     if not symbol:
         raise ValueError("trade without instId")
@@ -215,17 +240,19 @@ def trade_from(d: dict[str, Any], recv_ns: int = 0, inst: str | None = None) -> 
     side = d["side"]
     if side != "buy" and side != "sell":
         raise ValueError(f"unknown trade side {side!r}")
-    return Trade(
-        exchange=EXCHANGE,
-        symbol=symbol,
-        base=base,
-        quote=quote,
-        price=float(d["px"]),
-        volume=float(d["sz"]),
-        side=side,
-        trade_id=str(d["tradeId"]),
-        timestamp=int(d["ts"]),
-        recv_ns=recv_ns,
+    return checked(
+        Trade(
+            exchange=EXCHANGE,
+            symbol=symbol,
+            base=base,
+            quote=quote,
+            price=float(d["px"]),
+            volume=float(d["sz"]),
+            side=side,
+            trade_id=str(d["tradeId"]),
+            timestamp=int(d["ts"]),
+            recv_ns=recv_ns,
+        )
     )
 
 
@@ -234,7 +261,8 @@ def candle_from(row: Sequence[str], inst: str, interval: str, recv_ns: int = 0) 
 
     Older rows have 6 or 7 fields. Spot: volume = vol (base), quote_volume = volCcyQuote
     (else volCcy). Derivatives: volume = volCcy (base), quote_volume = volCcyQuote (else 0).
-    ``timestamp`` stays 0: OKX candles carry only their open time.
+    ``timestamp`` stays 0: OKX candles carry only their open time. Raises
+    ``sanity.Invalid`` for a candle whose prices are impossible or do not bracket each other.
     """
     base, quote, spot = split_inst(inst)
     n = len(row)
@@ -247,21 +275,23 @@ def candle_from(row: Sequence[str], inst: str, interval: str, recv_ns: int = 0) 
             quote_volume = _f(row[6])
     else:
         volume = _f(row[6]) if n > 6 else 0.0
-    return Candle(
-        exchange=EXCHANGE,
-        symbol=inst,
-        base=base,
-        quote=quote,
-        interval=interval,
-        open_time=int(row[0]),
-        open=float(row[1]),
-        high=float(row[2]),
-        low=float(row[3]),
-        close=float(row[4]),
-        volume=volume,
-        recv_ns=recv_ns,
-        quote_volume=quote_volume,
-        closed=n > 8 and row[8] == "1",
+    return checked(
+        Candle(
+            exchange=EXCHANGE,
+            symbol=inst,
+            base=base,
+            quote=quote,
+            interval=interval,
+            open_time=int(row[0]),
+            open=float(row[1]),
+            high=float(row[2]),
+            low=float(row[3]),
+            close=float(row[4]),
+            volume=volume,
+            recv_ns=recv_ns,
+            quote_volume=quote_volume,
+            closed=n > 8 and row[8] == "1",
+        )
     )
 
 
@@ -277,10 +307,15 @@ def book_event(
     timestamp: int,
     recv_ns: int,
     snapshot: bool,
+    *,
+    ordered: bool = False,
 ) -> OrderBook:
-    """An OrderBook event; totals are the sums over the levels it carries."""
+    """An OrderBook event; totals are the sums over the levels it carries. Raises
+    ``sanity.Invalid`` for a book no market has. ``ordered=True`` (levels from an
+    ``L2Book`` already found uncrossed: positive, finite and sorted by construction) checks
+    only the totals."""
     base, quote, _ = split_inst(symbol)
-    return OrderBook(
+    book = OrderBook(
         exchange=EXCHANGE,
         symbol=symbol,
         base=base,
@@ -293,6 +328,11 @@ def book_event(
         recv_ns=recv_ns,
         snapshot=snapshot,
     )
+    if ordered:
+        total = book.total_bid_size + book.total_ask_size
+        if total - total == 0.0:  # finite (a sum of sizes near 1e308 is not)
+            return book
+    return checked(book)
 
 
 _Handler = Callable[[str, dict[str, Any], list[Any], int], list[Event]]
@@ -304,7 +344,6 @@ class OkxCodec(ExchangeCodec):
     name: ClassVar[str] = EXCHANGE
     default_ws_url: ClassVar[str] = "wss://ws.okx.com:8443"
     default_rest_url: ClassVar[str] = "https://www.okx.com"
-    replaces_subscription: ClassVar[bool] = False
     keepalive_interval: ClassVar[float] = 20.0  # OKX drops a connection silent for 30 s
     ping_frame: ClassVar[str | None] = "ping"
     ping_is_limited: ClassVar[bool] = False  # OKX counts only subscribe/unsubscribe/login
@@ -375,6 +414,15 @@ class OkxCodec(ExchangeCodec):
         self._book_subs = books
         return [*self._op_frames("unsubscribe", removed), *self._op_frames("subscribe", added)]
 
+    def validate_channel(self, channel: str) -> None:
+        okx_channel(channel)  # ValueError naming the channels OKX has; no state touched
+
+    def frames_to_send(self) -> list[Frame]:
+        """Unsubscribe + subscribe frames for every book dropped since the last call."""
+        if not self._pending:
+            return []
+        return list(self.resync_frames())
+
     def pending_resubscribe(self) -> list[tuple[str, str]]:
         """(channel key, symbol) pairs whose book was dropped and must be resubscribed;
         the list is cleared. Use this or ``resync_frames()``, whichever suits the caller."""
@@ -440,7 +488,7 @@ class OkxCodec(ExchangeCodec):
             interval = _INTERVAL_OF_CHANNEL.get(channel)
             if interval is not None:
                 inst = arg["instId"]
-                return [candle_from(row, inst, interval, recv_ns) for row in data]
+                return _each(lambda row: candle_from(row, inst, interval, recv_ns), data, recv_ns)
             return []  # a channel we never ask for
         except Exception as exc:  # decode never raises: any surprise is a malformed frame
             return [self._malformed(frame, recv_ns, f"{type(exc).__name__}: {exc}")]
@@ -448,13 +496,8 @@ class OkxCodec(ExchangeCodec):
     def _malformed(self, frame: Frame, recv_ns: int, why: str) -> Status:
         text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
         preview = text[:80] + ("..." if len(text) > 80 else "")
-        return Status(
-            exchange=EXCHANGE,
-            kind="error",
-            code="malformed",
-            message=f"Ignored an unreadable OKX message ({why}): {preview}",
-            recv_ns=recv_ns,
-        )
+        message = f"Ignored an unreadable OKX message ({why}): {preview}"
+        return status(EXCHANGE, "error", "malformed", message, recv_ns=recv_ns)
 
     def _on_event(self, msg: dict[str, Any], recv_ns: int) -> list[Event]:
         event = msg["event"]
@@ -469,55 +512,55 @@ class OkxCodec(ExchangeCodec):
         okx_msg = str(msg.get("msg", ""))
         says = f" (OKX says: {okx_msg})" if okx_msg else ""
 
-        def status(kind: StatusKind, status_code: str, message: str) -> list[Event]:
-            return [Status(EXCHANGE, kind, status_code, message, inst, recv_ns)]
+        def reply(kind: StatusKind, status_code: str, message: str) -> list[Event]:
+            # Everything but our own words came from the wire: status() cleans it.
+            return [status(EXCHANGE, kind, status_code, message, inst, recv_ns)]
 
         if event == "subscribe":
-            return status("subscribed", key, f"Subscribed to OKX {label} for {inst}.")
+            return reply("subscribed", key, f"Subscribed to OKX {label} for {inst}.")
         if event == "unsubscribe":
-            return status("status", "unsubscribed", f"Unsubscribed from OKX {label} for {inst}.")
+            return reply("status", "unsubscribed", f"Unsubscribed from OKX {label} for {inst}.")
         if event == "error":
             meaning = ERROR_TEXT.get(code, "the request failed")
-            return status("error", code, f"OKX refused a request: {meaning}, code {code}{says}.")
+            return reply("error", code, f"OKX refused a request: {meaning}, code {code}{says}.")
         if event == "notice":
             if code == "64008":
                 text = "OKX will close this connection soon for a service upgrade; reconnecting."
             else:
                 text = "Notice from OKX."
-            return status("notice", code, text + says)
+            return reply("notice", code, text + says)
         detail = f": {okx_msg}" if okx_msg else ""
-        return status("status", str(event), f"OKX event {event}{detail}")
+        return reply("status", str(event), f"OKX event {event}{detail}")
 
     def _on_tickers(
         self, channel: str, msg: dict[str, Any], data: list[Any], recv_ns: int
     ) -> list[Event]:
-        return [ticker_from(d, recv_ns) for d in data]
+        return _each(lambda d: ticker_from(d, recv_ns), data, recv_ns)
 
     def _on_trades(
         self, channel: str, msg: dict[str, Any], data: list[Any], recv_ns: int
     ) -> list[Event]:
         inst = msg["arg"].get("instId")
-        return [trade_from(d, recv_ns, inst) for d in data]
+        return _each(lambda d: trade_from(d, recv_ns, inst), data, recv_ns)
 
     def _on_book_snapshot(
         self, channel: str, msg: dict[str, Any], data: list[Any], recv_ns: int
     ) -> list[Event]:
         """books5 / bbo-tbt: every push is a complete (shallow) book."""
-        out: list[Event] = []
         inst_arg = msg["arg"].get("instId", "")
-        for d in data:
-            inst = d.get("instId") or inst_arg
-            out.append(
-                book_event(
-                    inst,
-                    levels_from(d["bids"])[: self.depth],
-                    levels_from(d["asks"])[: self.depth],
-                    int(d["ts"]),
-                    recv_ns,
-                    snapshot=False,
-                )
+        depth = self.depth
+
+        def build(d: dict[str, Any]) -> OrderBook:
+            return book_event(
+                d.get("instId") or inst_arg,
+                levels_from(d["bids"])[:depth],
+                levels_from(d["asks"])[:depth],
+                int(d["ts"]),
+                recv_ns,
+                snapshot=False,
             )
-        return out
+
+        return _each(build, data, recv_ns)
 
     # -- the synced 400-level book ------------------------------------------------------
 
@@ -540,19 +583,17 @@ class OkxCodec(ExchangeCodec):
         pair = ("orderbook", inst)
         if pair not in self._pending:
             self._pending.append(pair)
-        return Status(
-            exchange=EXCHANGE,
-            kind="resync",
-            code=code,
-            message=f"OKX order book for {inst} {why}; it was cleared and is being reloaded.",
-            symbol=inst,
-            recv_ns=recv_ns,
-        )
+        message = f"OKX order book for {inst} {why}; it was cleared and is being reloaded."
+        return status(EXCHANGE, "resync", code, message, inst, recv_ns)
 
     def _on_books(
         self, channel: str, msg: dict[str, Any], data: list[Any], recv_ns: int
     ) -> list[Event]:
         inst = msg["arg"]["instId"]
+        try:
+            check_symbol(EXCHANGE, inst, "order book message")
+        except Invalid as exc:  # never keep (or ask OKX again for) a book under such a name
+            return [invalid_status(EXCHANGE, exc, recv_ns)]
         subs = self._book_subs
         if subs is not None and inst not in subs:
             return []  # in flight after an unsubscribe
@@ -566,12 +607,28 @@ class OkxCodec(ExchangeCodec):
                     ev = self._book_update(inst, d, recv_ns)
                 else:
                     raise ValueError(f"unknown action {action!r}")
+            except BadLevel as exc:  # NaN, negative, infinite: the book cannot be trusted
+                what = "snapshot" if action == "snapshot" else "update"
+                said = f"Ignored an OKX order book {what} for {inst} with {exc}."
+                ev = [
+                    status(EXCHANGE, "error", "invalid", said, inst, recv_ns),
+                    self._resync(inst, "invalid", "received an impossible price or size", recv_ns),
+                ]
+            except Invalid as exc:
+                ev = [
+                    invalid_status(EXCHANGE, exc, recv_ns),
+                    self._resync(inst, "invalid", "could not be shown as it was", recv_ns),
+                ]
             except Exception as exc:  # the book can no longer be trusted
                 ev = self._bad_book(inst, exc, recv_ns)
             out.extend(ev)
             if ev and ev[-1].__class__ is Status:
                 break
         return out
+
+    def _shown_depth(self, d: dict[str, Any]) -> int:
+        """Levels a side to emit: a non-zero checksum vouches only for the best 25."""
+        return min(self.depth, self.checksum_depth) if d.get("checksum") else self.depth
 
     def _book_snapshot(self, inst: str, d: dict[str, Any], recv_ns: int) -> list[Event]:
         book = self._books.get(inst)
@@ -583,9 +640,11 @@ class OkxCodec(ExchangeCodec):
         self._awaiting.discard(inst)
         if not self._checksum_ok(book, d):
             return [self._resync(inst, "checksum", "failed its checksum", recv_ns)]
+        if book.crossed():
+            return [self._crossed(inst, book, recv_ns)]
         self._seq[inst] = d.get("seqId")
-        bids, asks = book.top(self.depth)
-        return [book_event(inst, bids, asks, ts, recv_ns, snapshot=True)]
+        bids, asks = book.top(self._shown_depth(d))
+        return [book_event(inst, bids, asks, ts, recv_ns, snapshot=True, ordered=True)]
 
     def _book_update(self, inst: str, d: dict[str, Any], recv_ns: int) -> list[Event]:
         book = self._books.get(inst)
@@ -597,6 +656,18 @@ class OkxCodec(ExchangeCodec):
             ]
         prev = d.get("prevSeqId")
         last = self._seq.get(inst)
+        # No checksum (OKX sends 0 since 2026-06-23): the chain is the only guard, so an
+        # update that cannot be chained is as broken as one that breaks the chain.
+        if not d.get("checksum") and (prev is None or d.get("seqId") is None or last is None):
+            return [
+                self._resync(
+                    inst,
+                    "sequence",
+                    "received an update without sequence numbers or a checksum, "
+                    "so a missed update could not be noticed",
+                    recv_ns,
+                )
+            ]
         if prev is not None and last is not None and prev != last:
             return [
                 self._resync(
@@ -609,11 +680,18 @@ class OkxCodec(ExchangeCodec):
         book.update(raw_bids, raw_asks)  # atomic: raises before touching the book
         if not self._checksum_ok(book, d):
             return [self._resync(inst, "checksum", "failed its checksum", recv_ns)]
+        if book.crossed():
+            return [self._crossed(inst, book, recv_ns)]
         self._seq[inst] = d.get("seqId")
         if not raw_bids and not raw_asks:
             return []  # heartbeat: nothing changed
-        bids, asks = book.top(self.depth)
-        return [book_event(inst, bids, asks, ts, recv_ns, snapshot=False)]
+        bids, asks = book.top(self._shown_depth(d))
+        return [book_event(inst, bids, asks, ts, recv_ns, snapshot=False, ordered=True)]
+
+    def _crossed(self, inst: str, book: L2Book, recv_ns: int) -> Status:
+        bid, ask = book.best_bid(), book.best_ask()
+        why = f"became crossed (best bid {num(bid or 0.0)} at or above best ask {num(ask or 0.0)})"
+        return self._resync(inst, "crossed", why, recv_ns)
 
     def _checksum_ok(self, book: L2Book, d: dict[str, Any]) -> bool:
         expected = d.get("checksum")
@@ -623,18 +701,29 @@ class OkxCodec(ExchangeCodec):
         return okx_checksum(book.bids.top_raw(n), book.asks.top_raw(n)) == expected
 
     def _bad_book(self, inst: str, exc: Exception, recv_ns: int) -> list[Event]:
+        message = (
+            f"Ignored an unreadable OKX order book message for {inst} "
+            f"({type(exc).__name__}: {exc})."
+        )
         return [
-            Status(
-                exchange=EXCHANGE,
-                kind="error",
-                code="malformed",
-                message=f"Ignored an unreadable OKX order book message for {inst} "
-                f"({type(exc).__name__}: {exc}).",
-                symbol=inst,
-                recv_ns=recv_ns,
-            ),
+            status(EXCHANGE, "error", "malformed", message, inst, recv_ns),
             self._resync(inst, "malformed", "received an unreadable message", recv_ns),
         ]
+
+
+T = TypeVar("T")
+
+
+def _each(build: Callable[[T], Event], items: Iterable[T], recv_ns: int) -> list[Event]:
+    """``build`` applied to every item of a push; an item whose values cannot be right
+    becomes an ``invalid`` Status and the others are kept."""
+    out: list[Event] = []
+    for item in items:
+        try:
+            out.append(build(item))
+        except Invalid as exc:
+            out.append(invalid_status(EXCHANGE, exc, recv_ns))
+    return out
 
 
 def _pairs(sub: Subscription) -> set[tuple[str, str]]:

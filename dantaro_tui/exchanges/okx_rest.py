@@ -3,12 +3,18 @@
 Every OKX body is an envelope ``{"code":"0","msg":"","data":[...]}``; a code other than
 "0" raises ``OkxApiError``. So does a body that cannot be read, so a caller catches one
 exception type. Request helpers return ``(path, params)`` for ``default_rest_url``.
+
+A row a trader could be misled by ("NaN" or negative prices, a crossed book, an instId with
+control characters: see ``sanity.py``) is left out of a list rather than failing the whole
+call; pass a list as ``rejected`` to receive a ``Status(kind="error", code="invalid")`` for
+each. The one book of ``market/books`` raises ``OkxApiError("invalid", ...)`` instead.
+Instrument fields and error texts are cleaned of control characters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import orjson
 
@@ -23,7 +29,8 @@ from dantaro_tui.exchanges.okx import (
     ticker_from,
     trade_from,
 )
-from dantaro_tui.model import Candle, Market, OrderBook, Ticker, Trade
+from dantaro_tui.exchanges.sanity import Invalid, clean, invalid_status
+from dantaro_tui.model import Candle, Market, OrderBook, Status, Ticker, Trade
 
 INSTRUMENTS = "/api/v5/public/instruments"
 TICKERS = "/api/v5/market/tickers"
@@ -56,6 +63,7 @@ class OkxApiError(Exception):
     """OKX answered with a non-"0" code, or with a body that could not be read."""
 
     def __init__(self, code: str, msg: str) -> None:
+        code, msg = clean(code), clean(msg)  # OKX's words may reach a terminal
         super().__init__(f"OKX error {code}: {msg}" if msg else f"OKX error {code}")
         self.code = code
         self.msg = msg
@@ -80,6 +88,22 @@ def unwrap(body: str | bytes | dict[str, Any]) -> list[Any]:
 
 def _guard(what: str, exc: Exception) -> OkxApiError:
     return OkxApiError("malformed", f"unreadable {what} ({type(exc).__name__}: {exc})")
+
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def _kept(rows: Iterable[R], build: Callable[[R], T], rejected: list[Status] | None) -> list[T]:
+    """``build`` of every row that passes the checks; the others are reported, not raised."""
+    out: list[T] = []
+    for r in rows:
+        try:
+            out.append(build(r))
+        except Invalid as exc:
+            if rejected is not None:
+                rejected.append(invalid_status(EXCHANGE, exc))
+    return out
 
 
 # -- requests ---------------------------------------------------------------------------
@@ -143,42 +167,44 @@ def next_page_after(candles: Sequence[Candle]) -> int | None:
 # -- parsers ----------------------------------------------------------------------------
 
 
-def parse_instruments(body: str | bytes | dict[str, Any], live_only: bool = True) -> list[Market]:
+def _market(d: dict[str, Any]) -> Market:
+    inst = d["instId"]
+    split_base, split_quote, _ = split_inst(inst)  # Invalid for an id with control characters
+    state = d.get("state", "live")
+    live = state == "live"
+    return Market(
+        exchange=EXCHANGE,
+        symbol=inst,
+        base=clean(d.get("baseCcy") or split_base),
+        quote=clean(d.get("quoteCcy") or split_quote),
+        warning=not live,
+        cautions=() if live else (clean(state),),
+    )
+
+
+def parse_instruments(
+    body: str | bytes | dict[str, Any],
+    live_only: bool = True,
+    rejected: list[Status] | None = None,
+) -> list[Market]:
     """Markets from ``public/instruments``. With ``live_only=False`` instruments that are
     not trading (suspend, preopen, test) are kept with ``warning=True`` and their state in
     ``cautions``."""
-    out: list[Market] = []
     try:
-        for d in unwrap(body):
-            state = d.get("state", "live")
-            if live_only and state != "live":
-                continue
-            inst = d["instId"]
-            split_base, split_quote, _ = split_inst(inst)
-            base = d.get("baseCcy") or split_base
-            quote = d.get("quoteCcy") or split_quote
-            live = state == "live"
-            out.append(
-                Market(
-                    exchange=EXCHANGE,
-                    symbol=inst,
-                    base=base,
-                    quote=quote,
-                    warning=not live,
-                    cautions=() if live else (state,),
-                )
-            )
+        rows = [d for d in unwrap(body) if not live_only or d.get("state", "live") == "live"]
+        return _kept(rows, _market, rejected)
     except OkxApiError:
         raise
     except Exception as exc:
         raise _guard("instrument list", exc) from exc
-    return out
 
 
-def parse_tickers(body: str | bytes | dict[str, Any], recv_ns: int = 0) -> list[Ticker]:
+def parse_tickers(
+    body: str | bytes | dict[str, Any], recv_ns: int = 0, rejected: list[Status] | None = None
+) -> list[Ticker]:
     """Tickers from ``market/tickers`` or ``market/ticker``."""
     try:
-        return [ticker_from(d, recv_ns) for d in unwrap(body)]
+        return _kept(unwrap(body), lambda d: ticker_from(d, recv_ns), rejected)
     except OkxApiError:
         raise
     except Exception as exc:
@@ -202,6 +228,8 @@ def parse_book(
         if depth is not None:
             bids, asks = bids[:depth], asks[:depth]
         return book_event(symbol, bids, asks, int(d["ts"]), recv_ns, snapshot=True)
+    except Invalid as exc:
+        raise OkxApiError("invalid", str(exc)) from exc
     except OkxApiError:
         raise
     except Exception as exc:
@@ -209,13 +237,17 @@ def parse_book(
 
 
 def parse_candles(
-    body: str | bytes | dict[str, Any], symbol: str, interval: str, recv_ns: int = 0
+    body: str | bytes | dict[str, Any],
+    symbol: str,
+    interval: str,
+    recv_ns: int = 0,
+    rejected: list[Status] | None = None,
 ) -> list[Candle]:
     """Candles from ``market/candles`` or ``history-candles``, oldest first (OKX sends
     newest first). ``interval`` is our spelling, as passed to ``candles_request``."""
     try:
         rows = unwrap(body)
-        out = [candle_from(row, symbol, interval, recv_ns) for row in rows]
+        out = _kept(rows, lambda row: candle_from(row, symbol, interval, recv_ns), rejected)
     except OkxApiError:
         raise
     except Exception as exc:
@@ -225,12 +257,15 @@ def parse_candles(
 
 
 def parse_trades(
-    body: str | bytes | dict[str, Any], recv_ns: int = 0, symbol: str | None = None
+    body: str | bytes | dict[str, Any],
+    recv_ns: int = 0,
+    symbol: str | None = None,
+    rejected: list[Status] | None = None,
 ) -> list[Trade]:
     """Trades from ``market/trades``, oldest first (OKX sends newest first), so they can be
     fed to a consumer in the order a live stream would have delivered them."""
     try:
-        out = [trade_from(d, recv_ns, symbol) for d in unwrap(body)]
+        out = _kept(unwrap(body), lambda d: trade_from(d, recv_ns, symbol), rejected)
     except OkxApiError:
         raise
     except Exception as exc:

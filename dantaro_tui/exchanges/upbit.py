@@ -12,21 +12,41 @@ format, malformed data) takes the slow path: ``orjson`` into Python objects, the
 detected per object (``ty`` = SIMPLE, ``type`` = DEFAULT), then the same structs validate it.
 Both paths end in the same normalizers, so a DEFAULT frame and its SIMPLE twin give equal
 events. ``decode`` never raises.
+
+Impossible values (see ``sanity.py``) never become events. On the fast path msgspec itself
+refuses them while parsing, in C: the decoder's structs carry constraints (a trade price
+above zero, sizes not negative; JSON has no NaN or Infinity and msgspec refuses numbers out
+of a double's range), and ``event`` checks what one field cannot say alone (book order,
+best bid below best ask, a candle's low and high around its open and close). A frame that
+fails goes down the slow path like any other surprise, where structs without constraints
+read it and ``sanity.checked`` writes the sentence: ``Status(kind="error", code="invalid")``.
+All text taken from a frame into a ``Status`` goes through ``sanity.status``, which removes
+control characters; a market code with any is itself a reason to drop the event.
 """
 
 from __future__ import annotations
 
 import functools
 import operator
+import typing
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 import orjson
 
 from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RateLimit, Subscription, split_symbol
+from dantaro_tui.exchanges.sanity import (
+    INF,
+    Invalid,
+    check_symbol,
+    checked,
+    clean,
+    invalid_status,
+    status,
+)
 from dantaro_tui.model import Candle, Event, Level, OrderBook, Status, Ticker, Trade
 
 __all__ = [
@@ -79,6 +99,9 @@ class UpbitApiError(Exception):
     """An error body from Upbit's REST API: ``{"error": {"name": ..., "message": ...}}``."""
 
     def __init__(self, name: str | int, message: str) -> None:
+        if not isinstance(name, int):
+            name = clean(name)
+        message = clean(message)
         super().__init__(f"Upbit API error {name}: {message}")
         self.name = name
         self.message = message
@@ -137,10 +160,10 @@ def build_request(
         flags["isOnlyRealtime" if camel_case else "is_only_realtime"] = True
     request: list[dict[str, Any]] = [{"ticket": ticket}]
     for kind in _TYPE_ORDER:
-        codes = merged.get(kind)
-        if not codes:
+        wanted = merged.get(kind)
+        if not wanted:
             continue
-        listed = sorted(codes)
+        listed = sorted(wanted)
         if kind == "orderbook" and orderbook_depth is not None:
             listed = [c if "." in c else f"{c}.{orderbook_depth}" for c in listed]
         request.append({"type": kind, "codes": listed, **flags})
@@ -162,9 +185,14 @@ _SPLITS: dict[str, tuple[str, str]] = {}
 
 
 def split_code(code: str) -> tuple[str, str]:
-    """(base, quote) of an Upbit market code: ``KRW-BTC`` -> ``("BTC", "KRW")``. Cached."""
+    """(base, quote) of an Upbit market code: ``KRW-BTC`` -> ``("BTC", "KRW")``. Cached.
+
+    Raises ``sanity.Invalid`` for a code that is empty or holds anything unprintable (a
+    terminal control sequence, say); such codes are never cached, so the check costs a
+    dict lookup per event."""
     pair = _SPLITS.get(code)
     if pair is None:
+        check_symbol(EXCHANGE, code)
         if len(_SPLITS) > 20_000:  # only a misbehaving peer sends that many codes
             _SPLITS.clear()
         pair = _SPLITS[code] = split_symbol(code, "-", quote_first=True)
@@ -213,6 +241,7 @@ class TickerMsg(msgspec.Struct, gc=False):
     def event(self, recv_ns: int, snapshot: bool | None = None) -> Ticker:
         code = self.code
         base, quote = _SPLITS.get(code) or split_code(code)
+        finite_rate = True
         rate = self.signed_change_rate
         diff = self.signed_change_price
         if rate is None or diff is None:  # older payloads: sign from RISE/EVEN/FALL
@@ -227,7 +256,9 @@ class TickerMsg(msgspec.Struct, gc=False):
                     rate = sign * absolute
                 else:
                     rate = (self.trade_price - prev) / prev if prev else 0.0
-        return Ticker(
+                    if not -INF < rate < INF:  # a previous close of ~0 overflows
+                        finite_rate = False
+        ticker = Ticker(
             exchange=EXCHANGE,
             symbol=code,
             base=base,
@@ -246,6 +277,7 @@ class TickerMsg(msgspec.Struct, gc=False):
             trade_volume=self.trade_volume,
             snapshot=self.stream_type == "SNAPSHOT" if snapshot is None else snapshot,
         )
+        return ticker if finite_rate else checked(ticker)
 
 
 class TradeMsg(msgspec.Struct, gc=False):
@@ -295,27 +327,50 @@ class OrderbookMsg(msgspec.Struct, gc=False):
         base, quote = _SPLITS.get(code) or split_code(code)
         bids: list[Level] = []
         asks: list[Level] = []
+        # Bids must fall and asks rise, strictly, all above zero: one comparison a level, as
+        # the lowest bid is the last (JSON has no NaN; sizes were checked by the parser on
+        # the fast path, and ``checked`` reads everything on the slow one).
+        ordered = True
+        bid = INF
+        ask = 0.0
         for u in self.orderbook_units:
             # A thin side is padded with units whose price and size are 0: drop them.
-            if u.bid_price:
-                bids.append(Level(u.bid_price, u.bid_size))
-            if u.ask_price:
-                asks.append(Level(u.ask_price, u.ask_size))
+            p = u.bid_price
+            if p:
+                if p >= bid:
+                    ordered = False
+                bid = p
+                bids.append(Level(p, u.bid_size))
+            p = u.ask_price
+            if p:
+                if p <= ask:
+                    ordered = False
+                ask = p
+                asks.append(Level(p, u.ask_size))
         tbs = self.total_bid_size
+        if tbs is None:  # older payloads: the sum of the levels sent
+            tbs = sum([lv.size for lv in bids])
+            ordered = ordered and tbs < INF
         tas = self.total_ask_size
-        return OrderBook(
+        if tas is None:
+            tas = sum([lv.size for lv in asks])
+            ordered = ordered and tas < INF
+        book = OrderBook(
             exchange=EXCHANGE,
             symbol=code,
             base=base,
             quote=quote,
             bids=tuple(bids),
             asks=tuple(asks),
-            total_bid_size=sum(lv.size for lv in bids) if tbs is None else tbs,
-            total_ask_size=sum(lv.size for lv in asks) if tas is None else tas,
+            total_bid_size=tbs,
+            total_ask_size=tas,
             timestamp=self.timestamp,
             recv_ns=recv_ns,
             snapshot=self.stream_type == "SNAPSHOT" if snapshot is None else snapshot,
         )
+        if ordered and bid > 0.0 and (not bids or not asks or bids[0].price < asks[0].price):
+            return book
+        return checked(book)  # raises Invalid, saying what is wrong
 
 
 class CandleMsg(msgspec.Struct, gc=False):
@@ -335,7 +390,7 @@ class CandleMsg(msgspec.Struct, gc=False):
     def event(self, recv_ns: int, interval: str = "", closed: bool = False) -> Candle:
         code = self.code
         base, quote = _SPLITS.get(code) or split_code(code)
-        return Candle(
+        candle = Candle(
             exchange=EXCHANGE,
             symbol=code,
             base=base,
@@ -353,6 +408,10 @@ class CandleMsg(msgspec.Struct, gc=False):
             closed=closed,
             snapshot=self.stream_type == "SNAPSHOT",
         )
+        low, high = self.low_price, self.high_price
+        if 0.0 < low <= self.opening_price <= high and low <= self.trade_price <= high:
+            return candle
+        return checked(candle)  # raises Invalid: the low and high do not bracket the rest
 
 
 # DEFAULT key -> SIMPLE key, for the fields the codec reads (exchange reference 1.3-1.6).
@@ -412,38 +471,99 @@ def variant(
     )
 
 
-def _wire_types(fmt: Literal["DEFAULT", "SIMPLE"]) -> dict[str, Any]:
-    """Upbit type -> tagged wire struct for one key format."""
+# Constraints msgspec checks in C while parsing, for the fast path's structs (the slow path
+# and REST read the same shapes without them and explain with ``sanity.checked``). With JSON
+# numbers there is no NaN or Infinity to refuse; signs are what is left.
+_POSITIVE = Annotated[float, msgspec.Meta(gt=0.0)]
+_NOT_NEGATIVE = Annotated[float, msgspec.Meta(ge=0.0)]
+_CONSTRAINTS: dict[type[msgspec.Struct], dict[str, Any]] = {
+    TickerMsg: {
+        "trade_price": _POSITIVE,
+        **dict.fromkeys(
+            (
+                "opening_price",
+                "high_price",
+                "low_price",
+                "prev_closing_price",
+                "acc_trade_volume_24h",
+                "acc_trade_price_24h",
+                "trade_volume",
+            ),
+            _NOT_NEGATIVE,
+        ),
+    },
+    TradeMsg: {"trade_price": _POSITIVE, "trade_volume": _POSITIVE},
+    # Unit prices need none: ``OrderbookMsg.event`` compares them anyway (measured: the 30
+    # price constraints of a 15-level book cost more than one comparison after the loop).
+    UnitMsg: dict.fromkeys(("ask_size", "bid_size"), _NOT_NEGATIVE),
+    OrderbookMsg: dict.fromkeys(("total_ask_size", "total_bid_size"), _NOT_NEGATIVE),
+    CandleMsg: dict.fromkeys(
+        (
+            "opening_price",
+            "high_price",
+            "low_price",
+            "trade_price",
+            "candle_acc_trade_volume",
+            "candle_acc_trade_price",
+        ),
+        _NOT_NEGATIVE,  # above zero and in order: ``CandleMsg.event``
+    ),
+}
+
+
+def _constrained(base: type[msgspec.Struct], types: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``types`` plus ``base``'s constraints (``float | None`` fields stay optional)."""
+    out = dict(types or {})
+    for f in msgspec.structs.fields(base):
+        kind = _CONSTRAINTS.get(base, {}).get(f.name)
+        if kind is not None and f.name not in out:
+            out[f.name] = kind | None if type(None) in typing.get_args(f.type) else kind
+    return out
+
+
+def _wire_types(fmt: Literal["DEFAULT", "SIMPLE"], constrained: bool = False) -> dict[str, Any]:
+    """Upbit type -> tagged wire struct for one key format (with the constraints or not)."""
     simple = fmt == "SIMPLE"
     keys = SIMPLE_KEYS if simple else None
     tag_field = "ty" if simple else "type"
-    suffix = fmt.title()
-    unit = variant(UnitMsg, f"Unit{suffix}", keys)
+    suffix = fmt.title() + ("Checked" if constrained else "")
+
+    def make(base: type[msgspec.Struct], name: str, types: Any = None, **config: Any) -> Any:
+        if constrained:
+            types = _constrained(base, types)
+        return variant(base, f"{name}{suffix}", keys, types, **config)
+
+    unit = make(UnitMsg, "Unit")
     out: dict[str, Any] = {
-        "ticker": variant(TickerMsg, f"Ticker{suffix}", keys, tag_field=tag_field, tag="ticker"),
-        "trade": variant(TradeMsg, f"Trade{suffix}", keys, tag_field=tag_field, tag="trade"),
-        "orderbook": variant(
+        "ticker": make(TickerMsg, "Ticker", tag_field=tag_field, tag="ticker"),
+        "trade": make(TradeMsg, "Trade", tag_field=tag_field, tag="trade"),
+        "orderbook": make(
             OrderbookMsg,
-            f"Orderbook{suffix}",
-            keys,
-            {"orderbook_units": list[unit]},
+            "Orderbook",
+            {"orderbook_units": list.__class_getitem__(unit)},  # list[unit], built at run time
             tag_field=tag_field,
             tag="orderbook",
         ),
     }
     for kind, interval in _CANDLE_TYPE_INTERVAL.items():
-        cls = variant(CandleMsg, f"Candle{interval}{suffix}", keys, tag_field=tag_field, tag=kind)
+        cls = make(CandleMsg, f"Candle{interval}", tag_field=tag_field, tag=kind)
         cls.interval = interval
         out[kind] = cls
     return out
 
 
+# The slow path's structs: any number, so ``sanity.checked`` can say what is wrong with it.
 WIRE: dict[str, dict[str, Any]] = {
     "DEFAULT": _wire_types("DEFAULT"),
     "SIMPLE": _wire_types("SIMPLE"),
     # The 2018 ticker frame still shown on Upbit's "test and request sample" page: DEFAULT
     # keys, but ``market`` (as REST) instead of ``code`` and no ``type``.
     "LEGACY": {"ticker": variant(TickerMsg, "TickerLegacy", {"code": "market"})},
+}
+# The fast path's structs: msgspec refuses impossible numbers while it parses.
+FAST_WIRE: dict[str, dict[str, Any]] = {
+    "DEFAULT": _wire_types("DEFAULT", constrained=True),
+    "SIMPLE": _wire_types("SIMPLE", constrained=True),
 }
 
 
@@ -463,24 +583,12 @@ def error_status(name: str, server_text: str, recv_ns: int = 0) -> Status:
     """A trader-readable ``Status`` for an Upbit error frame (Upbit closes the socket next)."""
     text = _ERROR_TEXT.get(name, "Upbit reported an error")
     said = f" Upbit said: {server_text}" if server_text else ""
-    return Status(
-        exchange=EXCHANGE,
-        kind="error",
-        code=name,
-        message=f"{text} ({name}).{said}",
-        recv_ns=recv_ns,
-    )
+    return status(EXCHANGE, "error", name, f"{text} ({name}).{said}", recv_ns=recv_ns)
 
 
 def malformed(detail: str, recv_ns: int = 0, symbol: str = "") -> Status:
-    return Status(
-        exchange=EXCHANGE,
-        kind="error",
-        code="malformed",
-        message=f"Skipped a message from Upbit that could not be read: {detail}",
-        symbol=symbol,
-        recv_ns=recv_ns,
-    )
+    message = f"Skipped a message from Upbit that could not be read: {detail}"
+    return status(EXCHANGE, "error", "malformed", message, symbol, recv_ns)
 
 
 def _subscribed_status(item: Mapping[str, Any], recv_ns: int) -> Status:
@@ -496,13 +604,7 @@ def _subscribed_status(item: Mapping[str, Any], recv_ns: int) -> Status:
         message = "Upbit confirms the active subscription: " + "; ".join(parts)
     else:
         message = "Upbit reports no active subscription on this connection"
-    return Status(
-        exchange=EXCHANGE,
-        kind="subscribed",
-        code="LIST_SUBSCRIPTIONS",
-        message=message,
-        recv_ns=recv_ns,
-    )
+    return status(EXCHANGE, "subscribed", "LIST_SUBSCRIPTIONS", message, recv_ns=recv_ns)
 
 
 def _short(text: object, limit: int = 160) -> str:
@@ -524,9 +626,7 @@ def decode_object(item: object, recv_ns: int) -> Event:
             return error_status(str(err.get("name", "")), str(err.get("message", "")), recv_ns)
         return error_status("", str(err), recv_ns)
     elif "status" in item:
-        return Status(
-            exchange=EXCHANGE, kind="status", message=str(item["status"]), recv_ns=recv_ns
-        )
+        return status(EXCHANGE, "status", message=item["status"], recv_ns=recv_ns)
     elif item.get("method", item.get("mthd")) == "LIST_SUBSCRIPTIONS":
         return _subscribed_status(item, recv_ns)
     elif "market" in item and "trade_price" in item and "acc_trade_volume_24h" in item:
@@ -534,12 +634,14 @@ def decode_object(item: object, recv_ns: int) -> Event:
     else:
         return malformed(f"no message type in {_short(orjson.dumps(item).decode())}", recv_ns)
     code = item.get({"SIMPLE": "cd", "LEGACY": "market"}.get(fmt, "code"))
-    symbol = code if isinstance(code, str) else ""
+    symbol = code if isinstance(code, str) and code.isprintable() else ""
     cls = WIRE[fmt].get(kind) if isinstance(kind, str) else None
     if cls is None:
         return malformed(f"unknown message type {kind!r}", recv_ns, symbol)
     try:
-        return msgspec.convert(item, cls).event(recv_ns)
+        return checked(msgspec.convert(item, cls).event(recv_ns))
+    except Invalid as exc:
+        return invalid_status(EXCHANGE, exc, recv_ns)
     except (msgspec.ValidationError, ValueError, TypeError) as exc:
         return malformed(f"{kind} message: {_short(exc)}", recv_ns, symbol)
 
@@ -558,7 +660,6 @@ class UpbitCodec(ExchangeCodec):
     name = "upbit"
     default_ws_url = "wss://api.upbit.com/websocket/v1"
     default_rest_url = "https://api.upbit.com"
-    replaces_subscription = True
     keepalive_interval = 20.0
     ping_frame = "PING"
     connect_limits = (RateLimit(5, 1.0),)
@@ -587,10 +688,13 @@ class UpbitCodec(ExchangeCodec):
         }
         build_request({}, ticket=self.ticket, fmt=fmt, **self.options)  # validate options now
         keys = "SIMPLE" if fmt.startswith("SIMPLE") else "DEFAULT"
-        union: Any = functools.reduce(operator.or_, WIRE[keys].values())
+        union: Any = functools.reduce(operator.or_, FAST_WIRE[keys].values())
         self._listed = fmt.endswith("_LIST")
         shape: Any = list[union] if self._listed else union
         self._decode_fast: Callable[[Frame], Any] = msgspec.json.Decoder(shape).decode
+
+    def validate_channel(self, channel: str) -> None:
+        upbit_type(channel)  # ValueError naming Upbit's channels
 
     def subscribe_frames(self, desired: Subscription, current: Subscription) -> list[Frame]:
         want = {k: frozenset(v) for k, v in desired.items() if v}

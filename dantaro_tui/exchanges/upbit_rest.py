@@ -8,17 +8,24 @@ the wrong shape raises ``ValueError`` saying what was wrong.
 
 REST rows use the DEFAULT key names with ``market`` for ``code``, so they are read by the same
 wire structs (and normalized by the same code) as the WebSocket frames.
+
+A row a trader could be misled by (a negative price, a crossed book, a market code with
+control characters: see ``sanity.py``) is left out of the result rather than failing the
+whole call; pass a list as ``rejected`` to receive a ``Status(kind="error",
+code="invalid")`` for each. Market names and caution flags are cleaned of control
+characters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import orjson
 
+from dantaro_tui.exchanges.sanity import Invalid, checked, clean, invalid_status
 from dantaro_tui.exchanges.upbit import (
     EXCHANGE,
     CandleMsg,
@@ -29,7 +36,7 @@ from dantaro_tui.exchanges.upbit import (
     split_code,
     variant,
 )
-from dantaro_tui.model import Candle, Market, OrderBook, Ticker, Trade
+from dantaro_tui.model import Candle, Market, OrderBook, Status, Ticker, Trade
 
 __all__ = [
     "Body",
@@ -209,47 +216,72 @@ def _rows(body: Body, row: Any, what: str) -> list[Any]:
         raise ValueError(f"Upbit sent an unexpected {what} response: {exc}") from None
 
 
-def parse_markets(body: Body) -> list[Market]:
-    """``/v1/market/all`` (with or without ``is_details``) -> markets in Upbit's order."""
-    out: list[Market] = []
-    for r in _rows(body, _MarketRow, "market list"):
-        base, quote = split_code(r.market)
-        ev = r.market_event
-        cautions = tuple(k for k, v in ev.caution.items() if v) if ev else ()
-        out.append(
-            Market(
-                exchange=EXCHANGE,
-                symbol=r.market,
-                base=base,
-                quote=quote,
-                korean_name=r.korean_name,
-                english_name=r.english_name,
-                warning=ev.warning if ev else r.market_warning == "CAUTION",
-                cautions=cautions,
-            )
-        )
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def _kept(rows: Iterable[R], build: Callable[[R], T], rejected: list[Status] | None) -> list[T]:
+    """``build`` of every row that passes the checks; the others are reported, not raised."""
+    out: list[T] = []
+    for r in rows:
+        try:
+            out.append(build(r))
+        except Invalid as exc:
+            if rejected is not None:
+                rejected.append(invalid_status(EXCHANGE, exc))
     return out
 
 
-def parse_tickers(body: Body, recv_ns: int = 0) -> list[Ticker]:
+def _market(r: _MarketRow) -> Market:
+    base, quote = split_code(r.market)  # Invalid for a code with control characters
+    ev = r.market_event
+    cautions = tuple(clean(k) for k, v in ev.caution.items() if v) if ev else ()
+    return Market(
+        exchange=EXCHANGE,
+        symbol=r.market,
+        base=base,
+        quote=quote,
+        korean_name=clean(r.korean_name),
+        english_name=clean(r.english_name),
+        warning=ev.warning if ev else r.market_warning == "CAUTION",
+        cautions=cautions,
+    )
+
+
+def parse_markets(body: Body, rejected: list[Status] | None = None) -> list[Market]:
+    """``/v1/market/all`` (with or without ``is_details``) -> markets in Upbit's order."""
+    return _kept(_rows(body, _MarketRow, "market list"), _market, rejected)
+
+
+def parse_tickers(
+    body: Body, recv_ns: int = 0, rejected: list[Status] | None = None
+) -> list[Ticker]:
     """``/v1/ticker`` and ``/v1/ticker/all`` rows (``snapshot=True``)."""
-    return [r.event(recv_ns, True) for r in _rows(body, _TickerRow, "ticker")]
+    rows = _rows(body, _TickerRow, "ticker")
+    return _kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
 
 
-def parse_orderbooks(body: Body, recv_ns: int = 0) -> list[OrderBook]:
+def parse_orderbooks(
+    body: Body, recv_ns: int = 0, rejected: list[Status] | None = None
+) -> list[OrderBook]:
     """``/v1/orderbook`` -> one book per market (``snapshot=True``)."""
-    return [r.event(recv_ns, True) for r in _rows(body, _OrderbookRow, "order book")]
+    rows = _rows(body, _OrderbookRow, "order book")
+    return _kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
 
 
-def parse_trades(body: Body, recv_ns: int = 0) -> list[Trade]:
+def parse_trades(body: Body, recv_ns: int = 0, rejected: list[Status] | None = None) -> list[Trade]:
     """``/v1/trades/ticks`` -> trades OLDEST FIRST (Upbit sends newest first), ``snapshot=True``."""
     rows = _rows(body, _TradeRow, "trades")
     rows.sort(key=lambda r: (r.trade_timestamp, r.sequential_id))
-    return [r.event(recv_ns, True) for r in rows]
+    return _kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
 
 
 def parse_candles(
-    body: Body, interval: str, recv_ns: int = 0, now_ms: int | None = None
+    body: Body,
+    interval: str,
+    recv_ns: int = 0,
+    now_ms: int | None = None,
+    rejected: list[Status] | None = None,
 ) -> list[Candle]:
     """``/v1/candles/...`` -> candles OLDEST FIRST with our ``interval`` (``"1m"``, ``"1h"``...).
 
@@ -257,7 +289,8 @@ def parse_candles(
     when ``now_ms`` is given and its period has ended.
     """
     iv = _interval(interval)
-    candles = [r.event(recv_ns, iv, True) for r in _rows(body, _CandleRow, "candle")]
+    rows = _rows(body, _CandleRow, "candle")
+    candles = _kept(rows, lambda r: checked(r.event(recv_ns, iv, True)), rejected)
     if not candles:
         return candles
     candles.sort(key=lambda c: c.open_time)

@@ -74,7 +74,6 @@ def test_class_facts() -> None:
     assert c.name == "okx"
     assert c.default_ws_url == "wss://ws.okx.com:8443"
     assert c.default_rest_url == "https://www.okx.com"
-    assert c.replaces_subscription is False
     assert 0 < c.keepalive_interval < 30
     assert c.ping_frame == "ping"
     assert c.connect_limits == (RateLimit(3, 1.0),)
@@ -215,10 +214,12 @@ def test_every_recorded_book_message_verifies(frames: list[tuple[int, str]]) -> 
         assert b.bids[0].price < b.asks[0].price
         assert [lv.price for lv in b.bids] == sorted((lv.price for lv in b.bids), reverse=True)
         assert [lv.price for lv in b.asks] == sorted(lv.price for lv in b.asks)
-        assert len(b.bids) <= 30 and len(b.asks) <= 30
+        # The recording carries checksums, which cover only the best 25 levels a side.
+        assert len(b.bids) <= 25 and len(b.asks) <= 25
 
 
 def test_codec_book_matches_reference_top_levels(frames: list[tuple[int, str]]) -> None:
+    """With checksums on, the codec shows the verified top 25 levels of the merged book."""
     codec = OkxCodec(depth=400)
     ref: dict[str, tuple[dict, dict]] = {}
     for recv_ns, f in frames:
@@ -233,10 +234,12 @@ def test_codec_book_matches_reference_top_levels(frames: list[tuple[int, str]]) 
         reference_apply(bids, d["bids"])
         reference_apply(asks, d["asks"])
         (book,) = events
-        assert [lv.price for lv in book.bids] == sorted(bids, reverse=True)
-        assert [lv.price for lv in book.asks] == sorted(asks)
-        assert [lv.size for lv in book.bids] == [float(bids[p][1]) for p in sorted(bids)[::-1]]
-        assert book.total_ask_size == pytest.approx(sum(float(s) for _, s in asks.values()))
+        top_bids = sorted(bids, reverse=True)[:25]
+        top_asks = sorted(asks)[:25]
+        assert [lv.price for lv in book.bids] == top_bids
+        assert [lv.price for lv in book.asks] == top_asks
+        assert [lv.size for lv in book.bids] == [float(bids[p][1]) for p in top_bids]
+        assert book.total_ask_size == pytest.approx(sum(float(asks[p][1]) for p in top_asks))
 
 
 def test_recorded_book_values(frames: list[tuple[int, str]]) -> None:
@@ -260,7 +263,7 @@ def test_recorded_book_values(frames: list[tuple[int, str]]) -> None:
     assert (last.bids[0].price, last.bids[0].size) == (30236.1, 0.18050747)
     assert (last.asks[0].price, last.asks[0].size) == (30236.2, 0.001)
     assert last.best_bid == 30236.1 and last.best_ask == 30236.2
-    assert len(last.bids) == len(last.asks) == 30
+    assert len(last.bids) == len(last.asks) == 25  # checksummed: only the verified levels
 
 
 def test_recorded_tickers(frames: list[tuple[int, str]]) -> None:
@@ -632,3 +635,158 @@ def test_snapshot_with_wrong_checksum_is_not_shown() -> None:
     (st,) = codec.decode(book_msg("snapshot", SNAP_ASKS, SNAP_BIDS, -1, 1, checksum=12345), 1)
     assert (st.kind, st.code, st.symbol) == ("resync", "checksum", "BTC-USDT")
     assert codec.book("BTC-USDT") is None
+
+
+# -- the sequence chain is the only guard once checksums are 0 ------------------------------
+
+
+def bare_update(asks: list, bids: list, **fields: Any) -> str:
+    """A books update with only the fields given (no seqId/prevSeqId/checksum by default)."""
+    data = {"asks": asks, "bids": bids, "ts": "1700000000000", **fields}
+    msg = {"arg": {"channel": "books", "instId": "BTC-USDT"}, "action": "update", "data": [data]}
+    return orjson.dumps(msg).decode()
+
+
+@pytest.mark.parametrize("checksum", [{}, {"checksum": 0}])
+@pytest.mark.parametrize(
+    "seq", [{}, {"seqId": 1001}, {"prevSeqId": 1000}], ids=["none", "no-prev", "no-seq"]
+)
+def test_update_without_sequence_or_checksum_is_a_broken_chain(
+    checksum: dict[str, int], seq: dict[str, int]
+) -> None:
+    codec = OkxCodec()
+    codec.decode(book_msg("snapshot", SNAP_ASKS, SNAP_BIDS, -1, 1000), 1)
+    events = codec.decode(bare_update([], [["100.2", "1", "0", "1"]], **checksum, **seq), 2)
+    (st,) = events
+    assert isinstance(st, Status)
+    assert (st.kind, st.code, st.symbol) == ("resync", "sequence", "BTC-USDT")
+    assert codec.book("BTC-USDT") is None
+    assert codec.pending_resubscribe() == [("orderbook", "BTC-USDT")]
+
+
+def test_update_after_snapshot_without_sequence_needs_a_checksum() -> None:
+    """A snapshot without seqId cannot anchor a chain: its updates need a real checksum."""
+    codec = OkxCodec()
+    codec.decode(bare_update(SNAP_ASKS, SNAP_BIDS).replace('"update"', '"snapshot"'), 1)
+    (st,) = codec.decode(bare_update([], [["100.2", "1", "0", "1"]], prevSeqId=5, seqId=6), 2)
+    assert (st.kind, st.code) == ("resync", "sequence")
+
+
+def test_update_without_sequence_but_verified_checksum_is_fine() -> None:
+    bids = {float(p): (p, s) for p, s, *_ in SNAP_BIDS}
+    asks = {float(p): (p, s) for p, s, *_ in SNAP_ASKS}
+    codec = OkxCodec()
+    snap = bare_update(SNAP_ASKS, SNAP_BIDS, checksum=reference_checksum(bids, asks))
+    (b,) = codec.decode(snap.replace('"update"', '"snapshot"'), 1)
+    assert isinstance(b, OrderBook)
+    reference_apply(bids, [["100.2", "1", "0", "1"]])
+    good = reference_checksum(bids, asks)
+    (u,) = codec.decode(bare_update([], [["100.2", "1", "0", "1"]], checksum=good), 2)
+    assert isinstance(u, OrderBook) and u.best_bid == 100.2
+    (st,) = codec.decode(bare_update([], [["100.3", "1", "0", "1"]], checksum=good), 3)
+    assert (st.kind, st.code) == ("resync", "checksum")
+
+
+def test_heartbeats_and_backward_seq_ids_are_not_gaps() -> None:
+    codec = OkxCodec()
+    codec.decode(book_msg("snapshot", SNAP_ASKS, SNAP_BIDS, -1, 1000), 1)
+    for _ in range(3):
+        assert codec.decode(book_msg("update", [], [], 1000, 1000), 2) == []
+    (ev,) = codec.decode(book_msg("update", [], [["100.2", "1", "0", "1"]], 1000, 3), 3)
+    assert isinstance(ev, OrderBook)
+    assert codec.decode(book_msg("update", [], [], 3, 3), 4) == []
+    (ev,) = codec.decode(book_msg("update", [], [["100.2", "0", "0", "0"]], 3, 4), 5)
+    assert isinstance(ev, OrderBook) and ev.best_bid == 100.0
+    assert codec.pending_resubscribe() == []
+
+
+@pytest.mark.parametrize(
+    ("asks", "bids"),
+    [
+        ([], [["100.5", "1", "0", "1"]]),  # a bid at the best ask
+        ([], [["101", "1", "0", "1"]]),  # a bid through it
+        ([["99.5", "1", "0", "1"]], []),  # an ask below the best bid
+    ],
+)
+def test_update_that_crosses_the_book_resyncs(asks: list, bids: list) -> None:
+    codec = OkxCodec()
+    codec.decode(book_msg("snapshot", SNAP_ASKS, SNAP_BIDS, -1, 1000), 1)
+    (st,) = codec.decode(book_msg("update", asks, bids, 1000, 1001), 2)
+    assert isinstance(st, Status)
+    assert (st.kind, st.code, st.symbol) == ("resync", "crossed", "BTC-USDT")
+    assert "crossed" in st.message and "BTC-USDT" in st.message
+    assert codec.book("BTC-USDT") is None
+    assert codec.pending_resubscribe() == [("orderbook", "BTC-USDT")]
+
+
+def test_crossed_snapshot_resyncs() -> None:
+    codec = OkxCodec()
+    crossed = [["99", "1", "0", "1"], *SNAP_ASKS]
+    (st,) = codec.decode(book_msg("snapshot", crossed, SNAP_BIDS, -1, 1000), 1)
+    assert (st.kind, st.code) == ("resync", "crossed")
+    assert codec.book("BTC-USDT") is None
+
+
+@pytest.mark.parametrize("level", [["NaN", "1"], ["-100", "1"], ["Infinity", "1"], ["99", "-1"]])
+def test_update_with_impossible_level_resyncs(level: list[str]) -> None:
+    codec = OkxCodec()
+    codec.decode(book_msg("snapshot", SNAP_ASKS, SNAP_BIDS, -1, 1000), 1)
+    events = codec.decode(book_msg("update", [], [[*level, "0", "1"]], 1000, 1001), 2)
+    assert [(e.kind, e.code) for e in events] == [("error", "invalid"), ("resync", "invalid")]
+    assert events[0].message.startswith("Ignored an OKX order book update for BTC-USDT ")
+    assert codec.book("BTC-USDT") is None
+
+
+def deep_levels(start: float, step: float, n: int) -> list[list[str]]:
+    return [[f"{start + i * step:.1f}", "1", "0", "1"] for i in range(n)]
+
+
+def test_only_checksummed_levels_are_shown() -> None:
+    asks = deep_levels(100.5, 0.5, 40)
+    bids = deep_levels(100.0, -0.5, 40)
+    crc = okx_checksum([(p, s) for p, s, *_ in bids[:25]], [(p, s) for p, s, *_ in asks[:25]])
+    codec = OkxCodec()  # depth 30
+    (b,) = codec.decode(book_msg("snapshot", asks, bids, -1, 1, crc), 1)
+    assert len(b.bids) == len(b.asks) == 25
+    (b,) = OkxCodec().decode(book_msg("snapshot", asks, bids, -1, 1, 0), 1)
+    assert len(b.bids) == len(b.asks) == 30  # checksum 0: the chain vouches for every level
+    (b,) = OkxCodec(depth=10).decode(book_msg("snapshot", asks, bids, -1, 1, crc), 1)
+    assert len(b.bids) == len(b.asks) == 10
+
+
+# -- the codec contract: frames to send, side-effect-free validation ----------------------
+
+
+def test_frames_to_send_drains_resyncs() -> None:
+    codec = OkxCodec()
+    assert codec.frames_to_send() == []
+    codec.subscribe_frames({"orderbook": frozenset({"BTC-USDT"})}, {})
+    codec.decode(book_msg("snapshot", SNAP_ASKS, SNAP_BIDS, -1, 1000), 1)
+    (st,) = codec.decode(book_msg("update", [], [["99", "1", "0", "1"]], 999, 1001), 2)
+    assert st.kind == "resync"
+    frames = [orjson.loads(f) for f in codec.frames_to_send()]
+    assert [f["op"] for f in frames] == ["unsubscribe", "subscribe"]
+    for f in frames:
+        assert f["args"] == [{"channel": "books", "instId": "BTC-USDT"}]
+    assert codec.frames_to_send() == []
+    assert codec.pending_resubscribe() == []
+    # Updates of the dropped subscription are ignored quietly until the new snapshot.
+    assert codec.decode(book_msg("update", [], [], 1001, 1002), 3) == []
+    (b,) = codec.decode(book_msg("snapshot", SNAP_ASKS, SNAP_BIDS, -1, 5000), 4)
+    assert isinstance(b, OrderBook)
+
+
+def test_validate_channel_has_no_side_effects() -> None:
+    codec = OkxCodec()
+    codec.subscribe_frames({"orderbook": frozenset({"BTC-USDT"})}, {})
+    assert codec.decode(book_msg("snapshot", SNAP_ASKS, SNAP_BIDS, -1, 1000), 1)[0].snapshot
+    for channel in ("ticker", "trade", "orderbook", "orderbook5", "bbo", "candle.1m", "candle.1d"):
+        codec.validate_channel(channel)
+    for bad in ("depth", "tickers", "books", "candle.7m", ""):
+        with pytest.raises(ValueError, match="OKX has no channel"):
+            codec.validate_channel(bad)
+    # The live book and the subscription state are untouched.
+    assert codec.book("BTC-USDT") is not None
+    (ev,) = codec.decode(book_msg("update", [], [["100.2", "7", "0", "1"]], 1000, 1001), 2)
+    assert isinstance(ev, OrderBook) and ev.best_bid == 100.2
+    assert codec.frames_to_send() == []

@@ -402,8 +402,8 @@ def test_candles_oldest_first_and_closed() -> None:
 )
 def test_candles_interval_from_caller(interval: str, ours: str) -> None:
     rows = [
-        _candle_row("2024-01-02T00:00:00", 5.0, None),
-        _candle_row("2024-01-01T00:00:00", 4.0, None),
+        _candle_row("2024-01-02T00:00:00", 50.0, None),
+        _candle_row("2024-01-01T00:00:00", 40.0, None),
     ]
     candles = parse_candles(rows, interval)
     assert {c.interval for c in candles} == {ours}

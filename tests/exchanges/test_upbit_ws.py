@@ -600,7 +600,6 @@ def test_codec_declares_upbit_rules() -> None:
     assert codec.name == "upbit"
     assert codec.default_ws_url == "wss://api.upbit.com/websocket/v1"
     assert codec.default_rest_url == "https://api.upbit.com"
-    assert codec.replaces_subscription is True
     assert codec.keepalive_interval == 20.0 and codec.ping_frame == "PING"
     assert codec.connect_limits == (RateLimit(5, 1.0),)
     assert codec.message_limits == (RateLimit(5, 1.0), RateLimit(100, 60.0))
@@ -742,6 +741,15 @@ def test_unknown_channel_is_refused(channel: str) -> None:
         UpbitCodec().subscribe_frames({channel: frozenset({"KRW-BTC"})}, {})
     with pytest.raises(ValueError):
         upbit_type(channel)
+    with pytest.raises(ValueError, match="Upbit has no channel"):
+        UpbitCodec().validate_channel(channel)
+
+
+def test_validate_channel_and_frames_to_send() -> None:
+    codec = UpbitCodec()
+    for channel in ("ticker", "trade", "orderbook", "candle.1m", "candle.1h", "candle.240m"):
+        codec.validate_channel(channel)
+    assert codec.frames_to_send() == []  # Upbit never asks for frames of its own
 
 
 def test_contradictory_flags_refused() -> None:

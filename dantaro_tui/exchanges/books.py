@@ -13,7 +13,11 @@ the top levels (checksum + emitted view) the bisect-maintained list wins.
 The original wire strings are kept beside the floats because some exchanges (OKX) define
 their checksum over the exact strings they sent. Applying a batch of levels is atomic: all
 strings are converted first, so a malformed level raises ``ValueError`` before the book is
-touched.
+touched. A level no real book has (a price that is not a finite number above zero, a size
+that is negative or not finite: ``float()`` reads "NaN", "Infinity" and "1e400") raises
+``BadLevel``, a ``ValueError`` that says which level.
+
+The book is a helper of the codecs (sans-I/O), so it lives beside them in ``exchanges/``.
 """
 
 from __future__ import annotations
@@ -21,10 +25,16 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
 
+from dantaro_tui.exchanges.sanity import INF, level_problem
 from dantaro_tui.model import Level
 
 RawLevel = Sequence[str]  # [price, size, ...]: extra fields (order counts) are ignored
 _Parsed = tuple[float, str, str, float]  # (sort key, price str, size str, size)
+
+
+class BadLevel(ValueError):
+    """A level no real book has; the text names it: "a bid at -1 whose price is not above
+    zero"."""
 
 
 class BookSide:
@@ -52,8 +62,9 @@ class BookSide:
             sz = lv[1]
             price = float(px)
             size = float(sz)
-            if not size >= 0.0 or price != price:  # negative or NaN
-                raise ValueError(f"invalid level {px!r} {sz!r}")
+            if not (0.0 < price < INF and 0.0 <= size < INF):  # also False for NaN
+                side = "bid" if sign < 0.0 else "ask"
+                raise BadLevel(level_problem(side, price, size) or f"a {side} {px!r} {sz!r}")
             out.append((sign * price, px, sz, size))
         return out
 

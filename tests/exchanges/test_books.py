@@ -7,7 +7,7 @@ import random
 import orjson
 import pytest
 
-from dantaro_tui.feed.books import L2Book
+from dantaro_tui.exchanges.books import BadLevel, L2Book
 from dantaro_tui.model import Level
 from tests.recorded import load
 
@@ -96,6 +96,12 @@ def test_snapshot_replaces(book: L2Book) -> None:
         [lv("99.5", "7"), lv("98", "-1")],
         [lv("99.5", "7"), lv("nan", "1")],
         [lv("99.5", "7"), [None, "1"]],
+        [lv("99.5", "7"), lv("-98", "1")],
+        [lv("99.5", "7"), lv("0", "1")],
+        [lv("99.5", "7"), lv("inf", "1")],
+        [lv("99.5", "7"), lv("1e400", "1")],
+        [lv("99.5", "7"), lv("98", "Infinity")],
+        [lv("99.5", "7"), lv("98", "NaN")],
     ],
 )
 def test_bad_update_leaves_book_untouched(book: L2Book, bad: list) -> None:
@@ -160,3 +166,14 @@ def test_real_okx_updates_never_cross() -> None:
         assert [float(p) for p, _ in raw_bids] == book.bids.prices()
     assert applied == 287
     assert set(books) == {"BTC-USDT", "BTC-USD-220527", "UNI-USD-SWAP"}
+
+
+def test_impossible_level_is_named() -> None:
+    b = L2Book()
+    with pytest.raises(BadLevel, match="a bid at -1 whose price is not above zero"):
+        b.snapshot(bids=[lv("-1", "1")], asks=[])
+    with pytest.raises(BadLevel, match="an ask at 100 whose size NaN is not a finite number"):
+        b.update(bids=[], asks=[lv("100", "NaN")])
+    with pytest.raises(BadLevel, match="an ask at infinity"):
+        b.update(bids=[], asks=[lv("Infinity", "1")])
+    assert len(b) == 0
