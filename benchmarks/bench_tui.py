@@ -41,8 +41,7 @@ from textual import events  # noqa: E402
 from textual._compositor import CompositorUpdate  # noqa: E402
 
 from dantaro_tui.config import Config  # noqa: E402
-from dantaro_tui.feed import endpoints  # noqa: E402
-from dantaro_tui.feed.health import all_health  # noqa: E402
+from dantaro_tui.feed.hub import FeedHub  # noqa: E402
 from dantaro_tui.ui.app import DantaroApp  # noqa: E402
 from dantaro_tui.ui.run import DemoSession  # noqa: E402
 
@@ -103,7 +102,6 @@ def fresh_config(tmp: Path) -> Config:
 
 
 async def startup(size: tuple[int, int], tmp: Path) -> float:
-    endpoints.clear_overrides()
     t0 = time.perf_counter()
     app = DantaroApp(fresh_config(tmp), mode="demo", session=DemoSession(seed=1), persist=False)
     first: list[float] = []
@@ -114,7 +112,6 @@ async def startup(size: tuple[int, int], tmp: Path) -> float:
         while not first and time.perf_counter() < deadline:
             await pilot.pause(0.02)
         app.exit(0)
-    endpoints.clear_overrides()
     return (first[0] - t0) if first else float("inf")
 
 
@@ -187,10 +184,10 @@ def key_condition(app: DantaroApp, key: str) -> Callable[[], bool]:
 async def load(size: tuple[int, int], seconds: float, intensity: float, tmp: Path) -> dict:
     proc, info = start_sim(intensity, seed=1)
     try:
-        endpoints.clear_overrides()
+        hub = FeedHub()
         for exchange, urls in endpoints_of(info).items():
-            endpoints.set_override(exchange, ws=urls.get("ws"), rest=urls.get("rest"))
-        app = DantaroApp(fresh_config(tmp), mode="demo", persist=False)
+            hub.set_endpoint(exchange, ws=urls.get("ws"), rest=urls.get("rest"))
+        app = DantaroApp(fresh_config(tmp), mode="demo", persist=False, hub=hub)
         async with app.run_test(size=size, headless=True) as pilot:
             meter = FrameMeter(app)
             deadline = time.perf_counter() + 20
@@ -198,7 +195,7 @@ async def load(size: tuple[int, int], seconds: float, intensity: float, tmp: Pat
                 await pilot.pause(0.05)
             await asyncio.sleep(5.0)  # warm-up: backfills done, scanner subscribed
             gc.collect()
-            msgs0 = sum(h.messages for h in all_health())
+            msgs0 = sum(h.messages for h in hub.connection_health())
             frames0, bytes0 = meter.frames, meter.bytes
             cpu0, wall0 = time.process_time(), time.perf_counter()
             latencies: list[float] = []
@@ -226,10 +223,11 @@ async def load(size: tuple[int, int], seconds: float, intensity: float, tmp: Pat
                 await asyncio.sleep(rng.uniform(0.2, 0.4))
             wall = time.perf_counter() - wall0
             cpu = time.process_time() - cpu0
-            msgs = sum(h.messages for h in all_health()) - msgs0
+            msgs = sum(h.messages for h in hub.connection_health()) - msgs0
             frames = meter.frames - frames0
             out_bytes = meter.bytes - bytes0
-            snaps = {h.name: h for h in all_health() if h.state != "closed"}
+            snaps = {h.name: h for h in hub.health() if h.state != "closed"}
+            sockets = hub.sockets()
             app.exit(0)
     finally:
         proc.terminate()
@@ -237,7 +235,6 @@ async def load(size: tuple[int, int], seconds: float, intensity: float, tmp: Pat
             proc.wait(5)
         except subprocess.TimeoutExpired:
             proc.kill()
-        endpoints.clear_overrides()
     lat = sorted(latencies)
 
     def pct(p: float) -> float:
@@ -259,6 +256,7 @@ async def load(size: tuple[int, int], seconds: float, intensity: float, tmp: Pat
         "mean": statistics.fmean(lat) if lat else float("nan"),
         "per_key": {k: (statistics.median(v), max(v)) for k, v in per_key.items()},
         "clients": {n: (h.state, h.msgs_30s / 30.0) for n, h in sorted(snaps.items())},
+        "sockets": sockets,
     }
 
 
@@ -279,6 +277,10 @@ def main() -> int:
     print(
         f"load: {r['msgs_per_s']:,.0f} messages/s into the app over {r['seconds']:.0f} s "
         f"(sim intensity {args.intensity:g}, screen {args.size})"
+    )
+    print(
+        f"sockets to the exchanges: {r['sockets']} for {len(r['clients'])} panes "
+        "(one per exchange endpoint in use)"
     )
     for name, (state, rate) in r["clients"].items():
         print(f"  {name:<10} {state:<12} {rate:8.1f} msg/s")

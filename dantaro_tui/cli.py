@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dantaro-tui", description="Terminal market monitor for crypto traders."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable]] = {
+    AddArgs = Callable[[argparse.ArgumentParser], None]
+    Main = Callable[[argparse.Namespace], int]
+    commands: dict[str, tuple[str, AddArgs, Main]] = {
         "tui": ("the trading cockpit (default)", tui.add_tui_args, tui.tui_main),
         "sim": ("serve the simulated exchange on loopback", _add_sim_args, _sim_main),
         "record": ("record live feeds to disk, no TUI", rec.add_record_args, rec.record_main),

@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
-from dantaro_tui.feed import endpoints
+from dantaro_tui.feed.hub import default_hub
 from dantaro_tui.sim.server import SimServer
 
 
@@ -17,7 +17,7 @@ def run(main: Callable[[], Awaitable[None]], seconds: float = 10.0) -> None:
             sim = SimServer(seed=1, kimchi_premium=3.0)
             await sim.start()
             for exchange, urls in sim.endpoints.items():
-                endpoints.set_override(exchange, ws=urls["ws"], rest=urls["rest"])
+                default_hub().set_endpoint(exchange, ws=urls["ws"], rest=urls["rest"])
         try:
             await asyncio.wait_for(main(), seconds)
         except TimeoutError:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dantaro_tui.feed import endpoints
+from dantaro_tui.feed.hub import default_hub
 
 if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimServer
@@ -23,4 +23,4 @@ async def sim() -> AsyncIterator[SimServer]:
         yield server
     finally:
         await server.stop()
-        endpoints.clear_overrides()
+        default_hub().clear_endpoints()

@@ -279,7 +279,7 @@ def sort_rows(rows: Iterable[ArbRow], key: str = "premium", reverse: bool = Fals
     missing = sorted((r for v, r in known if v is None), key=lambda r: r.coin)
     present = [(v, r) for v, r in known if v is not None]
     present.sort(key=lambda vr: vr[1].coin)  # stable: ties stay A to Z
-    present.sort(key=lambda vr: vr[0], reverse=descending)  # type: ignore[arg-type, return-value]
+    present.sort(key=lambda vr: vr[0], reverse=descending)
     return [r for _, r in present] + missing
 
 

@@ -1,13 +1,19 @@
 """WebSocketClient: the subscription state of one owner (a widget, a bot strategy).
 
-The client holds the *desired* set (channel x symbols) and one callback per channel; its
-connection(s) reconcile the server with that set. Events for symbols no longer desired
-never reach a callback, and after a reconnect the whole set is restored by itself.
+The client holds the *desired* set (channel x symbols) and one callback per channel; the
+hub it belongs to reconciles the exchange with the union of every client's set over shared
+connections. Events for symbols no longer desired never reach a callback, and after a
+reconnect the whole set is restored by itself.
 
     client = WebSocketClient("chart_1")
     await client.subscribe_ticker(["KRW-BTC", "KRW-ETH"], on_ticker)
     await client.resubscribe(["KRW-XRP"])
     await client.cleanup()
+
+Delivery goes through the owner's own mailbox and task, so one slow owner never delays
+another or the socket: ticker, order book and candle updates that pile up are conflated
+to the newest per symbol (a late owner sees the present, not a backlog); trades queue up
+to ``max_pending_trades``, and what overflows is counted in health and said once in words.
 """
 
 from __future__ import annotations
@@ -15,22 +21,24 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from dantaro_tui.exchanges import codec_class
 from dantaro_tui.exchanges.base import ExchangeCodec
-from dantaro_tui.feed import endpoints
-from dantaro_tui.feed.connection import Connection
-from dantaro_tui.feed.health import CLIENTS, Health, HealthSnapshot
-from dantaro_tui.model import Candle, Event, OrderBook, Status, Ticker, Trade
+from dantaro_tui.feed.health import STALE_AFTER, Health, HealthSnapshot, State, worst
+from dantaro_tui.feed.hub import FeedHub, Venue, default_hub
+from dantaro_tui.model import Event, Status, Trade
 
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Any], Awaitable[None] | None]
 
-_KEY_OF_TYPE: dict[type, str] = {Ticker: "ticker", Trade: "trade", OrderBook: "orderbook"}
 CANDLE_INTERVALS = ("1s", "1m", "3m", "5m", "10m", "15m", "30m", "1h", "4h")
+SLICE = 0.003  # seconds of callbacks before the mailbox yields to the event loop
+RECENT_TRADES = 16  # trade ids kept per symbol to recognise a re-sent snapshot trade
 
 
 class _Sub:
@@ -50,26 +58,49 @@ class WebSocketClient:
         url: str | None = None,
         rest_url: str | None = None,
         *,
+        hub: FeedHub | None = None,
         keepalive: float | None = None,
         sync_timeout: float = 5.0,
         on_status: Callback | None = None,
         codec_factory: Callable[[], ExchangeCodec] | None = None,
+        max_pending_trades: int = 10_000,
     ) -> None:
         self.name = name
         self.exchange = exchange.lower()
-        self._codec_cls = codec_class(self.exchange)
-        self._codec_factory = codec_factory or self._codec_cls
-        self._validator = self._codec_factory()
-        self.url = endpoints.ws_url(self.exchange, url)
-        self.rest_url = endpoints.rest_url(self.exchange, rest_url)
+        codec_class(self.exchange)  # ValueError for an exchange we do not speak
+        self.hub = hub or default_hub()
+        self._url = url
+        self._rest_url = rest_url
+        self._codec_factory = codec_factory
         self.keepalive = keepalive
         self.sync_timeout = sync_timeout
         self.on_status = on_status
+        self.max_pending_trades = max_pending_trades
         self._subs: dict[str, _Sub] = {}
-        self._conns: dict[str, Connection] = {}
-        self._health = Health(name, self.exchange)
-        self._status_tasks: set[asyncio.Future[None]] = set()
-        CLIENTS.add(self)
+        self._venue: Venue | None = None
+        self._validator = (codec_factory or codec_class(self.exchange))()
+        self._health = Health(name, self.exchange)  # what this owner received
+        self._closed = False
+        # The mailbox: slots [key, conflation key, event]; state slots are indexed so a
+        # newer update replaces the pending one in place.
+        self._queue: deque[list[Any]] = deque()
+        self._slots: dict[tuple[Any, ...], list[Any]] = {}
+        self._pending_trades = 0
+        self._dropped = 0
+        self._conflated = 0
+        self._said_drop = False
+        self._recent: dict[str, deque[str]] = {}
+        self._wake: asyncio.Event | None = None
+        self._drainer: asyncio.Task[None] | None = None
+        self.hub.register(self)
+
+    @property
+    def url(self) -> str:
+        return self.hub.ws_url(self.exchange, self._url)
+
+    @property
+    def rest_url(self) -> str:
+        return self.hub.rest_url(self.exchange, self._rest_url)
 
     # -- subscriptions ---------------------------------------------------------------
     async def subscribe_ticker(self, symbols: Iterable[str], callback: Callback) -> None:
@@ -89,7 +120,7 @@ class WebSocketClient:
     async def subscribe(self, channel: str, symbols: Iterable[str], callback: Callback) -> None:
         """Set ``channel``'s symbols (replacing the previous ones) and its callback."""
         codes = self._normalize(symbols)
-        self._validator.subscribe_frames({channel: codes}, {})  # ValueError if unknown
+        self._validator.validate_channel(channel)  # ValueError if unknown, no side effects
         self._subs[channel] = _Sub(codes, callback)
         await self._apply()
 
@@ -120,16 +151,67 @@ class WebSocketClient:
         return frozenset().union(*(s.symbols for s in self._subs.values()))
 
     def health(self) -> HealthSnapshot:
-        waited = sum(c.rate_limit_wait for c in self._conns.values())
-        return self._health.snapshot(waited)
+        own = self._health
+        venue = self._venue
+        conns = venue.connections_of(self) if venue is not None else []
+        now = time.time()
+        waiting: list[str] = []
+        states: list[State] = []
+        for conn in conns:
+            states.append(conn.health.state if conn.health.state != "closed" else "idle")
+            waiting.extend(
+                f"{k} {s}" for k, s in conn.waiting if s in self._subs.get(k, _NO_SUB).symbols
+            )
+        if self._closed:
+            state: State = "closed"
+        elif not self._subs:
+            state = "idle"
+        else:
+            state = worst(states) if states else "connecting"
+            if state in ("connected", "waiting"):
+                state = "waiting" if waiting else "connected"
+            if state == "connected" and not own.last_data:
+                state = "waiting"  # nothing has reached this owner yet
+            elif state == "connected" and now - own.last_data > STALE_AFTER:
+                state = "stale"
+        errors = own.errors + sum(c.health.errors for c in conns)
+        last_error = own.last_error
+        for conn in conns:
+            if conn.health.last_error and not last_error:
+                last_error = conn.health.last_error
+        latencies = [c.health.latency_ms for c in conns if c.health.latency_ms >= 0]
+        return HealthSnapshot(
+            name=self.name,
+            exchange=self.exchange,
+            state=state,
+            msgs_30s=own.msgs_30s(now),
+            messages=own.messages,
+            last_message=own.last_data,
+            errors=errors,
+            reconnects=sum(c.health.reconnects for c in conns),
+            latency_ms=round(max(latencies), 1) if latencies else -1.0,
+            last_error=last_error,
+            rate_limit_wait=round(sum(c.rate_limit_wait for c in conns), 3),
+            waiting=tuple(sorted(waiting)),
+            dropped=self._dropped,
+            conflated=self._conflated,
+            connections=sum(1 for c in conns if c._ws is not None),
+        )
 
     async def cleanup(self) -> None:
-        """Close every connection and forget every subscription; the client stays usable."""
+        """Let go of every subscription (the hub closes sockets nobody needs any more);
+        the client stays usable."""
         self._subs.clear()
-        conns, self._conns = self._conns, {}
-        for conn in conns.values():
-            await conn.close()
-        self._health.state = "closed"
+        await self._apply()
+        self._closed = True
+        drainer, self._drainer = self._drainer, None
+        if drainer is not None and not drainer.done():
+            drainer.cancel()
+            if drainer is not asyncio.current_task():
+                await asyncio.wait([drainer])
+        self._queue.clear()
+        self._slots.clear()
+        self._pending_trades = 0
 
     async def __aenter__(self) -> WebSocketClient:
         return self
@@ -144,84 +226,148 @@ class WebSocketClient:
         return frozenset(self._validator.normalize_symbol(s) for s in symbols)
 
     async def _apply(self) -> None:
-        by_endpoint: dict[str, dict[str, frozenset[str]]] = {}
-        for key, sub in self._subs.items():
-            by_endpoint.setdefault(self._validator.endpoint(key), {})[key] = sub.symbols
-        for endpoint in set(self._conns) | set(by_endpoint):
-            desired = by_endpoint.get(endpoint, {})
-            conn = self._conns.get(endpoint)
-            if conn is None:
-                if not desired:
-                    continue
-                url = self._validator.ws_url(self.url, endpoint)
-                conn = Connection(
-                    self._codec_factory(),
-                    url,
-                    self._dispatch,
-                    self._health,
-                    keepalive=self.keepalive,
-                )
-                self._conns[endpoint] = conn
-            conn.update(desired)
-        for conn in list(self._conns.values()):
-            if conn.desired:
-                await conn.synced(self.sync_timeout)
+        if self._subs:
+            self._closed = False
+            self._start_drainer()
+        venue = self.hub.venue(self.exchange, self.url, self._codec_factory, self.keepalive)
+        old = self._venue
+        if old is not None and old is not venue and self in old.clients:
+            old.clients.discard(self)  # the endpoint moved (e.g. --demo set after creation)
+            old.reconcile()
+        self._venue = venue
+        if self._subs:
+            venue.clients.add(self)
+        else:
+            venue.clients.discard(self)
+        changed = venue.reconcile()
+        waits = [c.synced(self.sync_timeout) for c in changed if c.desired]
+        if waits:
+            await asyncio.gather(*waits)
 
-    def _dispatch(self, events: list[Event], recv_ns: int) -> Awaitable[None] | None:
-        subs = self._subs
-        pending: list[Awaitable[None]] | None = None
-        for ev in events:
-            key = _KEY_OF_TYPE.get(type(ev))
-            if key is None:
-                if isinstance(ev, Candle):
-                    key = f"candle.{ev.interval}"
-                else:
-                    self._on_status(ev)  # type: ignore[arg-type]
-                    continue
-            sub = subs.get(key)
-            if sub is None or ev.symbol not in sub.symbols:
-                continue  # a symbol or channel the owner let go of: never delivered
-            if ev.timestamp and not ev.snapshot:
-                self._health.on_latency(recv_ns / 1e6 - ev.timestamp)
-            try:
-                result = sub.callback(ev)
-            except Exception as exc:
-                self._callback_failed(exc)
+    def _start_drainer(self) -> None:
+        if self._drainer is None or self._drainer.done():
+            self._wake = asyncio.Event()
+            self._drainer = asyncio.create_task(self._drain(), name=f"owner:{self.name}")
+
+    # The hub calls _push for every event this owner wants; the mailbox task delivers.
+    def _push(self, key: str | None, ev: Event) -> None:
+        if key == "trade":
+            if self._pending_trades >= self.max_pending_trades:
+                self._drop()
+                return
+            self._pending_trades += 1
+            self._queue.append([key, None, ev])
+        elif key is None:  # a Status: never conflated
+            self._queue.append([None, None, ev])
+        else:
+            if key[0] == "c":  # candle: one slot per bar, so a closing bar is never lost
+                ck: tuple[Any, ...] = (key, ev.symbol, ev.open_time)  # type: ignore[union-attr]
+            else:
+                ck = (key, ev.symbol)
+            slot = self._slots.get(ck)
+            if slot is not None:
+                slot[2] = ev
+                self._conflated += 1
+                return
+            slot = [key, ck, ev]
+            self._slots[ck] = slot
+            self._queue.append(slot)
+        wake = self._wake
+        if wake is not None and not wake.is_set():
+            wake.set()
+
+    def _drop(self) -> None:
+        self._dropped += 1
+        if not self._said_drop:
+            self._said_drop = True
+            self._health.on_error(
+                f"{self.name} fell behind: more than {self.max_pending_trades:,} trades were "
+                "waiting for it, so newer trades are being dropped (counted in health)"
+            )
+
+    async def _drain(self) -> None:
+        queue = self._queue
+        slots = self._slots
+        perf = time.perf_counter
+        wake = self._wake
+        assert wake is not None
+        while True:
+            if not queue:
+                wake.clear()
+                await wake.wait()
                 continue
-            if sub.is_async or (result is not None and inspect.isawaitable(result)):
-                pending = pending or []
-                pending.append(result)  # type: ignore[arg-type]
-        if pending:
-            return self._await_all(pending)
+            yield_at = perf() + SLICE
+            while queue:
+                key, ck, ev = queue.popleft()
+                if ck is not None:
+                    del slots[ck]
+                elif key is not None:
+                    self._pending_trades -= 1
+                result = self._deliver(key, ev)
+                if result is not None:
+                    try:
+                        await result
+                    except Exception as exc:
+                        self._callback_failed(exc)
+                if perf() >= yield_at:
+                    await asyncio.sleep(0)
+                    yield_at = perf() + SLICE
+
+    def _deliver(self, key: str | None, ev: Event) -> Awaitable[None] | None:
+        if key is None:
+            self._on_status(ev)  # type: ignore[arg-type]
+            return None
+        sub = self._subs.get(key)
+        if sub is None or ev.symbol not in sub.symbols:
+            return None  # a symbol or channel the owner let go of: never delivered
+        if ev.__class__ is Trade and self._seen_trade(ev):
+            return None
+        own = self._health
+        recv = ev.recv_ns / 1e9
+        own.on_frame(recv)
+        own.last_data = recv
+        try:
+            result = sub.callback(ev)
+        except Exception as exc:
+            self._callback_failed(exc)
+            return None
+        if sub.is_async or (result is not None and inspect.isawaitable(result)):
+            return result
         return None
 
-    async def _await_all(self, pending: list[Awaitable[None]]) -> None:
-        for awaitable in pending:
-            try:
-                await awaitable
-            except Exception as exc:
-                self._callback_failed(exc)
+    def _seen_trade(self, trade: Trade) -> bool:
+        """A snapshot re-sent for a trade this owner already has (Upbit answers every
+        request with the last trade): never twice in a tape."""
+        recent = self._recent.get(trade.symbol)
+        if recent is None:
+            recent = self._recent[trade.symbol] = deque(maxlen=RECENT_TRADES)
+        elif trade.snapshot and trade.trade_id in recent:
+            return True
+        recent.append(trade.trade_id)
+        return False
 
-    def _callback_failed(self, exc: Exception) -> None:
+    def _callback_failed(self, exc: BaseException) -> None:
         self._health.on_error(f"{self.name}: callback failed: {type(exc).__name__}: {exc}")
-        log.exception("callback of %s failed", self.name, exc_info=exc)
+        log.error("callback of %s failed", self.name, exc_info=exc)
 
     def _on_status(self, status: Status) -> None:
-        if status.kind == "error":
-            self._health.on_error(status.message)
-        elif status.kind == "resync":
-            self._health.on_error(status.message)
-            for conn in self._conns.values():
-                conn.poke()
-        if self.on_status is not None:
-            try:
-                result = self.on_status(status)
-                if inspect.isawaitable(result):
-                    task = asyncio.ensure_future(result)
-                    self._status_tasks.add(task)
-                    task.add_done_callback(self._status_tasks.discard)
-            except Exception as exc:
-                self._callback_failed(exc)
+        if self.on_status is None:
+            return
+        try:
+            result = self.on_status(status)
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(result)
+                task.add_done_callback(_log_failure)
+        except Exception as exc:
+            self._callback_failed(exc)
 
     def __repr__(self) -> str:
         return f"WebSocketClient({self.name!r}, exchange={self.exchange!r})"
+
+
+_NO_SUB = _Sub(frozenset(), lambda _ev: None)
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("status callback failed", exc_info=task.exception())

@@ -19,7 +19,7 @@ only).
     collector.freshness("upbit", "KRW-BTC")    # {"ws": 0.2, "rest": 31.0}: seconds per source
     await collector.stop()
 
-Feeds come from the process-wide endpoint overrides (``--demo``) unless ``urls`` names
+Feeds come from the hub's endpoint overrides (``--demo``) unless ``urls`` names
 them (``{"upbit": {"ws": ..., "rest": ...}}``, the shape of ``SimServer.endpoints``).
 Events can also be pushed in by hand with :meth:`ingest` (tests, replays).
 
@@ -42,6 +42,7 @@ from typing import Any, Literal
 import msgspec
 
 from dantaro_tui.feed.client import WebSocketClient
+from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.feed.rest import RestError
 from dantaro_tui.feed.rest_venues import RestClient
 from dantaro_tui.model import OrderBook, Ticker, Trade
@@ -156,7 +157,9 @@ class MarketDataCollector:
         on_trade: TradeCallback | None = None,
         sync_timeout: float = 5.0,
         quiet_ok: bool = True,
+        hub: FeedHub | None = None,
     ) -> None:
+        self.hub = hub
         self.markets = {ex.lower(): sorted(set(syms)) for ex, syms in markets.items()}
         self.name = name
         self.rest_interval = rest_interval
@@ -201,7 +204,7 @@ class MarketDataCollector:
         rest = self._rest.get(exchange)
         if rest is None:
             url = self.urls.get(exchange, {}).get("rest")
-            rest = self._rest[exchange] = RestClient(exchange, url)
+            rest = self._rest[exchange] = RestClient(exchange, url, hub=self.hub)
         return rest
 
     async def _subscribe(self, exchange: str, symbols: list[str]) -> None:
@@ -214,6 +217,7 @@ class MarketDataCollector:
                 url=urls.get("ws"),
                 rest_url=urls.get("rest"),
                 sync_timeout=self.sync_timeout,
+                hub=self.hub,
             )
             self._clients[exchange] = client
         if not symbols:

@@ -1,10 +1,18 @@
-"""One WebSocket to one exchange endpoint, kept alive for its owner.
+"""One WebSocket of the hub to one exchange endpoint, shared by every owner placed on it.
 
-The connection reconciles the owner's *desired* subscription with what the server has
-(the codec decides how: Upbit's union-replace or OKX's diffs), keeps the socket alive with
-the exchange's own heartbeat, declares a silent peer dead after two heartbeat intervals,
-and reconnects with exponential backoff and full jitter, restoring the whole desired set.
-It is the only module (with rest.py) that touches the network.
+The connection reconciles the union of its owners' subscriptions with the server (the
+codec decides how: Upbit's union-replace or OKX's diffs), keeps the socket alive with the
+exchange's own heartbeat, and reconnects with capped full-jitter backoff, restoring the
+whole set. It trusts nothing it has not seen:
+
+* a subscription is *waiting* until the exchange answers it with data (Upbit's snapshot,
+  OKX's ack or book snapshot); no answer within ``confirm_timeout`` -> ask again, still
+  none -> reconnect;
+* a socket that answers pings but carries no market data for ``quiet_after`` is probed
+  (Upbit: the request again, which brings snapshots) or replaced (OKX);
+* a peer silent for two heartbeat intervals is dead;
+* a frame is decoded once and routed by the venue; the reader yields to the event loop
+  every few milliseconds, so a flood cannot starve the rest of the process.
 """
 
 from __future__ import annotations
@@ -15,26 +23,52 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from dantaro_tui.exchanges.base import ExchangeCodec, Subscription
-from dantaro_tui.feed import tap
+from dantaro_tui.exchanges.base import Frame, Subscription
 from dantaro_tui.feed.health import Health
-from dantaro_tui.feed.ratelimit import RateLimiter, connect_limiter
-from dantaro_tui.model import Event
+from dantaro_tui.feed.ratelimit import RateLimiter
+from dantaro_tui.feed.tap import TapKind, TapRecord
+
+if TYPE_CHECKING:
+    from dantaro_tui.feed.client import WebSocketClient
+    from dantaro_tui.feed.hub import Venue
 
 log = logging.getLogger(__name__)
 
 _conn_ids = itertools.count(1)
 
-EventSink = Callable[[list[Event], int], object]  # (events, recv_ns) -> None or awaitable
+Pair = tuple[str, str]  # (channel key, symbol)
 
 BACKOFF_START = 0.25
-BACKOFF_MAX = 30.0
-HEALTHY_AFTER = 5.0  # a connection that lived this long resets the backoff
+# Full jitter under this cap: a reachable server is retried within ~2 s however long the
+# outage was (goal: heal < 3 s after it is back), yet a dead one costs < 1 attempt/s.
+BACKOFF_MAX = 2.0
+# An exchange that refuses us for rate limits (HTTP 429/418) is given far more room.
+BACKOFF_REFUSED = 30.0
+SLICE = 0.003  # seconds of frames handled before yielding to the event loop
+# asyncio reads up to 256 KiB per wake-up and websockets parses all of it before anything
+# else runs: under a flood of small frames that was 10-20 ms per read and a loop-lag p99 of
+# 70-90 ms. 16 KiB keeps a read near 1 ms (p99 16-18 ms in the same flood); a busy Upbit
+# day is ~1 MB/s, i.e. ~60 reads a second.
+READ_CHUNK = 16 * 1024
+DEAD_AFTER = 1.9  # heartbeat intervals of total silence that make a peer dead ("within 2")
+# A change that would wait this long for the connection's message budget (Upbit: 5/s and
+# 100/min per connection) goes to another socket of the same endpoint instead.
+SPILL_AFTER = 0.3
+
+# Market-data silence on a socket with confirmed subscriptions: Upbit is probed with the
+# request again (cheap: snapshots come back); OKX cannot be probed without spending its
+# hourly budget, and its books send heartbeats every minute, so it is reconnected.
+QUIET_AFTER = {"upbit": 15.0}
+QUIET_RECONNECT_AFTER = 90.0
+
+
+class Unconfirmed(Exception):
+    """The exchange did not answer a subscription: the session is replaced."""
 
 
 def explain(exc: BaseException) -> str:
@@ -57,52 +91,76 @@ def explain(exc: BaseException) -> str:
         return f"network error: {exc.strerror or exc}"
     if isinstance(exc, TimeoutError):
         return str(exc) or "the exchange did not answer in time"
+    if isinstance(exc, Unconfirmed):
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
+def _refused(exc: BaseException) -> bool:
+    return isinstance(exc, websockets.InvalidStatus) and exc.response.status_code in (429, 418)
+
+
+def pairs_of(sub: Subscription) -> set[Pair]:
+    return {(key, symbol) for key, symbols in sub.items() for symbol in symbols}
+
+
 class Connection:
-    def __init__(
-        self,
-        codec: ExchangeCodec,
-        url: str,
-        sink: EventSink,
-        health: Health,
-        *,
-        keepalive: float | None = None,
-        open_timeout: float = 10.0,
-    ) -> None:
-        self.codec = codec
-        self.url = url
-        self._sink = sink
-        self.health = health
-        self.keepalive = keepalive or codec.keepalive_interval
-        self.open_timeout = open_timeout
+    def __init__(self, venue: Venue, endpoint: str, shard: int) -> None:
+        self.venue = venue
+        self.codec = venue.new_codec()
+        self.exchange = venue.exchange
+        self.url = venue.codec.ws_url(venue.url, endpoint)
+        self.endpoint = endpoint
+        self.shard = shard
+        label = f"{self.exchange}{'/' + endpoint if endpoint else ''}#{shard + 1}"
+        self.health = Health(label, self.exchange)
+        self.keepalive = venue.keepalive or self.codec.keepalive_interval
+        self.confirm_timeout = venue.hub.confirm_timeout
+        self.quiet_after = venue.hub.quiet_after.get(self.exchange, QUIET_AFTER.get(self.exchange))
+        self.open_timeout = 10.0
         self.desired: dict[str, frozenset[str]] = {}
         self._current: dict[str, frozenset[str]] = {}
+        # pair -> when it was asked for; a pair leaves when its first data (or ack) arrives
+        self.waiting: dict[Pair, float] = {}
+        self._live: set[Pair] = set()  # confirmed in this session
+        self.clients: frozenset[WebSocketClient] = frozenset()  # owners here (set by the venue)
+        self._request_at = 0.0
+        self._resent = False
+        self._checked = False  # the waiting set was judged since the last request
+        self.data_at = 0.0  # monotonic time of the newest market event
+        self.frame_at = 0.0  # monotonic time of the newest frame of any kind
+        self._last_sent = 0.0
+        self._healthy = False  # this session delivered confirmed market data
+        self._outbox: list[Frame] = []
         self._ws: ClientConnection | None = None
         self._changed = asyncio.Event()
         self._synced = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        self.msg_limiter = RateLimiter(codec.message_limits)
-        self._connect_limiter = connect_limiter(codec.name, codec.connect_limits)
+        self.msg_limiter = RateLimiter(self.codec.message_limits)
+        self._connect_limiter = venue.hub.connect_limiter(self.exchange, self.codec.connect_limits)
         self.conn_id = ""
-        self._last_sent = 0.0
-        self._last_recv = 0.0
         self._fatal: BaseException | None = None
         self._let_go = False  # the writer closed the session because nothing was wanted
 
-    # -- owner API -------------------------------------------------------------------
+    # -- the venue's API ------------------------------------------------------------------
     def start(self) -> None:
         if self._task is None or self._task.done():
             self._closing = False
             self._task = asyncio.create_task(self._run(), name=f"ws:{self.health.name}")
 
     def update(self, desired: Subscription) -> None:
-        self.desired = {k: frozenset(v) for k, v in desired.items() if v}
+        new = {k: frozenset(v) for k, v in desired.items() if v}
+        if new == self.desired:
+            return
+        self.desired = new
+        wanted = pairs_of(new)
+        for pair in [p for p in self.waiting if p not in wanted]:
+            del self.waiting[pair]
         self._synced.clear()
         self._changed.set()
-        self.start()
+        if new:
+            self.start()
 
     async def synced(self, timeout: float | None = None) -> bool:
         """Wait until the desired set has been sent on a live socket."""
@@ -112,21 +170,35 @@ class Connection:
             return False
         return True
 
-    def poke(self) -> None:
-        """Wake the writer now (e.g. a book needs resubscribing)."""
-        self._changed.set()
+    @property
+    def sent(self) -> Subscription:
+        """What the exchange was last asked for on this socket."""
+        return self._current
+
+    @property
+    def pairs(self) -> set[Pair]:
+        return pairs_of(self.desired)
 
     @property
     def rate_limit_wait(self) -> float:
         return self.msg_limiter.waited + self._connect_limiter.waited
 
+    def confirm(self, pair: Pair) -> None:
+        if self.waiting.pop(pair, None) is not None:
+            self._live.add(pair)
+            if not self.waiting:
+                self._healthy = True
+                self.health.state = "connected"
+
     async def close(self) -> None:
         self._closing = True
         task, self._task = self._task, None
+        ws = self._ws
+        if ws is not None:
+            ws.transport.abort()  # no goodbye handshake to wait for: we are leaving
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await asyncio.wait([task])
         self.health.state = "closed"
 
     # -- the loop ----------------------------------------------------------------------
@@ -142,8 +214,9 @@ class Connection:
                 await self._changed.wait()
                 continue
             self.health.state = "connecting" if first else "reconnecting"
-            started = time.monotonic()
             self._let_go = False
+            self._healthy = False
+            cap = BACKOFF_MAX
             try:
                 await self._session()
             except asyncio.CancelledError:
@@ -152,21 +225,24 @@ class Connection:
                 reason = explain(exc)
                 self.health.on_error(reason)
                 log.info("%s: %s", self.health.name, reason)
+                if _refused(exc):
+                    cap = BACKOFF_REFUSED
+                    backoff = max(backoff, 5.0)
             if self._closing:
                 break
             if not self.desired or self._let_go:
-                continue  # the owner let go of everything (maybe wants more again): our choice
+                continue  # the owners let go of everything (maybe want more again): our choice
             first = False
             self.health.reconnects += 1
             self.health.state = "reconnecting"
-            if time.monotonic() - started > HEALTHY_AFTER:
-                backoff = BACKOFF_START
+            if self._healthy:
+                backoff = BACKOFF_START  # market data flowed: this outage starts afresh
             await asyncio.sleep(random.uniform(0, backoff))  # full jitter
-            backoff = min(backoff * 2, BACKOFF_MAX)
+            backoff = min(backoff * 2, cap)
 
     async def _session(self) -> None:
         await self._connect_limiter.acquire()
-        self.conn_id = f"{self.codec.name}-{next(_conn_ids)}"
+        self.conn_id = f"{self.exchange}-{next(_conn_ids)}"
         ws = await websockets.connect(
             self.url,
             open_timeout=self.open_timeout,
@@ -177,13 +253,21 @@ class Connection:
             close_timeout=1.0,
         )
         self._ws = ws
+        # The exchange counts messages per socket: a new socket starts with a full budget.
+        waited = self.msg_limiter.waited
+        self.msg_limiter = RateLimiter(self.codec.message_limits)
+        self.msg_limiter.waited = waited
+        if hasattr(ws.transport, "max_size"):  # asyncio's selector transports
+            ws.transport.max_size = READ_CHUNK
         self.codec.reset()
         self._current = {}
+        self._outbox.clear()
+        self.waiting.clear()
+        self._live.clear()
         now = time.monotonic()
-        self._last_recv = self._last_sent = now
-        if tap.TAPS:
-            self._tap("connect", None)
-        self.health.state = "connected"
+        self.frame_at = self._last_sent = now
+        self._tap("connect", None)
+        self.health.state = "waiting"
         self._fatal = None
         writer = asyncio.create_task(self._writer(ws))
         reason = "closed by us"
@@ -200,47 +284,58 @@ class Connection:
             raise
         finally:
             writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+            # asyncio.wait, not ``await writer``: our own cancellation must not be
+            # swallowed along with the writer's.
+            await asyncio.wait([writer])
             self._ws = None
             self._synced.clear()
-            if tap.TAPS:
-                self._tap("disconnect", reason)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 1.0)
+            self._tap("disconnect", reason)
+            ws.transport.abort()
         if self._fatal is not None:
             raise self._fatal
         if self.desired and not self._let_go:
             raise ConnectionError("the exchange ended the connection")
 
-    def _tap(self, kind: tap.TapKind, data: bytes | str | None, ts_ns: int = 0) -> None:
-        ts_ns = ts_ns or time.time_ns()
-        rec = tap.TapRecord(kind, ts_ns, self.codec.name, self.url, self.conn_id, data)
-        for fn in tap.TAPS:
+    def _tap(self, kind: TapKind, data: bytes | str | None, ts_ns: int = 0) -> None:
+        taps = self.venue.hub.taps
+        if not taps:
+            return
+        rec = TapRecord(kind, ts_ns or time.time_ns(), self.exchange, self.url, self.conn_id, data)
+        for fn in taps:
             fn(rec)
 
     async def _reader(self, ws: ClientConnection) -> None:
         decode = self.codec.decode
-        sink = self._sink
+        frames_to_send = self.codec.frames_to_send
+        route = self.venue.route
         on_frame = self.health.on_frame
+        taps = self.venue.hub.taps
         time_ns = time.time_ns
         monotonic = time.monotonic
+        yield_at = monotonic() + SLICE
         async for frame in ws:
             recv_ns = time_ns()
-            self._last_recv = monotonic()
+            now = self.frame_at = monotonic()
             on_frame(recv_ns / 1e9)
-            if tap.TAPS:
+            if taps:
                 self._tap("recv", frame, recv_ns)
             try:
                 events = decode(frame, recv_ns)
                 if events:
-                    result = sink(events, recv_ns)
-                    if result is not None:
-                        await result  # type: ignore[misc]
+                    route(self, events, recv_ns, now)
+                more = frames_to_send()
+                if more:
+                    self._outbox.extend(more)
+                    self._changed.set()
             except Exception as exc:
                 # A bug must cost one frame, not the connection: count it and carry on.
                 self.health.on_error(f"could not process a message: {type(exc).__name__}: {exc}")
                 log.exception("frame processing failed on %s", self.conn_id)
+            if now >= yield_at:
+                # websockets hands over buffered frames without suspending: without this
+                # a fast feed holds the event loop for as long as frames keep coming.
+                await asyncio.sleep(0)
+                yield_at = monotonic() + SLICE
 
     async def _writer(self, ws: ClientConnection) -> None:
         try:
@@ -252,44 +347,130 @@ class Connection:
             self._fatal = exc
             ws.transport.abort()
 
+    def _next_deadline(self, now: float) -> float:
+        interval = self.keepalive
+        at = min(self.frame_at + DEAD_AFTER * interval, self._last_sent + interval)
+        if self.waiting and not self._checked:
+            at = min(at, self._request_at + self.confirm_timeout)
+        elif not self.waiting:
+            quiet = self.quiet_after or QUIET_RECONNECT_AFTER
+            at = min(at, max(self.data_at, self._request_at) + quiet)
+        return at
+
     async def _write_loop(self, ws: ClientConnection) -> None:
-        """Sends subscriptions when the desired set changes, and the heartbeat."""
+        """Sends subscriptions when the desired set changes, resyncs, the heartbeat, and
+        judges whether the exchange is answering."""
         interval = self.keepalive
         while True:
-            if self.desired != self._current:
-                await self._reconcile(ws)
-                continue  # the owner may have changed the set again while it was being sent
             if not self.desired:
                 self._let_go = True
                 await ws.close()  # nothing wanted any more: end the session cleanly
                 return
+            if self.desired != self._current:
+                if self.msg_limiter.delay() > SPILL_AFTER and self.venue.spill(self):
+                    continue  # the new pairs moved to a socket with budget to spare
+                await self._reconcile(ws)
+                continue  # the owners may have changed the set again while it was sent
+            if self._outbox:
+                frames, self._outbox = self._outbox, []
+                for frame in frames:
+                    await self._send(ws, frame)
+                continue
             self._synced.set()
             self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=interval / 4)
             now = time.monotonic()
-            if now - self._last_recv > 2 * interval:
-                silent = now - self._last_recv
-                raise TimeoutError(f"no data from the exchange for {silent:.0f}s (dead connection)")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._changed.wait(), max(0.0, self._next_deadline(now) - now)
+                )
+            now = time.monotonic()
+            silent = now - self.frame_at
+            if silent >= DEAD_AFTER * interval:
+                raise TimeoutError(f"no data from the exchange for {silent:.1f}s (dead connection)")
             if now - self._last_sent >= interval and self.codec.ping_frame:
                 await self._send(ws, self.codec.ping_frame, limited=self.codec.ping_is_limited)
-            for frame in self._resync_frames():
-                await self._send(ws, frame)
+            if self.waiting:
+                if not self._checked and now - self._request_at >= self.confirm_timeout:
+                    await self._unconfirmed(ws)
+            elif self.desired == self._current:
+                await self._quiet(ws, now)
 
-    def _resync_frames(self) -> list[str]:
-        resync = getattr(self.codec, "resync_frames", None)
-        return list(resync()) if resync is not None else []
+    async def _unconfirmed(self, ws: ClientConnection) -> None:
+        """Subscriptions unanswered for ``confirm_timeout``."""
+        if self.data_at >= self._request_at:
+            # Data flows, so the exchange heard us: what is still waiting has no data to
+            # give (an unknown code, a market with no trades yet). The owners' health
+            # names them; reconnecting would not help.
+            self._checked = True
+            return
+        listed = ", ".join(f"{k} {s}" for k, s in sorted(self.waiting)[:4])
+        if len(self.waiting) > 4:
+            listed += f" and {len(self.waiting) - 4} more"
+        if not self._resent:
+            self.health.on_error(
+                f"{self.exchange} did not answer the subscription ({listed}) within "
+                f"{self.confirm_timeout:.0f}s; asking again"
+            )
+            await self._request_again(ws)
+            return
+        raise Unconfirmed(
+            f"{self.exchange} did not answer the subscription ({listed}) after asking twice; "
+            "reconnecting"
+        )
+
+    async def _quiet(self, ws: ClientConnection, now: float) -> None:
+        since = now - max(self.data_at, self._request_at)
+        if self.quiet_after is not None and since >= self.quiet_after:
+            # The socket answers pings but no market data came: ask for snapshots again;
+            # if they do not come either, the confirmation rule reconnects.
+            self.waiting = dict.fromkeys(pairs_of(self._current), now)
+            self._live.clear()
+            self.health.state = "waiting"
+            await self._request_again(ws)
+            self._resent = True
+        elif self.quiet_after is None and since >= QUIET_RECONNECT_AFTER:
+            raise Unconfirmed(f"no market data from {self.exchange} for {since:.0f}s; reconnecting")
+
+    async def _request_again(self, ws: ClientConnection) -> None:
+        live = dict(self._current)
+        for key, symbol in self.waiting:
+            live[key] = live.get(key, frozenset()) - {symbol}
+        await self.msg_limiter.acquire()
+        frames = self.codec.subscribe_frames(self._current, {k: v for k, v in live.items() if v})
+        for i, frame in enumerate(frames):
+            await self._send(ws, frame, limited=i > 0)
+        self._requested(self._current, resend=True)
 
     async def _reconcile(self, ws: ClientConnection) -> None:
+        # Wait for the budget first and only then read the wish: changes made while
+        # waiting are folded into this request instead of queueing stale ones.
+        await self.msg_limiter.acquire()
         desired = dict(self.desired)
-        for frame in self.codec.subscribe_frames(desired, self._current):
-            await self._send(ws, frame)
+        if not desired:
+            return
+        frames = self.codec.subscribe_frames(desired, self._current)
+        for i, frame in enumerate(frames):
+            await self._send(ws, frame, limited=i > 0)
         self._current = desired
+        self._requested(desired, resend=False)
+
+    def _requested(self, desired: Subscription, *, resend: bool) -> None:
+        now = time.monotonic()
+        wanted = pairs_of(desired)
+        if not resend:
+            # Pairs confirmed earlier in this session keep streaming; new ones wait.
+            self._live &= wanted
+            for pair in wanted - self._live - set(self.waiting):
+                self.waiting[pair] = now
+        self._request_at = now
+        self._resent = resend
+        self._checked = False
+        if self.waiting:
+            self.health.state = "waiting"
 
     async def _send(self, ws: ClientConnection, frame: str | bytes, limited: bool = True) -> None:
         if limited:
             await self.msg_limiter.acquire()
         await ws.send(frame)
         self._last_sent = time.monotonic()
-        if tap.TAPS:
-            self._tap("send", frame)
+        self._tap("send", frame)

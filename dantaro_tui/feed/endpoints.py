@@ -1,33 +1,23 @@
-"""Where each exchange is reached: explicit argument, then process override (``--demo``
-points every client at the built-in simulator), then ``DANTARO_<EXCHANGE>_WS_URL`` /
-``DANTARO_<EXCHANGE>_REST_URL``, then the exchange's default."""
+"""Where each exchange is reached: explicit argument, then the hub's override (``--demo``
+points every client of the app's hub at the built-in simulator), then
+``DANTARO_<EXCHANGE>_WS_URL`` / ``DANTARO_<EXCHANGE>_REST_URL``, then the exchange's
+default. Pure functions: the overrides belong to a ``FeedHub``, not to the process."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from dantaro_tui.exchanges import codec_class
 
-_OVERRIDES: dict[str, dict[str, str]] = {}
+Overrides = Mapping[str, Mapping[str, str]]  # exchange -> {"ws": url, "rest": url}
 
 
-def set_override(exchange: str, *, ws: str | None = None, rest: str | None = None) -> None:
-    entry = _OVERRIDES.setdefault(exchange.lower(), {})
-    if ws:
-        entry["ws"] = ws
-    if rest:
-        entry["rest"] = rest
-
-
-def clear_overrides() -> None:
-    _OVERRIDES.clear()
-
-
-def _resolve(exchange: str, kind: str, explicit: str | None) -> str:
+def resolve(exchange: str, kind: str, explicit: str | None, overrides: Overrides) -> str:
     if explicit:
         return explicit
     exchange = exchange.lower()
-    if url := _OVERRIDES.get(exchange, {}).get(kind):
+    if url := overrides.get(exchange, {}).get(kind):
         return url
     if url := os.environ.get(f"DANTARO_{exchange.upper()}_{kind.upper()}_URL"):
         return url
@@ -35,9 +25,9 @@ def _resolve(exchange: str, kind: str, explicit: str | None) -> str:
     return codec.default_ws_url if kind == "ws" else codec.default_rest_url
 
 
-def ws_url(exchange: str, explicit: str | None = None) -> str:
-    return _resolve(exchange, "ws", explicit)
+def ws_url(exchange: str, explicit: str | None = None, overrides: Overrides | None = None) -> str:
+    return resolve(exchange, "ws", explicit, overrides or {})
 
 
-def rest_url(exchange: str, explicit: str | None = None) -> str:
-    return _resolve(exchange, "rest", explicit).rstrip("/")
+def rest_url(exchange: str, explicit: str | None = None, overrides: Overrides | None = None) -> str:
+    return resolve(exchange, "rest", explicit, overrides or {}).rstrip("/")

@@ -1,20 +1,40 @@
-"""Connection health as a trader sees it: is it live, how busy, how late, how often broken."""
+"""Feed health as a trader sees it: is the data live, how busy, how late, how often broken.
+
+Two levels. A connection (``Health``) counts frames, errors and reconnects of one socket;
+an owner's ``HealthSnapshot`` (``WebSocketClient.health()``) aggregates the connections it
+uses with what only it knows: which of its subscriptions the exchange has confirmed, when
+its last *market* event arrived, and what it lost by falling behind. "connected" is only
+ever said of an owner whose every subscription was confirmed with data and whose data is
+fresh: a socket that answers pings while the market stopped is "stale", a subscription
+the exchange has not answered is "waiting".
+"""
 
 from __future__ import annotations
 
 import time
-import weakref
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import msgspec
 
-if TYPE_CHECKING:
-    from dantaro_tui.feed.client import WebSocketClient
-
-State = Literal["idle", "connecting", "connected", "reconnecting", "stale", "closed"]
+State = Literal["idle", "connecting", "connected", "waiting", "reconnecting", "stale", "closed"]
 
 WINDOW = 30  # seconds of message counts kept
-STALE_AFTER = 10.0  # connected but nothing received for this long
+STALE_AFTER = 10.0  # subscribed but no market data for this long
+
+# Worst first: an owner's state is the worst of its connections' and its own.
+_RANK: dict[str, int] = {
+    "reconnecting": 0,
+    "connecting": 1,
+    "waiting": 2,
+    "stale": 3,
+    "connected": 4,
+    "idle": 5,
+    "closed": 6,
+}
+
+
+def worst(states: list[State]) -> State:
+    return min(states, key=_RANK.__getitem__) if states else "idle"
 
 
 class HealthSnapshot(msgspec.Struct, frozen=True):
@@ -23,12 +43,16 @@ class HealthSnapshot(msgspec.Struct, frozen=True):
     state: State
     msgs_30s: int
     messages: int
-    last_message: float  # wall time, 0.0 = never
+    last_message: float  # wall time of the newest market event, 0.0 = never
     errors: int
     reconnects: int
     latency_ms: float  # exchange time -> receive time, smoothed; -1 = unknown
     last_error: str
     rate_limit_wait: float  # seconds spent queued by rate limiters
+    waiting: tuple[str, ...] = ()  # "trade KRW-BTC": asked for, not yet confirmed by data
+    dropped: int = 0  # trades lost because the owner fell behind (said once in last_error)
+    conflated: int = 0  # ticker/book updates replaced by a newer one before delivery
+    connections: int = 0  # sockets this owner's subscriptions use
 
     @property
     def age(self) -> float:
@@ -43,6 +67,7 @@ class Health:
         "_sec",
         "errors",
         "exchange",
+        "last_data",
         "last_error",
         "last_message",
         "latency_ms",
@@ -59,7 +84,8 @@ class Health:
         self.messages = 0
         self.errors = 0
         self.reconnects = 0
-        self.last_message = 0.0
+        self.last_message = 0.0  # wall time of the newest frame of any kind
+        self.last_data = 0.0  # wall time of the newest market event
         self.last_error = ""
         self.latency_ms = -1.0
         self._buckets = [0] * WINDOW
@@ -95,9 +121,10 @@ class Health:
         )
 
     def snapshot(self, rate_limit_wait: float = 0.0) -> HealthSnapshot:
+        """This connection on its own (the health screen's per-socket rows)."""
         now = time.time()
         state = self.state
-        if state == "connected" and self.last_message and now - self.last_message > STALE_AFTER:
+        if state == "connected" and now - (self.last_data or self.last_message) > STALE_AFTER:
             state = "stale"
         return HealthSnapshot(
             name=self.name,
@@ -105,18 +132,11 @@ class Health:
             state=state,
             msgs_30s=self.msgs_30s(now),
             messages=self.messages,
-            last_message=self.last_message,
+            last_message=self.last_data,
             errors=self.errors,
             reconnects=self.reconnects,
             latency_ms=round(self.latency_ms, 1),
             last_error=self.last_error,
             rate_limit_wait=round(rate_limit_wait, 3),
+            connections=1,
         )
-
-
-# Every live client in the process, for the health view; weak so a forgotten client dies.
-CLIENTS: weakref.WeakSet[WebSocketClient] = weakref.WeakSet()
-
-
-def all_health() -> list[HealthSnapshot]:
-    return sorted((c.health() for c in list(CLIENTS)), key=lambda h: h.name)

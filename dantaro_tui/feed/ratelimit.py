@@ -1,7 +1,7 @@
 """Sliding-window rate limiters that make callers wait instead of getting banned.
 
-Connection attempts are limited per exchange for the whole process (every client of an
-exchange shares one limiter: the exchange counts per IP); messages per connection.
+Connection attempts are limited per exchange by the hub (the exchange counts per IP, and
+the hub is the process's one door to it); messages per connection.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ class RateLimiter:
                 delay = max(delay, stamps[0] + window - now)
         return delay
 
+    def delay(self) -> float:
+        """Seconds the next action would wait now (0.0 = it fits); nothing is spent."""
+        return self._delay(time.monotonic())
+
     async def acquire(self) -> None:
         async with self._lock:
             while True:
@@ -47,21 +51,3 @@ class RateLimiter:
                     return
                 self.waited += delay
                 await asyncio.sleep(delay)
-
-
-_SHARED: dict[tuple[str, int], RateLimiter] = {}
-
-
-def connect_limiter(exchange: str, limits: tuple[RateLimit, ...]) -> RateLimiter:
-    """The process-wide connection limiter of ``exchange`` (one per event loop)."""
-    loop = id(asyncio.get_running_loop())
-    key = (exchange, loop)
-    limiter = _SHARED.get(key)
-    if limiter is None:
-        # Drop limiters of loops that are gone (tests run many loops in one process).
-        for k in [k for k in _SHARED if k[1] != loop]:
-            del _SHARED[k]
-        # A wider margin than for messages: handshakes queued behind a busy event loop can
-        # reach the exchange closer together than they were started.
-        limiter = _SHARED[key] = RateLimiter(limits, margin=0.2)
-    return limiter

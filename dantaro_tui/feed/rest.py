@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 
 from dantaro_tui.exchanges.base import RateLimit
-from dantaro_tui.feed import endpoints
+from dantaro_tui.feed.hub import FeedHub, default_hub
 from dantaro_tui.feed.ratelimit import RateLimiter
 
 MAX_RETRIES = 3
@@ -66,9 +66,10 @@ class HttpClient:
         *,
         group_limit: RateLimit = DEFAULT_GROUP_LIMIT,
         timeout: float = 10.0,
+        hub: FeedHub | None = None,
     ) -> None:
         self.exchange = exchange.lower()
-        self.base_url = endpoints.rest_url(self.exchange, rest_url)
+        self.base_url = (hub or default_hub()).rest_url(self.exchange, rest_url)
         self.group_limit = group_limit
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None

@@ -8,10 +8,12 @@ says which path to GET and which codec parser reads the body, so HTTP concerns s
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
 from dantaro_tui.exchanges import okx_rest, upbit_rest
 from dantaro_tui.exchanges.base import RateLimit
+from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.feed.rest import HttpClient, RestError
 from dantaro_tui.model import Candle, Market, OrderBook, Ticker, Trade
 
@@ -29,19 +31,25 @@ class RestClient:
         super().__init_subclass__(**kwargs)
         RestClient._venues[cls.exchange] = cls
 
-    def __new__(cls, exchange: str = "upbit", rest_url: str | None = None, **kw: Any) -> Any:
+    def __new__(cls, exchange: str = "upbit", rest_url: str | None = None, **kw: Any) -> RestClient:
+        venue: type[RestClient] = cls
         if cls is RestClient:
             try:
-                cls = RestClient._venues[exchange.lower()]
+                venue = RestClient._venues[exchange.lower()]
             except KeyError:
                 raise ValueError(f"no REST support for exchange {exchange!r}") from None
-        return super().__new__(cls)
+        return super().__new__(venue)
 
     def __init__(
-        self, exchange: str = "upbit", rest_url: str | None = None, *, timeout: float = 10.0
+        self,
+        exchange: str = "upbit",
+        rest_url: str | None = None,
+        *,
+        timeout: float = 10.0,
+        hub: FeedHub | None = None,
     ) -> None:
         self.http = HttpClient(
-            self.exchange, rest_url, group_limit=self.group_limit, timeout=timeout
+            self.exchange, rest_url, group_limit=self.group_limit, timeout=timeout, hub=hub
         )
 
     async def _call(
@@ -155,9 +163,7 @@ class OkxRest(RestClient):
         for symbol in sorted(set(symbols)):
             req = okx_rest.book_request(symbol, 30)
             out.append(
-                await self._call(
-                    "books", req, lambda body, s=symbol: okx_rest.parse_book(body, s), "book"
-                )
+                await self._call("books", req, partial(okx_rest.parse_book, symbol=symbol), "book")
             )
         return out
 

@@ -1,7 +1,8 @@
 """Raw-frame taps: every connection reports what crossed the wire, exactly as it crossed.
 
-The recorder registers a tap; with no tap registered the cost on the hot path is one
-truthiness check per frame.
+A tap is registered on a ``FeedHub`` (the recorder, a Redis publisher); with none
+registered the cost on the hot path is one truthiness check per frame. A frame is tapped
+once however many owners receive it: the hub shares one connection per endpoint.
 """
 
 from __future__ import annotations
@@ -24,14 +25,3 @@ class TapRecord(msgspec.Struct, frozen=True, gc=False):
 
 
 Tap = Callable[[TapRecord], None]
-
-TAPS: list[Tap] = []
-
-
-def add_tap(tap: Tap) -> None:
-    TAPS.append(tap)
-
-
-def remove_tap(tap: Tap) -> None:
-    if tap in TAPS:
-        TAPS.remove(tap)

@@ -140,8 +140,8 @@ def record_main(args: argparse.Namespace) -> int:
 
 async def _record(args: argparse.Namespace, console: Console) -> int:
     from dantaro_tui.exchanges import codec_class
-    from dantaro_tui.feed import endpoints
     from dantaro_tui.feed.client import WebSocketClient
+    from dantaro_tui.feed.hub import FeedHub
     from dantaro_tui.recording.recorder import Recorder, parse_duration, parse_rotate
 
     exchange = args.exchange.lower()
@@ -184,12 +184,13 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
         validator = codec_class(exchange)()
         markets = list(dict.fromkeys(validator.normalize_symbol(m) for m in markets))
         for channel in channels:
-            validator.subscribe_frames({channel: frozenset(markets)}, {})
+            validator.validate_channel(channel)
     except ValueError as exc:
         _err(console, str(exc))
         return EXIT_USAGE
 
-    ws_url = endpoints.ws_url(exchange, args.ws_url)
+    hub = FeedHub()  # this command's one door to the exchange
+    ws_url = hub.ws_url(exchange, args.ws_url)
     requested = {
         "exchange": exchange,
         "markets": markets,
@@ -216,7 +217,7 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
         on_error=on_error,
     )
     try:
-        recorder.start()
+        recorder.start(hub)
     except RecordingError as exc:
         _err(console, str(exc))
         return EXIT_FAILED
@@ -246,6 +247,7 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
         url=ws_url,
         rest_url=args.rest_url,
         on_status=on_status,
+        hub=hub,
         sync_timeout=1.0,  # the connection keeps trying in the background anyway
     )
     status_line = _StatusLine(exchange, recorder, counts, errors)
@@ -277,6 +279,7 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
                 loop.remove_signal_handler(sig)
         health = client.health()
         await client.cleanup()
+        await hub.close()
         await asyncio.to_thread(recorder.close)
         if live is not None:
             live.stop()
@@ -420,13 +423,15 @@ def make_replay_server(
     return ReplayServer(path, speed=speed, start_ns=start_ns, end_ns=end_ns)
 
 
-async def start_replay(server: Any) -> Any:
-    """Start ``server`` and point every exchange's endpoints at it (in this process)."""
-    from dantaro_tui.feed import endpoints
+async def start_replay(server: Any, hub: Any = None) -> Any:
+    """Start ``server`` and point every exchange's endpoints of ``hub`` (default: the
+    process's default hub) at it."""
+    from dantaro_tui.feed.hub import default_hub
 
     await server.start()
+    hub = hub or default_hub()
     for exchange, urls in server.endpoints.items():
-        endpoints.set_override(exchange, ws=urls["ws"], rest=urls["rest"])
+        hub.set_endpoint(exchange, ws=urls["ws"], rest=urls["rest"])
     return server
 
 
@@ -447,7 +452,7 @@ class ReplaySession:
         return bool(self.server.finished.is_set())
 
     async def start(self, app: Any = None) -> None:
-        await start_replay(self.server)
+        await start_replay(self.server, getattr(app, "hub", None))
 
     async def stop(self) -> None:
         await self.server.stop()

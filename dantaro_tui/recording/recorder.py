@@ -33,6 +33,7 @@ from typing import Any
 import zstandard
 
 from dantaro_tui.feed import tap as taps
+from dantaro_tui.feed.hub import FeedHub, default_hub
 from dantaro_tui.recording.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -125,15 +126,18 @@ class Recorder:
         self._open_at_batch: dict[str, tuple[str, str]] = {}
         self._started = False
         self._closed = False
+        self._hub: FeedHub | None = None
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> Recorder:
-        """Prepare the folder and start recording; RecordingError if it cannot be written."""
+    def start(self, hub: FeedHub | None = None) -> Recorder:
+        """Prepare the folder and start recording every connection of ``hub`` (default:
+        the process's default hub); RecordingError if the folder cannot be written."""
         if self._started:
             return self
         self._prepare_folder()
         self._started = True
-        taps.add_tap(self.tap)
+        self._hub = hub or default_hub()
+        self._hub.add_tap(self.tap)
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
         return self
@@ -143,7 +147,8 @@ class Recorder:
         if self._closed:
             return
         self._closed = True
-        taps.remove_tap(self.tap)
+        if self._hub is not None:
+            self._hub.remove_tap(self.tap)
         if self._thread is not None:
             self._stop.set()
             self._wake.set()
@@ -427,7 +432,8 @@ class Recorder:
         write_manifest(self.folder, self._manifest)
 
     def _fail(self, exc: BaseException) -> None:
-        taps.remove_tap(self.tap)
+        if self._hub is not None:
+            self._hub.remove_tap(self.tap)
         chunk, self._chunk = self._chunk, None
         if chunk is not None:
             chunk.abandon()  # keep what is on disk, under the chunk's final name

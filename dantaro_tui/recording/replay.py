@@ -31,6 +31,7 @@ from aiohttp import WSMsgType, web
 
 from dantaro_tui.exchanges import codec_class, exchanges
 from dantaro_tui.exchanges.base import ExchangeCodec
+from dantaro_tui.exchanges.sanity import clean
 from dantaro_tui.model import Candle, Event, OrderBook, Status, Ticker, Trade
 from dantaro_tui.recording.format import Record, Recording, RecordingError
 
@@ -305,7 +306,7 @@ class ReplaySource:
                     seen = symbols.get(key)
                     if seen is None:
                         seen = symbols[key] = set()
-                    seen.add(ev.symbol)  # type: ignore[union-attr]
+                    seen.add(ev.symbol)
                 if on_events is not None:
                     on_events(rec, events)
                 if progress is not None and summary.frames % 4096 == 0:
@@ -381,14 +382,16 @@ def summary_renderable(summary: ReplaySummary, title: str = "Replay") -> Any:
         for g in summary.gaps:
             secs = f"{g.seconds:,.2f}" if g.end_ns else "-"
             end = format_ns(g.end_ns, date=False) if g.end_ns else "not reconnected"
-            gaps.add_row(g.exchange, format_ns(g.start_ns, date=False), end, secs, g.reason)
+            # Text, not a markup string: a close reason is the server's words.
+            reason = Text(clean(g.reason))
+            gaps.add_row(g.exchange, format_ns(g.start_ns, date=False), end, secs, reason)
         parts.append(gaps)
     if summary.errors:
         errs = Table(title="Errors reported by the feed", title_justify="left")
         errs.add_column("count", justify="right")
         errs.add_column("message")
         for msg, n in summary.errors.most_common(10):
-            errs.add_row(f"{n:,}", msg)
+            errs.add_row(f"{n:,}", Text(clean(msg)))
         parts.append(errs)
     if summary.lost:
         parts.append(Text(f"the recorder dropped {summary.lost:,} records", style="bold red"))

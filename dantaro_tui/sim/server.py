@@ -141,9 +141,10 @@ class SimServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
-        server = site._server
-        if server is not None and server.sockets:
-            self.port = server.sockets[0].getsockname()[1]
+        # The runner's public view of the bound sockets (port 0 asks for any free port).
+        addresses = self._runner.addresses
+        if addresses:
+            self.port = addresses[0][1]
         self.market.now_ms = time.time() * 1000.0
         self._driver = asyncio.ensure_future(self._drive())
 

@@ -844,7 +844,9 @@ class UpbitVenue:
             )  # fmt: skip
         return _json(rows)
 
-    def _candles(self, request: web.Request, unit: int, extra: dict[str, Any]) -> list[dict]:
+    def _candles(
+        self, request: web.Request, unit: int, extra: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         q = request.query
         lst = self._market_param(request)
         count = _int(q.get("count"), 1, 1, 200, "count")

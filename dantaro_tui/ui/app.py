@@ -17,11 +17,13 @@ from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
 from dantaro_tui.analytics.alerts import Alert
 from dantaro_tui.config import INTERVALS, LAYOUTS, THEMES, Config, load_themes, save_config
+from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.model import Candle, Market
 from dantaro_tui.ui.arbitrage_commands import ArbitrageCommands
 from dantaro_tui.ui.commands import MarketsProvider
@@ -54,10 +56,10 @@ class RestLike(Protocol):
     async def close(self) -> None: ...
 
 
-def _default_rest(exchange: str) -> RestLike:
+def _default_rest(exchange: str, hub: FeedHub) -> RestLike:
     from dantaro_tui.feed.rest_venues import RestClient
 
-    return RestClient(exchange)  # type: ignore[no-any-return]
+    return RestClient(exchange, hub=hub)
 
 
 def _import_analytics() -> None:
@@ -94,12 +96,15 @@ class DantaroApp(App[int]):
         session: Session | None = None,
         rest_factory: Callable[[str], RestLike] | None = None,
         persist: bool = True,
+        hub: FeedHub | None = None,
     ) -> None:
         super().__init__()
+        # The app's one feed hub: every pane's client shares its connections.
+        self.hub = hub or FeedHub()
         self.config = config
         self.mode: Mode = mode
         self.session = session
-        self.rest_factory = rest_factory or _default_rest
+        self.rest_factory = rest_factory or (lambda exchange: _default_rest(exchange, self.hub))
         self.persist = persist
         self.rest: RestLike | None = None
         self.markets: dict[str, Market] = {}
@@ -108,6 +113,19 @@ class DantaroApp(App[int]):
         self._save_timer: Timer | None = None
         self._recent_notes: dict[str, float] = {}
         self.sub_title = {"demo": "DEMO (simulated prices)", "replay": "REPLAY"}.get(mode, "LIVE")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Toasts never read markup: their text can carry an exchange's or a file's words
+        (``[/]`` would raise inside Textual, ``[link=...]`` would forge a link)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- startup / shutdown ------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -156,6 +174,8 @@ class DantaroApp(App[int]):
         if self.session is not None:
             with contextlib.suppress(Exception):
                 await self.session.stop()
+        with contextlib.suppress(Exception):
+            await self.hub.close()
 
     @property
     def exchange_name(self) -> str:
@@ -253,7 +273,9 @@ class DantaroApp(App[int]):
     def _scanner_alert(self, message: AlertRaised) -> None:
         alert = message.alert
         self.alerts.append(alert)
-        severity = "warning" if alert.kind in ("pump", "dump", "volume_spike") else "information"
+        severity: SeverityLevel = (
+            "warning" if alert.kind in ("pump", "dump", "volume_spike") else "information"
+        )
         self.notify(
             alert.message, title=alert.kind.replace("_", " ").title(), severity=severity, timeout=6
         )
@@ -370,7 +392,7 @@ class DantaroApp(App[int]):
             yield SystemCommand(
                 f"Interval {interval}",
                 "For the active chart",
-                lambda i=interval: cockpit.active_chart and cockpit.active_chart.change_interval(i),
+                self._change_interval(cockpit, interval),
             )
         yield SystemCommand(
             "Toggle VWAP", "Chart overlay", lambda: cockpit.action_toggle_overlay("vwap")
@@ -387,4 +409,16 @@ class DantaroApp(App[int]):
         return lambda: setattr(self, attr, value)
 
     def _run(self, fn: Callable[[Any], Awaitable[None]], arg: Any) -> Callable[[], None]:
-        return lambda: self.run_worker(fn(arg), exit_on_error=False) and None
+        def run() -> None:
+            self.run_worker(fn(arg), exit_on_error=False)
+
+        return run
+
+    @staticmethod
+    def _change_interval(cockpit: CockpitScreen, interval: str) -> Callable[[], None]:
+        def change() -> None:
+            chart = cockpit.active_chart
+            if chart is not None:
+                chart.change_interval(interval)
+
+        return change

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dantaro_tui.config import INTERVALS, LAYOUTS, THEMES, load_config, save_config
-from dantaro_tui.feed import endpoints
+
+if TYPE_CHECKING:
+    from dantaro_tui.ui.app import Mode
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +86,10 @@ class DemoSession:
             await self.sim.start()
         except Exception as exc:
             for exchange in ("upbit", "okx"):
-                endpoints.set_override(exchange, **DEAD_END)
+                app.hub.set_endpoint(exchange, **DEAD_END)
             raise RuntimeError(f"the demo simulator could not start: {exc}") from exc
         for exchange, urls in self.sim.endpoints.items():
-            endpoints.set_override(exchange, ws=urls.get("ws"), rest=urls.get("rest"))
+            app.hub.set_endpoint(exchange, ws=urls.get("ws"), rest=urls.get("rest"))
         start_recorder(self.recorder, app)
 
     async def stop(self) -> None:
@@ -131,7 +133,7 @@ def start_recorder(recorder: Any, app: Any) -> None:
     if recorder is None:
         return
     try:
-        recorder.start()
+        recorder.start(app.hub)
     except Exception as exc:
         message = getattr(exc, "message", None) or str(exc)
         app.notify(f"Recording is off: {message}", title="Recorder", severity="error")
@@ -170,6 +172,7 @@ def tui_main(args: argparse.Namespace) -> int:
     if why:
         cfg.warnings.append(why)
     session: Any
+    mode: Mode
     if getattr(args, "replay_server", None) is not None:
         from dantaro_tui.recording.cli import ReplaySession
 

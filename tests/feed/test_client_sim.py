@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from dantaro_tui import OrderBook, Ticker, Trade, WebSocketClient
+from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.sim.server import SimServer
 from tests.feed.helpers import until, ws
 
@@ -128,17 +129,44 @@ async def test_malformed_frames_are_counted_and_lose_nothing_else(sim: SimServer
     await client.subscribe_ticker(["KRW-BTC", "KRW-ETH"], events.append)
     try:
         await until(lambda: client.health().errors >= 2 and len(events) > 6, 8.0)
-        assert client.health().state == "connected"
+        # Each subscription counts as confirmed once a readable frame of it has arrived.
+        await until(lambda: client.health().state == "connected", 5.0)
         assert client.health().reconnects == 0
     finally:
         await client.cleanup()
 
 
-async def test_twenty_clients_opened_at_once_queue_instead_of_being_refused(
-    sim: SimServer,
-) -> None:
+async def test_twenty_clients_share_one_socket_and_all_get_data(sim: SimServer) -> None:
     seen: dict[str, int] = {}
     clients = [WebSocketClient(f"c{i}", url=ws(sim)) for i in range(20)]
+
+    def counter(name: str) -> Callable[[object], None]:
+        def cb(_ev: object) -> None:
+            seen[name] = seen.get(name, 0) + 1
+
+        return cb
+
+    try:
+        await asyncio.gather(
+            *(c.subscribe_ticker(["KRW-BTC", "KRW-ETH"], counter(c.name)) for c in clients)
+        )
+        await until(lambda: len(seen) == 20, 5.0)
+        assert sim.connections == 1  # one hub, one endpoint: one socket
+        await until(lambda: all(c.health().state == "connected" for c in clients), 5.0)
+    finally:
+        await asyncio.gather(*(c.cleanup() for c in clients))
+
+
+async def test_twenty_sockets_opened_at_once_queue_instead_of_being_refused(
+    sim: SimServer,
+) -> None:
+    # Twenty venues of one hub (distinct heartbeat settings force distinct sockets) share
+    # the hub's connection limiter: Upbit allows 5 connects a second per IP.
+    hub = FeedHub()
+    seen: dict[str, int] = {}
+    clients = [
+        WebSocketClient(f"c{i}", url=ws(sim), hub=hub, keepalive=20.0 + i) for i in range(20)
+    ]
 
     def counter(name: str) -> Callable[[object], None]:
         def cb(_ev: object) -> None:
@@ -158,6 +186,7 @@ async def test_twenty_clients_opened_at_once_queue_instead_of_being_refused(
         assert sim.connections == 20
     finally:
         await asyncio.gather(*(c.cleanup() for c in clients))
+        await hub.close()
 
 
 async def test_rate_limit_refusal_is_explained_and_recovered_from(sim: SimServer) -> None:
@@ -239,3 +268,35 @@ def test_endpoint_environment_override(monkeypatch: pytest.MonkeyPatch) -> None:
     assert client.url == "ws://127.0.0.1:1/x"
     assert client.rest_url == "http://127.0.0.1:1/y"
     assert WebSocketClient("explicit", url="ws://h/z").url == "ws://h/z"
+
+
+async def test_swaps_beyond_the_message_budget_spill_onto_another_socket(sim: SimServer) -> None:
+    got: list[Ticker] = []
+    returned: dict[str, float] = {}
+    client = WebSocketClient("burst", url=ws(sim))
+    await client.subscribe_ticker(["KRW-BTC"], got.append)
+    symbols = ["KRW-ETH", "KRW-XRP", "KRW-SOL", "KRW-DOGE", "KRW-ADA", "KRW-BCH", "KRW-ETC"]
+    try:
+        await until(lambda: bool(got))
+        t0 = time.monotonic()
+        for symbol in symbols:  # 7 requests at once: Upbit allows 5 a second per socket
+            await client.resubscribe([symbol])
+            returned[symbol] = time.monotonic()
+        await until(lambda: any(t.symbol == symbols[-1] for t in got), 3.0)
+        first_last = next(t for t in got if t.symbol == symbols[-1])
+        assert first_last.recv_ns / 1e9 - (time.time() - (time.monotonic() - t0)) < 0.8
+        venue = client._venue
+        assert venue is not None
+        assert 2 <= len(venue.connections()) <= 4  # spilled onto another socket, politely
+        assert sim.connections <= 2  # a socket left with nothing to carry closes
+        # No event of a symbol is handed over after the swap away from it returned.
+        for earlier, later in zip(symbols, symbols[1:], strict=False):
+            left = returned[later]
+            late = [t for t in got if t.symbol == earlier and t.recv_ns / 1e9 > _wall(left)]
+            assert not late, f"{earlier} delivered after the swap to {later}"
+    finally:
+        await client.cleanup()
+
+
+def _wall(monotonic_t: float) -> float:
+    return time.time() - (time.monotonic() - monotonic_t)

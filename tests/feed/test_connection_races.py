@@ -9,7 +9,7 @@ from websockets.protocol import State
 
 from dantaro_tui import Ticker, WebSocketClient
 from dantaro_tui.sim.server import SimServer
-from tests.feed.helpers import until, ws
+from tests.feed.helpers import conn_of, until, ws
 
 
 async def test_a_change_made_while_a_request_waits_on_the_rate_limit_is_not_lost(
@@ -26,7 +26,7 @@ async def test_a_change_made_while_a_request_waits_on_the_rate_limit_is_not_lost
         await asyncio.sleep(0.05)  # that request is now waiting for the limiter
         await client.resubscribe(["KRW-BTC"])  # the user moved on
         await queued
-        conn = next(iter(client._conns.values()))
+        conn = conn_of(client)
         assert conn._current == conn.desired, "synced before the last change was sent"
         mark = len(got)
         t0 = time.monotonic()
@@ -44,7 +44,7 @@ async def test_unsubscribing_everything_then_subscribing_again_is_not_an_error(
     await client.subscribe_ticker(["KRW-BTC"], got.append)
     try:
         await until(lambda: bool(got))
-        conn = next(iter(client._conns.values()))
+        conn = conn_of(client)
         sock = conn._ws
         assert sock is not None
         await client.unsubscribe("ticker")

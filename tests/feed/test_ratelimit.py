@@ -6,7 +6,8 @@ import asyncio
 import time
 
 from dantaro_tui.exchanges.base import RateLimit
-from dantaro_tui.feed.ratelimit import RateLimiter, connect_limiter
+from dantaro_tui.feed.hub import FeedHub
+from dantaro_tui.feed.ratelimit import RateLimiter
 from dantaro_tui.feed.rest import parse_remaining_req
 
 
@@ -29,12 +30,14 @@ async def test_burst_is_spread_to_fit_every_window() -> None:
     assert limiter.waited > 0.5  # the 9th action had to wait for the 1 s window
 
 
-async def test_connect_limiter_is_shared_by_exchange() -> None:
-    a = connect_limiter("upbit", (RateLimit(5, 1.0),))
-    b = connect_limiter("upbit", (RateLimit(5, 1.0),))
-    c = connect_limiter("okx", (RateLimit(3, 1.0),))
+async def test_connect_limiter_is_shared_by_exchange_within_a_hub() -> None:
+    hub = FeedHub()
+    a = hub.connect_limiter("upbit", (RateLimit(5, 1.0),))
+    b = hub.connect_limiter("upbit", (RateLimit(5, 1.0),))
+    c = hub.connect_limiter("okx", (RateLimit(3, 1.0),))
     assert a is b
     assert a is not c
+    assert FeedHub().connect_limiter("upbit", (RateLimit(5, 1.0),)) is not a
 
 
 def test_remaining_req_header() -> None:

@@ -48,10 +48,31 @@ def _market_events(events: Iterator[Event] | list[Event]) -> list[Event]:
     ]
 
 
+def _as_an_owner_sees(events: list[Event]) -> list[Event]:
+    """The decoded stream as a client hands it over: after a reconnect Upbit re-sends the
+    last trade as a snapshot, and a tape must not show it twice."""
+    seen: dict[str, set[str]] = {}
+    out: list[Event] = []
+    for e in events:
+        if isinstance(e, Trade):
+            ids = seen.setdefault(e.symbol, set())
+            if e.snapshot and e.trade_id in ids:
+                continue
+            ids.add(e.trade_id)
+        out.append(e)
+    return out
+
+
 def _assert_same_events(live: list[Event], replayed: list[Event]) -> None:
-    assert len(replayed) == len(live)
-    for a, b in zip(live, replayed, strict=True):
+    replayed = _as_an_owner_sees(replayed)
+    # The recording may end with frames that arrived while the client was letting go
+    # (undelivered: the owner no longer wanted them); everything delivered is on file.
+    assert len(replayed) >= len(live)
+    for a, b in zip(live, replayed, strict=False):
         assert a == b  # every field, the receive time included
+    tail = replayed[len(live) :]
+    assert len(tail) < 30
+    assert all(e.recv_ns >= live[-1].recv_ns for e in tail)  # type: ignore[union-attr]
 
 
 async def _live_session(
@@ -61,9 +82,12 @@ async def _live_session(
     live: list[Event] = []
     client = WebSocketClient("live", "upbit", url=sim.endpoints["upbit"]["ws"])
     try:
-        for channel in CHANNELS:
-            await client.subscribe(channel, MARKETS, live.append)
+        # One request for every channel: each later request would make Upbit re-send its
+        # snapshots, which the client (rightly) does not hand over twice.
+        await asyncio.gather(*(client.subscribe(ch, MARKETS, live.append) for ch in CHANNELS))
         await asyncio.sleep(seconds)
+        # A client that fell behind gets the newest book, not every book: none here.
+        assert client.health().conflated == 0
     finally:
         await client.cleanup()
         await asyncio.to_thread(recorder.close)

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dantaro_tui.feed import tap as taps
+from dantaro_tui.feed.hub import default_hub
 from dantaro_tui.recording.format import (
     MANIFEST_NAME,
     Recording,
@@ -31,9 +31,9 @@ def test_records_taps_with_context_and_manifest(tmp_path: Path) -> None:
     frames = upbit_frames()[:50]
     rec = Recorder(tmp_path / "rec", requested={"exchange": "upbit", "markets": ["KRW-BTC"]})
     with rec:
-        assert rec.tap in taps.TAPS
+        assert rec.tap in default_hub().taps
         feed(rec, session(frames))
-    assert rec.tap not in taps.TAPS
+    assert rec.tap not in default_hub().taps
     records = list(Recording(tmp_path / "rec").records())
     kinds = [r.type for r in records]
     assert kinds[0] == "session" and kinds[1:3] == ["connect", "send"] and kinds[-1] == "disconnect"
@@ -115,7 +115,7 @@ def test_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
         Recorder(blocker / "rec").start()
     with pytest.raises(RecordingError, match="not a folder"):
         Recorder(blocker).start()
-    assert not taps.TAPS
+    assert not default_hub().taps
 
 
 def test_full_disk_stops_cleanly_and_keeps_what_was_written(tmp_path: Path) -> None:
@@ -141,7 +141,7 @@ def test_full_disk_stops_cleanly_and_keeps_what_was_written(tmp_path: Path) -> N
     assert rec.error is not None and errors == [rec.error]
     message = str(rec.error)
     assert "disk is full" in message and "kept" in message
-    assert rec.tap not in taps.TAPS  # stopped tapping
+    assert rec.tap not in default_hub().taps  # stopped tapping
     got = [r.frame for r in Recording(tmp_path).records() if r.type == "recv"]
     assert 0 < len(got) < fed
     assert got == [frames[i % len(frames)] for i in range(len(got))]  # an intact prefix

@@ -214,7 +214,7 @@ def test_recording_path_variants(tmp_path: Path) -> None:
 
 
 async def test_replay_server_clock_speed_pause_and_endpoints(tmp_path: Path) -> None:
-    from dantaro_tui.feed import endpoints
+    from dantaro_tui.feed.hub import default_hub
     from dantaro_tui.recording.cli import start_replay
 
     frames = upbit_frames()[:41]
@@ -247,4 +247,4 @@ async def test_replay_server_clock_speed_pause_and_endpoints(tmp_path: Path) -> 
         await client.cleanup()
     finally:
         await server.stop()
-        endpoints.clear_overrides()
+        default_hub().clear_endpoints()

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from dantaro_tui.config import INTERVALS, LAYOUTS, THEMES, Config, load_config
-from dantaro_tui.feed import client as client_module
+from dantaro_tui.feed import hub as hub_module
 from dantaro_tui.feed.client import WebSocketClient
+from dantaro_tui.feed.health import Health
 from dantaro_tui.model import Candle, Level, Market, OrderBook, Ticker, Trade
 from dantaro_tui.ui.app import DantaroApp
 from dantaro_tui.ui.commands import market_score, search_markets
@@ -131,25 +132,24 @@ def make_candles(symbol: str, interval: str, count: int) -> list[Candle]:
 
 
 class FakeConnection:
-    """Stands in for feed.connection.Connection: always connected, never dials."""
+    """Stands in for the hub's feed.connection.Connection: always connected, never dials;
+    tests hand events to the clients with ``push``."""
 
-    def __init__(self, codec: Any, url: str, sink: Any, health: Any, **_: Any) -> None:
-        self.codec = codec
-        self.url = url
-        self.sink = sink
-        self.health = health
+    def __init__(self, venue: Any, endpoint: str, shard: int) -> None:
+        self.venue = venue
+        self.health = Health(f"fake#{shard}", venue.exchange)
+        self.health.state = "connected"
         self.desired: dict[str, frozenset[str]] = {}
+        self.clients: frozenset[Any] = frozenset()
+        self.waiting: dict[Any, float] = {}
         self.rate_limit_wait = 0.0
-        health.state = "connected"
+        self._ws = None
 
     def update(self, desired: Any) -> None:
         self.desired = {k: frozenset(v) for k, v in desired.items() if v}
 
     async def synced(self, timeout: float | None = None) -> bool:
         return True
-
-    def poke(self) -> None:
-        pass
 
     async def close(self) -> None:
         self.health.state = "closed"
@@ -158,7 +158,7 @@ class FakeConnection:
 @pytest.fixture
 def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """No sockets, fixed time zone, a private config file."""
-    monkeypatch.setattr(client_module, "Connection", FakeConnection)
+    monkeypatch.setattr(hub_module, "Connection", FakeConnection)
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("DANTARO_CONFIG", str(tmp_path / "config.toml"))
     for name in ("DANTARO_THEME", "DANTARO_LAYOUT", "DANTARO_SYMBOLS", "DANTARO_INTERVALS"):
@@ -203,9 +203,10 @@ async def until(cond: Any, pilot: Any, timeout: float = 5.0) -> None:
 
 
 def push(client: WebSocketClient, *events: Any) -> None:
-    """Deliver events the way a connection does (through the client's own filter)."""
+    """Deliver events the way the hub does: into the owner's mailbox, whose task filters
+    and delivers them (a pilot pause later)."""
     for ev in events:
-        client._dispatch([ev], ev.timestamp * 1_000_000 + 5_000_000)
+        client._push(hub_module.event_key(ev), ev)
 
 
 def ticker(symbol: str, price: float, rate: float = 0.012, t: int = T0) -> Ticker:
@@ -674,3 +675,25 @@ async def test_quit_key_saves(offline: Path) -> None:
         await pilot.pause()
     assert app.return_code == 0
     assert tomllib.loads(offline.read_text(encoding="utf-8"))["charts"]["vwap"] is True
+
+
+async def test_exchange_words_with_markup_or_escapes_are_shown_as_plain_text(
+    offline: Path,
+) -> None:
+    from dantaro_tui.analytics.alerts import Alert
+
+    hostile = "Upbit said: [/] [link=https://evil.example]click[/link] \x1b]2;pwned\x07"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        app.notify(hostile, title="Exchange")  # a closing tag alone makes markup raise
+        app.alerts.append(Alert(T0, "KRW-BTC", "connection", hostile, 0.0))
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, AlertsScreen)
+        table = app.screen.query_one("#alerts-table")
+        cells = [str(c) for c in table.get_row_at(0)]  # type: ignore[attr-defined]
+        assert any("[/]" in c and "[link=" in c for c in cells)  # shown, not interpreted
+        assert app.is_running
+        toasts = list(app._notifications)
+        assert any(n.message == hostile for n in toasts)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dantaro_tui.config import load_config
-from dantaro_tui.feed import endpoints
+from dantaro_tui.feed.hub import default_hub
 from dantaro_tui.ui.app import DantaroApp
 from dantaro_tui.ui.run import DemoSession
 from dantaro_tui.ui.screens.main import CockpitScreen
@@ -23,7 +23,7 @@ SIZE = (160, 48)
 def private_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     monkeypatch.setenv("DANTARO_CONFIG", str(tmp_path / "config.toml"))
     yield tmp_path / "config.toml"
-    endpoints.clear_overrides()
+    default_hub().clear_endpoints()
 
 
 async def until(cond: Any, pilot: Any, timeout: float = 10.0) -> None:

@@ -77,8 +77,8 @@ class AlertsScreen(Screen[None]):
             table.add_row(
                 stamp,
                 Text(label, style=self.app.theme_variables.get(colour, "")),
-                alert.market or "—",
-                alert.message,
+                Text(alert.market or "—"),
+                Text(alert.message),  # plain text: a message can quote an exchange
                 key=str(i),
             )
         n = len(alerts)

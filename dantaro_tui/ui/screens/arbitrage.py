@@ -61,9 +61,11 @@ from dantaro_tui.analytics.arbitrage import (
     upbit_symbol,
 )
 from dantaro_tui.feed.collector import MarketDataCollector, Quote
+from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.feed.rest import RestError
 from dantaro_tui.feed.rest_venues import RestClient
 from dantaro_tui.model import Trade
+from dantaro_tui.ui.feeds import app_hub
 from dantaro_tui.ui.widgets.base import format_price
 
 # Shown when the market lists cannot be read: majors that Upbit KRW and OKX USDT both list.
@@ -153,14 +155,16 @@ def fmt_age(seconds: float) -> str:
 
 
 async def discover_coins(
-    urls: Mapping[str, Mapping[str, str]] | None = None, max_coins: int = 40
+    urls: Mapping[str, Mapping[str, str]] | None = None,
+    max_coins: int = 40,
+    hub: FeedHub | None = None,
 ) -> list[str]:
     """Coins with an Upbit KRW market and an OKX USDT spot market, the most traded on Upbit
     (24 h KRW value) first, at most ``max_coins``. Raises RestError when a list is out of
     reach."""
     urls = urls or {}
-    upbit = RestClient(UPBIT, urls.get(UPBIT, {}).get("rest"))
-    okx = RestClient(OKX, urls.get(OKX, {}).get("rest"))
+    upbit = RestClient(UPBIT, urls.get(UPBIT, {}).get("rest"), hub=hub)
+    okx = RestClient(OKX, urls.get(OKX, {}).get("rest"), hub=hub)
     try:
         up_markets, okx_markets = await asyncio.gather(upbit.markets(), okx.markets())
         coins = coins_on_both(
@@ -297,7 +301,7 @@ class ArbitrageScreen(Screen[None]):
     async def _start(self) -> None:
         if not self._fixed_coins:
             try:
-                self.coins = await discover_coins(self.urls, self.max_coins)
+                self.coins = await discover_coins(self.urls, self.max_coins, app_hub(self))
             except Exception as exc:  # any failure: the majors are still worth watching
                 why = getattr(exc, "message", "") or str(exc) or type(exc).__name__
                 self.notice = f"market lists out of reach ({why}): showing the majors"
@@ -318,6 +322,7 @@ class ArbitrageScreen(Screen[None]):
             stale_after=self.stale_after,
             urls=self.urls,
             on_trade=self._on_trade,
+            hub=app_hub(self),
         )
         try:
             await self.collector.start()
@@ -602,7 +607,7 @@ class ArbitrageScreen(Screen[None]):
         self._status()
 
     def action_sort(self, step: int = 1) -> None:
-        i = SORT_KEYS.index(self.sort_key)  # type: ignore[arg-type]
+        i = SORT_KEYS.index(self.sort_key)
         self.set_sort(SORT_KEYS[(i + step) % len(SORT_KEYS)], reverse=False)
         self.notify(f"Sorted by {SORT_LABEL[self.sort_key]}", timeout=1.5)
 

@@ -13,8 +13,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from dantaro_tui.feed.health import HealthSnapshot
+from dantaro_tui.ui.feeds import app_hub
 from dantaro_tui.ui.widgets.status import (
     GLYPH,
+    Mode,
     StatusBar,
     age_text,
     fmt_latency,
@@ -38,6 +40,7 @@ COLUMNS = (
 STATE_STYLE = {
     "connected": "$success",
     "connecting": "$warning",
+    "waiting": "$warning",
     "reconnecting": "$warning",
     "stale": "$warning",
     "idle": "$text-muted",
@@ -45,10 +48,11 @@ STATE_STYLE = {
 }
 
 EXPLAIN = (
-    "State: connected = data flowing; reconnecting = the link dropped and is being restored "
-    "with backoff; stale = connected but silent for 10 s; idle = nothing subscribed.  "
-    "Latency = exchange time stamp to arrival here (smoothed).  Errors are counted per client; "
-    "the newest is shown below."
+    "State: connected = every subscription confirmed by the exchange and market data "
+    "flowing; waiting = asked for, not yet answered with data; reconnecting = the link "
+    "dropped and is being restored; stale = no market data for 10 s; idle = nothing "
+    "subscribed.  Clients are the panes; the rows named after an exchange (upbit#1) are the "
+    "sockets they share.  Latency = exchange time stamp to arrival here (smoothed)."
 )
 
 
@@ -68,13 +72,21 @@ class HealthScreen(Screen[None]):
 
     def __init__(
         self,
-        mode: str = "live",
-        source: Callable[[], list[HealthSnapshot]] = live_health,
+        mode: Mode = "live",
+        source: Callable[[], list[HealthSnapshot]] | None = None,
     ) -> None:
         super().__init__()
         self.mode = mode
-        self.source = source
+        self.source = source or self._hub_health
         self.frozen = False
+        self.sockets = 0  # socket rows at the end of the table
+
+    def _hub_health(self) -> list[HealthSnapshot]:
+        # Owners first (what each pane receives), then the shared sockets they use.
+        hub = app_hub(self)
+        sockets = hub.connection_health()
+        self.sockets = len(sockets)
+        return [*live_health(hub), *sockets]
 
     def compose(self) -> ComposeResult:
         yield Static("Feed health", id="health-title")
@@ -84,7 +96,7 @@ class HealthScreen(Screen[None]):
         yield table
         yield Static("", id="health-errors")
         yield Static(EXPLAIN, id="health-explain")
-        yield StatusBar(self.mode, source=self.source, id="health-status")  # type: ignore[arg-type]
+        yield StatusBar(self.mode, id="health-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -106,7 +118,7 @@ class HealthScreen(Screen[None]):
             colour = STATE_STYLE.get(s.state, "")
             style = self.app.theme_variables.get(colour.lstrip("$"), "") if colour else ""
             table.add_row(
-                s.name,
+                Text(s.name),
                 s.exchange,
                 Text(f"{GLYPH.get(s.state, '?')} {s.state}", style=style),
                 f"{s.msgs_30s:,} ({fmt_rate(s.msgs_30s)})",
@@ -122,11 +134,13 @@ class HealthScreen(Screen[None]):
             table.move_cursor(row=min(max(cursor, 0), len(snaps) - 1))
         errors = [f"{s.name}: {s.last_error}" for s in snaps if s.last_error]
         text = "\n".join(errors) if errors else "No errors."
-        title = f"Feed health — {len(snaps)} clients, " + (
+        owners = len(snaps) - self.sockets
+        shared = f" sharing {self.sockets} socket{'s' if self.sockets != 1 else ''}"
+        title = f"Feed health — {owners} clients{shared if self.sockets else ''}, " + (
             "simulated exchange (DEMO)" if self.mode == "demo" else f"{self.mode} data"
         )
         self.query_one("#health-title", Static).update(title)
-        self.query_one("#health-errors", Static).update(text)
+        self.query_one("#health-errors", Static).update(Text(text))  # never markup
 
     def action_close(self) -> None:
         self.dismiss(None)

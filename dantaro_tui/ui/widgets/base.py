@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable
 from typing import TypedDict
 
 from rich.style import Style
@@ -17,6 +18,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from dantaro_tui.feed.client import WebSocketClient
+from dantaro_tui.ui.feeds import app_hub
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +154,9 @@ class LivePane(Widget):
         self.exchange = exchange
         self.link_group = link_group
         if client is None:
-            client = WebSocketClient(id or type(self).__name__.lower(), exchange=exchange)
+            client = WebSocketClient(
+                id or type(self).__name__.lower(), exchange=exchange, hub=app_hub(self)
+            )
         self.client = client
         self._dirty = False
         self._timer: Timer | None = None
@@ -196,7 +200,7 @@ class LivePane(Widget):
     async def subscribe(self, client: WebSocketClient, symbol: str) -> None:
         raise NotImplementedError
 
-    def _start_subscribe(self, work: object) -> None:
+    def _start_subscribe(self, work: Awaitable[None]) -> None:
         self.run_worker(work, exclusive=True, group="subscribe", exit_on_error=False)
 
     async def _subscribe(self, symbol: str) -> None:

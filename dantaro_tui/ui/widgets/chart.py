@@ -242,7 +242,7 @@ class ChartView(LivePane):
         self.painted = 0  # repaint count (tests, benchmarks)
 
     # -- lifecycle -----------------------------------------------------------------------
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         # LivePane.on_mount (timer + subscribe) runs too: Textual calls every class' handler.
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self._update_title()

@@ -16,7 +16,7 @@ Size bars are scaled to the largest level shown on either side.
 
 from __future__ import annotations
 
-from typing import ClassVar, Unpack
+from typing import ClassVar, Literal, Unpack
 
 from rich.segment import Segment
 from rich.style import Style
@@ -38,7 +38,14 @@ MAX_DEPTH = 30
 _W_PRICE, _W_SIZE = 14, 12
 _FIXED_LINES = 3  # header, spread, imbalance
 
-LineKey = tuple[object, ...]
+# What one screen line shows, by kind (also the strip cache key); width and style
+# generation close every key.
+HeaderKey = tuple[Literal["header"], str, int, int]  # symbol
+BlankKey = tuple[Literal["blank"], int, int]
+LevelKey = tuple[Literal["ask", "bid"], float, float, int, int, int, int]  # price, size, dec, bar
+SpreadKey = tuple[Literal["spread"], float | None, float | None, int, int, int]  # spread, mid, dec
+ImbalanceKey = tuple[Literal["imbalance"], float, int, int]
+LineKey = HeaderKey | BlankKey | LevelKey | SpreadKey | ImbalanceKey
 
 
 class OrderBookView(LivePane, can_focus=True):
@@ -198,16 +205,16 @@ class OrderBookView(LivePane, can_focus=True):
         return strip
 
     def _build(self, key: LineKey) -> Strip:
-        kind = key[0]
+        # Test key[0] itself (not a copy of it) so the type checker narrows ``key``'s kind.
         base = self._base_style()
         width = self.size.width
-        if kind == "header":
+        if key[0] == "header":
             style = self.get_component_rich_style("book--header")
             text = f"{'Price':>{_W_PRICE}} {'Size':>{_W_SIZE}} {self.symbol}"
             return Strip([Segment(text, style)]).crop_extend(0, width, style)
-        if kind in ("ask", "bid"):
+        if key[0] in ("ask", "bid"):
             _, price, size, decimals, bar, *_ = key
-            side = "book--ask" if kind == "ask" else "book--bid"
+            side = "book--ask" if key[0] == "ask" else "book--bid"
             text_style = self.get_component_rich_style(side)
             bar_style = self.get_component_rich_style(f"{side}-bar")
             cells = (
@@ -216,7 +223,7 @@ class OrderBookView(LivePane, can_focus=True):
             )
             segments = [Segment(cells, text_style), Segment(" " * bar, bar_style)]
             return Strip(segments).crop_extend(0, width, base)
-        if kind == "spread":
+        if key[0] == "spread":
             _, spread, mid, decimals, *_ = key
             style = self.get_component_rich_style("book--spread")
             if spread is None or mid is None:
@@ -229,8 +236,8 @@ class OrderBookView(LivePane, can_focus=True):
                     f"  mid {format_price(mid, mid_decimals)}"
                 )
             return Strip([Segment(text, style)]).crop_extend(0, width, style)
-        if kind == "imbalance":
-            imbalance = float(key[1])  # type: ignore[arg-type]
+        if key[0] == "imbalance":
+            imbalance = key[1]
             return self._imbalance_strip(imbalance, width, base)
         return Strip.blank(width, base)
 

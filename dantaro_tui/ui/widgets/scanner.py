@@ -45,6 +45,7 @@ from dantaro_tui.analytics.scanner import (
 )
 from dantaro_tui.feed.client import WebSocketClient
 from dantaro_tui.model import Market, Status, Ticker
+from dantaro_tui.ui.feeds import app_hub
 from dantaro_tui.ui.widgets.base import format_compact, format_price, pane_visible
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,9 @@ class ScannerView(ScrollView, can_focus=True):
         )
         self.spike_threshold = self.alerts.config.spike_threshold
         if client is None:
-            client = WebSocketClient(id or "scanner", exchange=exchange, on_status=self._on_status)
+            client = WebSocketClient(
+                id or "scanner", exchange=exchange, on_status=self._on_status, hub=app_hub(self)
+            )
         elif client.on_status is None:
             client.on_status = self._on_status
         self.client = client

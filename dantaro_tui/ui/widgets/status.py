@@ -1,7 +1,7 @@
 """The bottom status bar: a DEMO / LIVE / REPLAY badge and every feed client's health.
 
-Once a second it reads ``feed.health.all_health()`` (cheap snapshots of counters the
-connections keep on the hot path) and repaints one line. It also notices changes a trader
+Once a second it reads the app's feed hub (cheap snapshots of counters the connections
+and owners keep on the hot path) and repaints one line. It also notices changes a trader
 must hear about (a feed lost, back, gone quiet, an exchange error) and posts them as
 ``StatusBar.HealthEvent`` for the app's alert log and notifications.
 """
@@ -18,7 +18,9 @@ from textual.color import Color
 from textual.message import Message
 from textual.widget import Widget
 
-from dantaro_tui.feed.health import HealthSnapshot, all_health
+from dantaro_tui.feed.health import HealthSnapshot
+from dantaro_tui.feed.hub import FeedHub
+from dantaro_tui.ui.feeds import app_hub
 
 Mode = Literal["demo", "live", "replay"]
 Severity = Literal["information", "warning", "error"]
@@ -26,6 +28,7 @@ Severity = Literal["information", "warning", "error"]
 GLYPH = {
     "connected": "●",
     "connecting": "◌",
+    "waiting": "◔",
     "reconnecting": "◐",
     "stale": "◑",
     "idle": "○",
@@ -53,10 +56,10 @@ def fmt_latency(ms: float) -> str:
     return f"{ms / 1000:.1f}s" if ms >= 1000 else f"{ms:.0f}ms"
 
 
-def live_health() -> list[HealthSnapshot]:
+def live_health(hub: FeedHub) -> list[HealthSnapshot]:
     """Every client still in use: a closed client belongs to a pane that is gone (a chart
     removed by a layout change) and only waits for the garbage collector."""
-    return [h for h in all_health() if h.state != "closed"]
+    return [h for h in hub.health() if h.state != "closed"]
 
 
 class HealthWatcher:
@@ -81,6 +84,8 @@ class HealthWatcher:
                 out.append((f"{s.name}: connection lost, reconnecting", "warning"))
             elif s.state == "stale":
                 out.append((f"{s.name}: no data for a while (feed is stale)", "warning"))
+            elif s.state == "waiting" and before == "connected":
+                out.append((f"{s.name}: waiting for the exchange to confirm data", "warning"))
             elif s.state == "connected" and before in ("reconnecting", "stale"):
                 out.append((f"{s.name}: connection restored", "information"))
         for gone in set(self._state) - {s.name for s in snaps}:
@@ -111,14 +116,14 @@ class StatusBar(Widget):
         self,
         mode: Mode = "live",
         *,
-        source: Callable[[], list[HealthSnapshot]] = live_health,
+        source: Callable[[], list[HealthSnapshot]] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.mode: Mode = mode
-        self.source = source
+        self.source = source or (lambda: live_health(app_hub(self)))
         self.notice = ""  # e.g. "cannot reach Upbit: try --demo"
         self.snapshots: list[HealthSnapshot] = []
         self.watcher = HealthWatcher()
@@ -127,7 +132,10 @@ class StatusBar(Widget):
     def on_mount(self) -> None:
         self.sample()
         self.set_interval(1.0, self.sample)
-        self.watch(self.app, "theme", self.refresh, init=False)
+        self.watch(self.app, "theme", self._repaint, init=False)
+
+    def _repaint(self) -> None:
+        self.refresh()
 
     def set_notice(self, text: str) -> None:
         if text != self.notice:
@@ -174,6 +182,7 @@ class StatusBar(Widget):
         colour = {
             "connected": ok,
             "connecting": warn,
+            "waiting": warn,
             "reconnecting": warn,
             "stale": warn,
             "idle": dim,
