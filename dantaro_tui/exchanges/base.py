@@ -52,6 +52,9 @@ class ExchangeCodec(ABC):
     ping_frame: ClassVar[str | None]
     # Whether the keepalive counts toward ``message_limits`` (OKX counts only ops).
     ping_is_limited: ClassVar[bool] = True
+    # Whether the exchange answers every subscription at once (a snapshot, an ack), so that
+    # silence after a request means it was lost. False for Upbit's realtime-only requests.
+    answers_subscriptions: bool = True
     # Connection attempts per process for this exchange, and messages per connection.
     connect_limits: ClassVar[tuple[RateLimit, ...]]
     message_limits: ClassVar[tuple[RateLimit, ...]]

@@ -680,6 +680,7 @@ class UpbitCodec(ExchangeCodec):
             raise ValueError(f"unknown Upbit format {format!r} (known: {', '.join(FORMATS)})")
         self.format = fmt
         self.ticket = ticket or str(uuid.uuid4())
+        self.answers_subscriptions = not only_realtime  # no snapshot: silence proves nothing
         self.options: dict[str, Any] = {
             "only_snapshot": only_snapshot,
             "only_realtime": only_realtime,

@@ -49,6 +49,10 @@ BACKOFF_START = 0.25
 BACKOFF_MAX = 2.0
 # An exchange that refuses us for rate limits (HTTP 429/418) is given far more room.
 BACKOFF_REFUSED = 30.0
+# Sessions shorter than this, back to back, are a flapping server: data flowing in each of
+# them no longer resets the backoff (else: a reconnect storm at the exchange's connect limit).
+FLAPPING_SESSION = 2.0
+FLAPS_BEFORE_BACKOFF = 3
 SLICE = 0.003  # seconds of frames handled before yielding to the event loop
 # asyncio reads up to 256 KiB per wake-up and websockets parses all of it before anything
 # else runs: under a flood of small frames that was 10-20 ms per read and a loop-lag p99 of
@@ -205,6 +209,7 @@ class Connection:
     async def _run(self) -> None:
         backoff = BACKOFF_START
         first = True
+        flaps = 0
         while not self._closing:
             if not self.desired:
                 # Nothing wanted: no socket (an empty Upbit request is an error anyway).
@@ -217,6 +222,7 @@ class Connection:
             self._let_go = False
             self._healthy = False
             cap = BACKOFF_MAX
+            started = time.monotonic()
             try:
                 await self._session()
             except asyncio.CancelledError:
@@ -235,7 +241,8 @@ class Connection:
             first = False
             self.health.reconnects += 1
             self.health.state = "reconnecting"
-            if self._healthy:
+            flaps = flaps + 1 if time.monotonic() - started < FLAPPING_SESSION else 0
+            if self._healthy and flaps < FLAPS_BEFORE_BACKOFF:
                 backoff = BACKOFF_START  # market data flowed: this outage starts afresh
             await asyncio.sleep(random.uniform(0, backoff))  # full jitter
             backoff = min(backoff * 2, cap)
@@ -397,7 +404,7 @@ class Connection:
 
     async def _unconfirmed(self, ws: ClientConnection) -> None:
         """Subscriptions unanswered for ``confirm_timeout``."""
-        if self.data_at >= self._request_at:
+        if self.data_at >= self._request_at or not self.codec.answers_subscriptions:
             # Data flows, so the exchange heard us: what is still waiting has no data to
             # give (an unknown code, a market with no trades yet). The owners' health
             # names them; reconnecting would not help.
@@ -420,6 +427,8 @@ class Connection:
 
     async def _quiet(self, ws: ClientConnection, now: float) -> None:
         since = now - max(self.data_at, self._request_at)
+        if not self.codec.answers_subscriptions:
+            return  # realtime-only: a quiet market says nothing about the socket
         if self.quiet_after is not None and since >= self.quiet_after:
             # The socket answers pings but no market data came: ask for snapshots again;
             # if they do not come either, the confirmation rule reconnects.

@@ -218,7 +218,13 @@ class OutageProxy:
         self._writers.difference_update((writer, up_writer))
 
 
+async def flap(ws: ServerConnection, types: list[str], codes: list[str]) -> None:
+    """Answers with its snapshots, then hangs up: a server that accepts and drops."""
+    await ws.close()
+
+
 PRODUCERS: dict[str, Producer] = {
+    "flap": flap,
     "flood_tickers": flood_tickers,
     "flood_trades": flood_trades,
     "flood_pings": flood_pings,

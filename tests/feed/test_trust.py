@@ -186,3 +186,21 @@ async def test_a_ping_flood_neither_blocks_the_loop_nor_cleanup() -> None:
     finally:
         await client.cleanup()
         await server.stop()
+
+
+async def test_a_server_that_answers_then_hangs_up_is_not_stormed() -> None:
+    # Each session delivers a snapshot (market data!) and ends at once. Data resets the
+    # backoff, but not for a flapping server: its connect rate must fall, not sit at the
+    # exchange's connection limit (5 a second on Upbit, where a ban follows).
+    server = await ServerProcess("flap").start()
+    got: list[Ticker] = []
+    client = WebSocketClient("flapping", url=server.url)
+    try:
+        await client.subscribe_ticker(["KRW-BTC"], got.append)
+        await asyncio.sleep(6.0)
+        attempts = client.health().reconnects + 1
+        assert got  # each session did deliver
+        assert attempts <= 12, f"{attempts} connections in 6 s"
+    finally:
+        await client.cleanup()
+        await server.stop()
