@@ -4,6 +4,7 @@ relies on when it subscribes, switches symbols, and survives a bad connection.""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 
@@ -290,7 +291,7 @@ async def test_swaps_beyond_the_message_budget_spill_onto_another_socket(sim: Si
         assert 2 <= len(venue.connections()) <= 4  # spilled onto another socket, politely
         assert sim.connections <= 2  # a socket left with nothing to carry closes
         # No event of a symbol is handed over after the swap away from it returned.
-        for earlier, later in zip(symbols, symbols[1:], strict=False):
+        for earlier, later in itertools.pairwise(symbols):
             left = returned[later]
             late = [t for t in got if t.symbol == earlier and t.recv_ns / 1e9 > _wall(left)]
             assert not late, f"{earlier} delivered after the swap to {later}"
