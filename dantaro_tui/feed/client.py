@@ -83,8 +83,8 @@ class WebSocketClient:
         self._closed = False
         # The mailbox: slots [key, conflation key, event]; state slots are indexed so a
         # newer update replaces the pending one in place.
-        self._queue: deque[list[Any]] = deque()
-        self._slots: dict[tuple[Any, ...], list[Any]] = {}
+        self._queue: deque[tuple[str | None, Event]] = deque()  # trades and statuses, in order
+        self._slots: dict[tuple[Any, ...], tuple[str, Event]] = {}  # newest state per symbol
         self._pending_trades = 0
         self._dropped = 0
         self._conflated = 0
@@ -250,28 +250,26 @@ class WebSocketClient:
             self._drainer = asyncio.create_task(self._drain(), name=f"owner:{self.name}")
 
     # The hub calls _push for every event this owner wants; the mailbox task delivers.
+    # State (ticker, book, candle) waits in ``_slots``, one per symbol, replaced in place
+    # and delivered before trades: an owner behind a trade backlog still sees the present.
     def _push(self, key: str | None, ev: Event) -> None:
         if key == "trade":
             if self._pending_trades >= self.max_pending_trades:
                 self._drop()
                 return
             self._pending_trades += 1
-            self._queue.append([key, None, ev])
+            self._queue.append((key, ev))
         elif key is None:  # a Status: never conflated
-            self._queue.append([None, None, ev])
+            self._queue.append((None, ev))
         else:
             if key[0] == "c":  # candle: one slot per bar, so a closing bar is never lost
                 ck: tuple[Any, ...] = (key, ev.symbol, ev.open_time)  # type: ignore[union-attr]
             else:
                 ck = (key, ev.symbol)
-            slot = self._slots.get(ck)
-            if slot is not None:
-                slot[2] = ev
+            slots = self._slots
+            if ck in slots:
                 self._conflated += 1
-                return
-            slot = [key, ck, ev]
-            self._slots[ck] = slot
-            self._queue.append(slot)
+            slots[ck] = (key, ev)
         wake = self._wake
         if wake is not None and not wake.is_set():
             wake.set()
@@ -290,30 +288,45 @@ class WebSocketClient:
         slots = self._slots
         perf = time.perf_counter
         wake = self._wake
+        own = self._health
         assert wake is not None
         while True:
-            if not queue:
+            if not queue and not slots:
                 wake.clear()
                 await wake.wait()
                 continue
             yield_at = perf() + SLICE
-            while queue:
-                key, ck, ev = queue.popleft()
-                if ck is not None:
-                    del slots[ck]
-                elif key is not None:
-                    self._pending_trades -= 1
+            delivered = 0
+            while slots or queue:
+                key: str | None
+                if slots:
+                    key, ev = slots.popitem()[1]  # any order: all pending state goes now
+                else:
+                    key, ev = queue.popleft()
+                    if key is not None:
+                        self._pending_trades -= 1
                 result = self._deliver(key, ev)
-                if result is not None:
+                if result is None:
+                    pass
+                elif result is True:
+                    delivered += 1
+                elif result is not False:
+                    delivered += 1
                     try:
                         await result
                     except Exception as exc:
                         self._callback_failed(exc)
                 if perf() >= yield_at:
+                    own.on_frame(time.time(), delivered)
+                    delivered = 0
                     await asyncio.sleep(0)
                     yield_at = perf() + SLICE
+            if delivered:
+                own.on_frame(time.time(), delivered)
 
-    def _deliver(self, key: str | None, ev: Event) -> Awaitable[None] | None:
+    def _deliver(self, key: str | None, ev: Event) -> Awaitable[None] | bool | None:
+        """Hands ``ev`` to the owner: None = not delivered, True = delivered, or the
+        awaitable an async callback returned."""
         if key is None:
             self._on_status(ev)  # type: ignore[arg-type]
             return None
@@ -322,18 +335,15 @@ class WebSocketClient:
             return None  # a symbol or channel the owner let go of: never delivered
         if ev.__class__ is Trade and self._seen_trade(ev):
             return None
-        own = self._health
-        recv = ev.recv_ns / 1e9
-        own.on_frame(recv)
-        own.last_data = recv
+        self._health.last_data = ev.recv_ns / 1e9
         try:
             result = sub.callback(ev)
         except Exception as exc:
             self._callback_failed(exc)
-            return None
+            return True
         if sub.is_async or (result is not None and inspect.isawaitable(result)):
             return result
-        return None
+        return True
 
     def _seen_trade(self, trade: Trade) -> bool:
         """A snapshot re-sent for a trade this owner already has (Upbit answers every

@@ -55,10 +55,10 @@ FLAPPING_SESSION = 2.0
 FLAPS_BEFORE_BACKOFF = 3
 SLICE = 0.003  # seconds of frames handled before yielding to the event loop
 # asyncio reads up to 256 KiB per wake-up and websockets parses all of it before anything
-# else runs: under a flood of small frames that was 10-20 ms per read and a loop-lag p99 of
-# 70-90 ms. 16 KiB keeps a read near 1 ms (p99 16-18 ms in the same flood); a busy Upbit
-# day is ~1 MB/s, i.e. ~60 reads a second.
-READ_CHUNK = 16 * 1024
+# else runs: under a flood of small frames the loop-lag p99 was 38-90 ms. Measured in the
+# same flood: 16 KiB gave 6-10 ms but cost 7-19 % CPU per frame; 64 KiB gives 13-17 ms at
+# the CPU cost of 256 KiB.
+READ_CHUNK = 64 * 1024
 DEAD_AFTER = 1.9  # heartbeat intervals of total silence that make a peer dead ("within 2")
 # A change that would wait this long for the connection's message budget (Upbit: 5/s and
 # 100/min per connection) goes to another socket of the same endpoint instead.
@@ -173,6 +173,11 @@ class Connection:
         except TimeoutError:
             return False
         return True
+
+    def budget_wait(self) -> float:
+        """Seconds a request would wait for this socket's message budget now (a socket
+        that is not open starts afresh)."""
+        return self.msg_limiter.delay() if self._ws is not None else 0.0
 
     @property
     def sent(self) -> Subscription:

@@ -91,8 +91,8 @@ class Health:
         self._buckets = [0] * WINDOW
         self._sec = 0
 
-    def on_frame(self, now: float) -> None:
-        self.messages += 1
+    def on_frame(self, now: float, n: int = 1) -> None:
+        self.messages += n
         self.last_message = now
         sec = int(now)
         if sec != self._sec:
@@ -100,7 +100,7 @@ class Health:
             for i in range(1, gap + 1):
                 self._buckets[(self._sec + i) % WINDOW] = 0
             self._sec = sec
-        self._buckets[sec % WINDOW] += 1
+        self._buckets[sec % WINDOW] += n
 
     def on_latency(self, ms: float) -> None:
         # EWMA: steady enough to read, quick enough to show a lagging feed.

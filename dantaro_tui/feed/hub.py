@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from dantaro_tui.exchanges import codec_class
 from dantaro_tui.exchanges.base import ExchangeCodec, RateLimit
 from dantaro_tui.feed import endpoints
-from dantaro_tui.feed.connection import Connection, Pair, pairs_of
+from dantaro_tui.feed.connection import SPILL_AFTER, Connection, Pair, pairs_of
 from dantaro_tui.feed.health import HealthSnapshot
 from dantaro_tui.feed.ratelimit import RateLimiter
 from dantaro_tui.feed.tap import Tap
@@ -111,10 +111,15 @@ class Venue:
         return changed
 
     def _room_for(self, endpoint: str, load: dict[Connection, int]) -> Connection:
+        """A socket with room and message budget to ask for one more pair now; one with
+        room if none has budget and no more sockets may be opened."""
         shards = self.conns.setdefault(endpoint, [])
-        for conn in shards:
-            if load.get(conn, 0) < self.max_pairs:
+        roomy = [c for c in shards if load.get(c, 0) < self.max_pairs]
+        for conn in roomy:
+            if conn.budget_wait() <= SPILL_AFTER:
                 return conn
+        if roomy and len(shards) >= MAX_SHARDS:
+            return roomy[0]
         conn = Connection(self, endpoint, len(shards))
         shards.append(conn)
         return conn
@@ -130,7 +135,7 @@ class Venue:
             (
                 c
                 for c in shards
-                if c is not conn and c.msg_limiter.delay() == 0.0 and len(c.pairs) < self.max_pairs
+                if c is not conn and c.budget_wait() == 0.0 and len(c.pairs) < self.max_pairs
             ),
             None,
         )

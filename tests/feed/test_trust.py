@@ -200,7 +200,7 @@ async def test_a_server_that_answers_then_hangs_up_is_not_stormed() -> None:
         await asyncio.sleep(6.0)
         attempts = client.health().reconnects + 1
         assert got  # each session did deliver
-        assert attempts <= 12, f"{attempts} connections in 6 s"
+        assert attempts <= 15, f"{attempts} connections in 6 s (26 without the guard)"
     finally:
         await client.cleanup()
         await server.stop()
