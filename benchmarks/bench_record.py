@@ -41,13 +41,16 @@ from dantaro_tui.recording.format import Recording, read_manifest
 from dantaro_tui.recording.recorder import Recorder
 from dantaro_tui.recording.replay import replay_headless
 
+_PRICES = (b'"tp":', b'"ap":', b'"bp":', b'"pcp":', b'"cp":')
 _NUMBER = re.compile(
     rb'("(?:tms|ttms|sid|tp|tv|ap|bp|as|bs|tas|tbs|cp|pcp)":)(-?[\d.]+(?:E-?\d+)?)'
 )
 
 
 def varied_frames(count: int, seed: int = 1) -> list[bytes]:
-    """Real recorded Upbit trade/book frames with timestamps, ids, prices and sizes varied."""
+    """Real recorded Upbit trade/book frames with timestamps, ids, prices and sizes varied
+    (every price of a frame by the same factor, so its book stays in order: the codec
+    refuses a book that is not)."""
     rng = random.Random(seed)
     templates = [
         f if isinstance(f, bytes) else f.encode() for f in _common.recorded_frames("upbit_ws.txt")
@@ -55,6 +58,7 @@ def varied_frames(count: int, seed: int = 1) -> list[bytes]:
     templates = [f for f in templates if b'"ty":"trade"' in f or b'"ty":"orderbook"' in f]
     clock = 1_795_000_000_000
     sid = 1_795_000_000_000_000
+    factor = 1.0
 
     def vary(m: re.Match[bytes]) -> bytes:
         nonlocal clock, sid
@@ -66,11 +70,18 @@ def varied_frames(count: int, seed: int = 1) -> list[bytes]:
             sid += rng.randint(1, 9)
             return key + str(sid).encode()
         number = float(value)
-        jitter = number * (1 + rng.uniform(-0.002, 0.002))
+        if key not in _PRICES:
+            jitter = number * (1 + rng.uniform(-0.002, 0.002))
+        else:  # sub-1 prices (BTC markets) keep theirs: rounding could merge two levels
+            jitter = number * factor if number >= 1 else number
         decimals = len(value.split(b".")[1]) if b"." in value and b"E" not in value else 8
         return key + f"{jitter:.{min(decimals, 8)}f}".encode()
 
-    return [_NUMBER.sub(vary, templates[i % len(templates)]) for i in range(count)]
+    out = []
+    for i in range(count):
+        factor = 1 + rng.uniform(-0.002, 0.002)
+        out.append(_NUMBER.sub(vary, templates[i % len(templates)]))
+    return out
 
 
 def blob(total: int) -> bytes:
@@ -85,8 +96,7 @@ async def receive(url: str, total: int, out: Path | None) -> tuple[float, float,
     """(frames/s received, frames/s received+written, frames on disk)."""
     recorder = Recorder(out).start() if out is not None else None
     client = WebSocketClient("bench-record", url=url)
-    t0 = await _common.receive_events(client, codes(), total, timeout=300)
-    t_recv = time.perf_counter()
+    t0, t_recv = await _common.receive_events(client, codes(), total, timeout=300)
     await client.cleanup()
     on_disk = 0
     if recorder is not None:
