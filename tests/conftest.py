@@ -13,6 +13,21 @@ if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimServer
 
 
+@pytest.fixture(autouse=True)
+def private_settings(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the user's real settings: the platform config and data
+    folders point into a temporary directory (a test may still name its own file)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("DANTARO_CONFIG", str(home / "config" / "dantaro-tui" / "config.toml"))
+    for name in ("DANTARO_THEME", "DANTARO_LAYOUT", "DANTARO_SYMBOLS", "DANTARO_INTERVALS"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
     from dantaro_tui.sim.server import SimServer

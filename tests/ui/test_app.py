@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import math
+import os
 import random
 import tomllib
 from collections.abc import Iterator
@@ -148,6 +149,9 @@ class FakeConnection:
     def update(self, desired: Any) -> None:
         self.desired = {k: frozenset(v) for k, v in desired.items() if v}
 
+    def budget_wait(self) -> float:
+        return 0.0
+
     async def synced(self, timeout: float | None = None) -> bool:
         return True
 
@@ -180,7 +184,8 @@ def make_app(
     persist: bool = False,
     path: Path | None = None,
 ) -> DantaroApp:
-    cfg = config or load_config(path, env={})
+    # env={} keeps DANTARO_* overrides out; the file is the test's own (never the user's).
+    cfg = config or load_config(path or os.environ["DANTARO_CONFIG"], env={})
     return DantaroApp(cfg, mode=mode, rest_factory=FakeRest, persist=persist)  # type: ignore[arg-type]
 
 
