@@ -24,7 +24,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from dantaro_tui.exchanges import codec_class
 from dantaro_tui.exchanges.base import ExchangeCodec
@@ -38,7 +38,13 @@ Callback = Callable[[Any], Awaitable[None] | None]
 
 CANDLE_INTERVALS = ("1s", "1m", "3m", "5m", "10m", "15m", "30m", "1h", "4h")
 SLICE = 0.003  # seconds of callbacks before the mailbox yields to the event loop
-RECENT_TRADES = 16  # trade ids kept per symbol to recognise a re-sent snapshot trade
+# An owner whose callbacks are quick is called straight from the socket's frame (no task
+# hop: the end-to-end benchmark's cost); STRIKES calls in a row slower than INLINE_MAX (one
+# alone may be the OS preempting us) send it through its mailbox for SLOW_FOR seconds, so
+# it can delay the others by a few calls at most.
+INLINE_MAX = 0.0005
+STRIKES = 3
+SLOW_FOR = 5.0
 
 
 class _Sub:
@@ -89,8 +95,13 @@ class WebSocketClient:
         self._dropped = 0
         self._conflated = 0
         self._said_drop = False
-        self._recent: dict[str, deque[str]] = {}
         self._wake: asyncio.Event | None = None
+        self._slow_until = 0.0  # perf_counter time until which delivery goes by the mailbox
+        self._strikes = 0
+        self._count_sec = 0
+        self._count_n = 0
+        self._last_trade: dict[str, str] = {}
+        self._sync_only = True  # no coroutine callbacks: those are awaited in order, by the task
         self._drainer: asyncio.Task[None] | None = None
         self.hub.register(self)
 
@@ -151,6 +162,7 @@ class WebSocketClient:
         return frozenset().union(*(s.symbols for s in self._subs.values()))
 
     def health(self) -> HealthSnapshot:
+        self._flush_count()
         own = self._health
         venue = self._venue
         conns = venue.connections_of(self) if venue is not None else []
@@ -226,6 +238,7 @@ class WebSocketClient:
         return frozenset(self._validator.normalize_symbol(s) for s in symbols)
 
     async def _apply(self) -> None:
+        self._sync_only = not any(s.is_async for s in self._subs.values())
         if self._subs:
             self._closed = False
             self._start_drainer()
@@ -253,6 +266,24 @@ class WebSocketClient:
     # State (ticker, book, candle) waits in ``_slots``, one per symbol, replaced in place
     # and delivered before trades: an owner behind a trade backlog still sees the present.
     def _push(self, key: str | None, ev: Event) -> None:
+        if key is not None and self._sync_only and not self._queue and not self._slots:
+            now = time.perf_counter()
+            if now >= self._slow_until:
+                result = self._deliver(key, ev)
+                if result is not None and result is not True:
+                    # An awaitable from a plain callback: it runs as a task of its own.
+                    task = asyncio.ensure_future(result)
+                    task.add_done_callback(self._task_done)
+                if result is not None:
+                    self._count(ev.recv_ns)
+                if time.perf_counter() - now <= INLINE_MAX:
+                    self._strikes = 0
+                else:
+                    self._strikes += 1
+                    if self._strikes >= STRIKES:
+                        self._strikes = 0
+                        self._slow_until = now + SLOW_FOR
+                return
         if key == "trade":
             if self._pending_trades >= self.max_pending_trades:
                 self._drop()
@@ -310,7 +341,7 @@ class WebSocketClient:
                     pass
                 elif result is True:
                     delivered += 1
-                elif result is not False:
+                else:
                     delivered += 1
                     try:
                         await result
@@ -324,7 +355,7 @@ class WebSocketClient:
             if delivered:
                 own.on_frame(time.time(), delivered)
 
-    def _deliver(self, key: str | None, ev: Event) -> Awaitable[None] | bool | None:
+    def _deliver(self, key: str | None, ev: Event) -> Awaitable[None] | Literal[True] | None:
         """Hands ``ev`` to the owner: None = not delivered, True = delivered, or the
         awaitable an async callback returned."""
         if key is None:
@@ -335,7 +366,7 @@ class WebSocketClient:
             return None  # a symbol or channel the owner let go of: never delivered
         if ev.__class__ is Trade and self._seen_trade(ev):
             return None
-        self._health.last_data = ev.recv_ns / 1e9
+        self._health.last_data_ns = ev.recv_ns
         try:
             result = sub.callback(ev)
         except Exception as exc:
@@ -345,15 +376,31 @@ class WebSocketClient:
             return result
         return True
 
+    def _count(self, recv_ns: int) -> None:
+        """One delivered event, folded into the per-second counters once a second."""
+        sec = recv_ns // 1_000_000_000
+        if sec != self._count_sec:
+            self._flush_count()
+            self._count_sec = sec
+        self._count_n += 1
+
+    def _flush_count(self) -> None:
+        if self._count_n:
+            self._health.on_frame(float(self._count_sec), self._count_n)
+            self._count_n = 0
+
+    def _task_done(self, task: asyncio.Future[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._callback_failed(task.exception())  # type: ignore[arg-type]
+
     def _seen_trade(self, trade: Trade) -> bool:
-        """A snapshot re-sent for a trade this owner already has (Upbit answers every
-        request with the last trade): never twice in a tape."""
-        recent = self._recent.get(trade.symbol)
-        if recent is None:
-            recent = self._recent[trade.symbol] = deque(maxlen=RECENT_TRADES)
-        elif trade.snapshot and trade.trade_id in recent:
+        """A snapshot re-sent for the trade this owner got last (Upbit answers every request
+        with the market's last trade): never twice in a tape."""
+        last = self._last_trade
+        symbol = trade.symbol
+        if trade.snapshot and last.get(symbol) == trade.trade_id:
             return True
-        recent.append(trade.trade_id)
+        last[symbol] = trade.trade_id
         return False
 
     def _callback_failed(self, exc: BaseException) -> None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from dantaro_tui.exchanges.base import Frame, Subscription
+from dantaro_tui.exchanges.base import ExchangeCodec, Frame, Subscription
 from dantaro_tui.feed.health import Health
 from dantaro_tui.feed.ratelimit import RateLimiter
 from dantaro_tui.feed.tap import TapKind, TapRecord
@@ -318,7 +318,12 @@ class Connection:
 
     async def _reader(self, ws: ClientConnection) -> None:
         decode = self.codec.decode
-        frames_to_send = self.codec.frames_to_send
+        # Asked after every frame only of codecs that ever have something to send.
+        frames_to_send = (
+            self.codec.frames_to_send
+            if type(self.codec).frames_to_send is not ExchangeCodec.frames_to_send
+            else None
+        )
         route = self.venue.route
         on_frame = self.health.on_frame
         taps = self.venue.hub.taps
@@ -335,7 +340,7 @@ class Connection:
                 events = decode(frame, recv_ns)
                 if events:
                     route(self, events, recv_ns, now)
-                more = frames_to_send()
+                more = frames_to_send() if frames_to_send is not None else None
                 if more:
                     self._outbox.extend(more)
                     self._changed.set()

@@ -67,7 +67,7 @@ class Health:
         "_sec",
         "errors",
         "exchange",
-        "last_data",
+        "last_data_ns",
         "last_error",
         "last_message",
         "latency_ms",
@@ -85,7 +85,7 @@ class Health:
         self.errors = 0
         self.reconnects = 0
         self.last_message = 0.0  # wall time of the newest frame of any kind
-        self.last_data = 0.0  # wall time of the newest market event
+        self.last_data_ns = 0  # receive time of the newest market event (an int: hot path)
         self.last_error = ""
         self.latency_ms = -1.0
         self._buckets = [0] * WINDOW
@@ -101,6 +101,11 @@ class Health:
                 self._buckets[(self._sec + i) % WINDOW] = 0
             self._sec = sec
         self._buckets[sec % WINDOW] += n
+
+    @property
+    def last_data(self) -> float:
+        """Wall time of the newest market event, 0.0 = never."""
+        return self.last_data_ns / 1e9
 
     def on_latency(self, ms: float) -> None:
         # EWMA: steady enough to read, quick enough to show a lagging feed.

@@ -180,10 +180,13 @@ class Venue:
             if conn.waiting:
                 conn.confirm(pair)
             conn.data_at = now
-            health.last_data = recv_ns / 1e9
+            health.last_data_ns = recv_ns
             ts = ev.timestamp  # type: ignore[union-attr]
             if ts and not ev.snapshot:  # type: ignore[union-attr]
-                health.on_latency(recv_ns / 1e6 - ts)
+                # Health.on_latency inlined: this line runs for every event.
+                ms = recv_ns / 1e6 - ts
+                lat = health.latency_ms
+                health.latency_ms = ms if lat < 0 else lat * 0.9 + ms * 0.1
             owners = routes.get(pair)
             if owners:
                 for client in owners:
