@@ -33,7 +33,13 @@ from pathlib import Path
 
 import _common  # first: puts the repo root on sys.path
 import orjson
-import psutil
+
+try:
+    import psutil
+except ImportError:  # an extra, not a dependency of the app
+    raise SystemExit(
+        'bench_record.py needs psutil (memory figures): pip install -e ".[bench]"'
+    ) from None
 
 from dantaro_tui import WebSocketClient
 from dantaro_tui.feed.tap import TapRecord

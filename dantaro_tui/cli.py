@@ -36,14 +36,31 @@ def _sim_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dantaro-tui")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dantaro_tui.recording import cli as rec
     from dantaro_tui.ui import run as tui
 
     parser = argparse.ArgumentParser(
-        prog="dantaro-tui", description="Terminal market monitor for crypto traders."
+        prog="dantaro-tui",
+        usage="dantaro-tui [cockpit flags] | dantaro-tui COMMAND [flags]",
+        description="Terminal market monitor for crypto traders. Without a command it opens "
+        "the trading cockpit (the 'tui' command) with the flags below.",
+        epilog="Each command has its own help: dantaro-tui COMMAND --help.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    # Shown in the top-level help (the cockpit is the default command); main() hands
+    # them to the 'tui' command, which parses them.
+    tui.add_tui_args(parser.add_argument_group("cockpit flags (the default command)"))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     AddArgs = Callable[[argparse.ArgumentParser], None]
     Main = Callable[[argparse.Namespace], int]
     commands: dict[str, tuple[str, AddArgs, Main]] = {
@@ -54,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         "export": ("export a recording to Parquet/CSV", rec.add_export_args, rec.export_main),
     }
     for name, (help_text, add_args, main) in commands.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        prog = "dantaro-tui" if name == "tui" else f"dantaro-tui {name}"
+        p = sub.add_parser(name, prog=prog, help=help_text, description=help_text)
         add_args(p)
         p.set_defaults(func=main)
     return parser
@@ -62,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    # No subcommand (or only TUI flags) means the TUI, so `dantaro-tui --demo` just works.
-    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
+    # No command (or only cockpit flags) means the cockpit, so `dantaro-tui --demo` works.
+    if not argv or argv[0] not in (*SUBCOMMANDS, "-h", "--help", "--version"):
         argv.insert(0, "tui")
     args = build_parser().parse_args(argv)
     try:

@@ -8,6 +8,13 @@ What the trader changes in the app (theme, layout, chart symbols and intervals, 
 scanner threshold and sort) is written back to the same file, so the next run opens where
 the last one ended. The file is written by hand (a handful of flat keys and two string
 lists) so no TOML writer is needed; it is read with the standard library's ``tomllib``.
+
+Nothing in a settings file can stop the app: every problem (not UTF-8, a TOML error, a
+value out of range, an unknown exchange) is a warning sentence and the defaults stand in
+for the bad parts. And the trader's file is never lost: a file that could not be read is
+never overwritten (``save_config`` refuses, saying why), and before a file that had bad
+values, or that changed on disk since it was read, is rewritten, its bytes are kept in
+``config.toml.bak``.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import importlib.util
 import os
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +62,13 @@ def _default_intervals() -> list[str]:
     return ["1m"] * MAX_CHARTS
 
 
+LINK_GROUP_NAMES = ("red", "green", "blue", "yellow")
+
+
+def _default_chart_links() -> list[str]:
+    return ["red"] + [""] * (MAX_CHARTS - 1)
+
+
 @dataclass
 class Config:
     theme: str = "dantaro-dark"
@@ -66,15 +80,25 @@ class Config:
     bollinger: bool = False
     scanner_threshold: float = 5.0  # % 24h move that counts as a pump or dump
     scanner_sort: str = "value"
+    # Link group per pane ("" = none): charts 1-9, then the order book and the trade tape.
+    chart_links: list[str] = field(default_factory=_default_chart_links)
+    book_link: str = "red"
+    tape_link: str = "red"
     # Not persisted: where the file lives and what went wrong reading it.
     path: Path | None = field(default=None, compare=False)
     warnings: list[str] = field(default_factory=list, compare=False)
+    # The bytes of the file as read (None: there was no file), and why it must not be
+    # overwritten ("" = it was read) or should be backed up first.
+    source: bytes | None = field(default=None, compare=False, repr=False)
+    unreadable: str = field(default="", compare=False)
+    doubtful: bool = field(default=False, compare=False)
 
     def copy(self) -> Config:
         return replace(
             self,
             symbols=list(self.symbols),
             intervals=list(self.intervals),
+            chart_links=list(self.chart_links),
             warnings=list(self.warnings),
         )
 
@@ -89,7 +113,23 @@ PERSISTED = (
     "scanner_sort",
     "symbols",
     "intervals",
+    "chart_links",
+    "book_link",
+    "tape_link",
 )
+
+
+class ConfigNotSaved(OSError):
+    """The settings file was left as it is (it could not be read): ``str(exc)`` says why."""
+
+
+MAX_FILE_BYTES = 1 << 20  # a settings file is a few hundred bytes; more is not one
+
+
+def known_exchanges() -> list[str]:
+    from dantaro_tui.exchanges import exchanges
+
+    return exchanges()
 
 
 def default_path() -> Path:
@@ -138,8 +178,15 @@ def _apply(cfg: Config, data: Mapping[str, Any], source: str) -> None:
             else:
                 warn(f"layout {value!r} is not one of {', '.join(LAYOUTS)}")
         elif key == "exchange":
-            if isinstance(value, str) and value.strip():
-                cfg.exchange = value.strip().lower()
+            known = known_exchanges()
+            name = value.strip().lower() if isinstance(value, str) else ""
+            if name in known:
+                cfg.exchange = name
+            else:
+                warn(
+                    f"exchange {value!r} is not supported (known: {', '.join(known)}); "
+                    f"using {cfg.exchange}"
+                )
         elif key in ("vwap", "bollinger"):
             if isinstance(value, bool):
                 setattr(cfg, key, value)
@@ -159,7 +206,7 @@ def _apply(cfg: Config, data: Mapping[str, Any], source: str) -> None:
         elif key == "scanner_threshold":
             try:
                 threshold = float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 warn(f"scanner_threshold {value!r} is not a number")
                 continue
             if 0.0 < threshold <= 100.0:
@@ -198,8 +245,42 @@ def _apply(cfg: Config, data: Mapping[str, Any], source: str) -> None:
                 else:
                     warn(f"interval {item!r} is not one of {', '.join(INTERVALS)}")
             cfg.intervals = out
+        elif key in ("links_charts", "links_book", "links_tape"):
+            _apply_links(cfg, key, value, warn)
         else:
             warn(f"unknown setting {key!r} (ignored)")
+
+
+def _link_group(value: object) -> str | None:
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text in ("", "none"):
+        return ""
+    return text if text in LINK_GROUP_NAMES else None
+
+
+def _apply_links(cfg: Config, key: str, value: Any, warn: Callable[[str], None]) -> None:
+    """``[links]``: ``charts = ["red", "", ...]``, ``book = "red"``, ``tape = "red"``."""
+    known = ", ".join(LINK_GROUP_NAMES)
+    if key == "links_charts":
+        if not isinstance(value, list | tuple):
+            warn('links.charts should be a list such as ["red", "", "green"]')
+            return
+        out = list(cfg.chart_links)
+        for i, item in enumerate(list(value)[:MAX_CHARTS]):
+            group = _link_group(item)
+            if group is None:
+                warn(f"link group {item!r} is not one of {known} or empty")
+            else:
+                out[i] = group
+        cfg.chart_links = out
+        return
+    group = _link_group(value)
+    if group is None:
+        warn(f"link group {value!r} is not one of {known} or empty")
+    elif key == "links_book":
+        cfg.book_link = group
+    else:
+        cfg.tape_link = group
 
 
 def _flatten(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,6 +294,10 @@ def _flatten(doc: Mapping[str, Any]) -> dict[str, Any]:
             for sub in value:
                 if sub not in ("symbols", "intervals", "vwap", "bollinger"):
                     flat[f"charts.{sub}"] = value[sub]
+        elif key == "links" and isinstance(value, Mapping):
+            for sub, item in value.items():
+                known = sub in ("charts", "book", "tape")
+                flat[f"links_{sub}" if known else f"links.{sub}"] = item
         elif key == "scanner" and isinstance(value, Mapping):
             for sub, item in value.items():
                 flat[f"scanner_{sub}" if sub in ("threshold", "sort") else f"scanner.{sub}"] = item
@@ -248,24 +333,54 @@ def load_config(
     env = os.environ if env is None else env
     cfg = Config()
     cfg.path = config_path(path, env)
-    try:
-        text = cfg.path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    except OSError as exc:
-        cfg.warnings.append(f"could not read {cfg.path}: {exc.strerror or exc}")
-        text = ""
-    if text:
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            cfg.warnings.append(f"{cfg.path} is not valid TOML ({exc}); using defaults")
-        else:
-            _apply(cfg, _flatten(doc), str(cfg.path.name))
+    doc = _read_file(cfg, cfg.path)
+    if doc is not None:
+        before = len(cfg.warnings)
+        _apply(cfg, _flatten(doc), str(cfg.path.name))
+        cfg.doubtful = len(cfg.warnings) > before  # rewriting it would drop something
     _apply(cfg, {key: env[name] for name, key in ENV_KEYS.items() if env.get(name)}, "env")
     if overrides:
         _apply(cfg, dict(overrides), "flag")
     return cfg
+
+
+def _read_file(cfg: Config, path: Path) -> dict[str, Any] | None:
+    """The parsed file, or None (no file, or a problem: then a warning says so and
+    ``cfg.unreadable`` keeps the file from being overwritten)."""
+
+    def problem(what: str) -> None:
+        cfg.unreadable = what
+        cfg.warnings.append(f"{path}: {what}; using the defaults (the file is left as it is)")
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        problem("it is a folder, not a settings file")
+        return None
+    except OSError as exc:
+        problem(f"it could not be read ({exc.strerror or exc})")
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        problem(f"it is larger than {MAX_FILE_BYTES // 1024} KiB, too large for a settings file")
+        return None
+    cfg.source = data
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problem(f"it is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+        return None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problem(f"it is not valid TOML ({exc})")
+    except RecursionError:
+        problem("it is not a settings file (arrays or tables nested too deeply)")
+    except Exception as exc:  # tomllib on pathological input: never a traceback
+        problem(f"it could not be parsed ({type(exc).__name__})")
+    return None
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -318,24 +433,54 @@ def dumps(cfg: Config) -> str:
             f"threshold = {_toml_value(float(cfg.scanner_threshold))}",
             f"sort = {_toml_value(cfg.scanner_sort)}",
             "",
+            "[links]",
+            f"charts = {_toml_value(list(cfg.chart_links))}",
+            f"book = {_toml_value(cfg.book_link)}",
+            f"tape = {_toml_value(cfg.tape_link)}",
+            "",
         ]
     )
 
 
 def save_config(cfg: Config, path: str | os.PathLike[str] | None = None) -> Path:
-    """Write the persisted settings atomically (temp file + rename). OSError on failure."""
+    """Write the persisted settings atomically (temp file + rename). OSError on failure.
+
+    Writing back to the file ``cfg`` was read from: never when it could not be read
+    (``ConfigNotSaved``, which says why); its bytes are first kept in ``<name>.bak`` when
+    it had values that were not used or changed on disk since it was read.
+    """
     target = Path(path) if path is not None else (cfg.path or default_path())
+    own = cfg.path is not None and target == cfg.path
+    if own and cfg.unreadable:
+        raise ConfigNotSaved(
+            f"{target} was not overwritten because {cfg.unreadable}; fix or remove it "
+            "to have your settings saved"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
+    if own:
+        try:
+            current: bytes | None = target.read_bytes()
+        except FileNotFoundError:
+            current = None
+        if current is not None and (cfg.doubtful or current != cfg.source):
+            _write_atomic(target.with_name(target.name + ".bak"), current)
+    text = dumps(cfg).encode("utf-8")
+    _write_atomic(target, text)
+    if own:
+        cfg.source, cfg.doubtful = text, False
+    return target
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(dumps(cfg))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return target
 
 
 def persisted(cfg: Config) -> dict[str, Any]:

@@ -42,3 +42,27 @@ def test_mistakes_are_sentences(args: tuple[str, ...], tmp_path: Path) -> None:
     assert result.returncode in (1, 2)
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stderr.strip()  # something was said
+
+
+def test_top_level_help_shows_the_cockpit_flags_and_the_commands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for flag in ("--demo", "--layout", "--symbols", "--record", "--config", "--no-save"):
+        assert flag in result.stdout
+    for command in ("sim", "record", "replay", "export"):
+        assert command in result.stdout
+    assert "--version" in result.stdout
+
+
+def test_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"dantaro-tui {version('dantaro-tui')}"
+
+
+def test_a_cockpit_flag_mistake_names_the_command_the_user_typed() -> None:
+    result = run("--layout", "5x5")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith("dantaro-tui: error: argument --layout")

@@ -28,8 +28,21 @@ EXIT_FAILED = 1  # could not record / replay / export
 EXIT_USAGE = 2
 
 
+def _console(*, stderr: bool = True) -> Console:
+    """A console for the commands' words. Off a terminal (a pipe, a log file, a service
+    manager) no line is wrapped at 80 columns: every message is one line of its own."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console.soft_wrap = True
+    return console
+
+
 def _err(console: Console, message: str) -> None:
     console.print(Text("error: ", style="bold red") + Text(message))
+
+
+def _note(console: Console, message: str) -> None:
+    console.print(Text(f"note: {message}", style="yellow"))
 
 
 def _csv(text: str | None) -> list[str]:
@@ -126,12 +139,30 @@ class _StatusLine:
         return text
 
 
+MARKET_LIST_TIMEOUT = 5.0  # seconds: the market list is a check, not a requirement
+PLAIN_STATUS_EVERY = 10.0  # seconds between status lines when not on a terminal
+
+
+def _not_listed(exchange: str, unknown: list[str], listed: list[str]) -> str:
+    """``upbit does not list KRW-NOPE (did you mean ...?)``"""
+    import difflib
+
+    names = ", ".join(unknown[:10]) + (
+        f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+    )
+    text = f"{exchange} does not list {names} ({len(listed):,} markets listed)"
+    close = difflib.get_close_matches(unknown[0], listed, n=3, cutoff=0.6)
+    if close:
+        text += f"; did you mean {' or '.join(close)}?"
+    return text
+
+
 def _mb(n: int) -> str:
     return f"{n / 1e6:,.1f} MB" if n >= 100_000 else f"{n / 1e3:,.1f} kB"
 
 
 def record_main(args: argparse.Namespace) -> int:
-    console = Console(stderr=True, quiet=False)
+    console = _console()
     try:
         return asyncio.run(_record(args, console))
     except KeyboardInterrupt:
@@ -145,8 +176,9 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
     from dantaro_tui.recording.recorder import Recorder, parse_duration, parse_rotate
 
     exchange = args.exchange.lower()
-    try:
-        codec_class(exchange)
+    markets: list[str] = []
+    try:  # bad flags, codes or channels are a usage error, before anything is written
+        validator = codec_class(exchange)()
         duration = parse_duration(args.duration) if args.duration else None
         rotate_bytes, rotate_seconds = parse_rotate(args.rotate) if args.rotate else (None, None)
         channels = _csv(args.channels)
@@ -154,6 +186,12 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
             raise ValueError("--channels needs at least one channel")
         if not 1 <= args.level <= 22:
             raise ValueError("--level must be between 1 and 22")
+        for channel in channels:
+            validator.validate_channel(channel)
+        if not args.all_markets:
+            markets = list(dict.fromkeys(validator.normalize_symbol(m) for m in _csv(args.markets)))
+            if not markets:
+                raise ValueError("--markets needs at least one market code")
     except ValueError as exc:
         _err(console, str(exc))
         return EXIT_USAGE
@@ -171,23 +209,23 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
             return EXIT_FAILED
         rest_body = (url, body)
     else:
-        markets = _csv(args.markets)
-        if not markets:
-            _err(console, "--markets needs at least one market code")
-            return EXIT_USAGE
-        # The market list too (names, warnings), so a replay shows what the live app did;
-        # a nicety only: the recording does not depend on it.
-        with contextlib.suppress(Exception):
-            _, url, body = await asyncio.wait_for(fetch_markets(exchange, args.rest_url, []), 5)
+        # The market list: to refuse codes the exchange does not list (instead of waiting
+        # for data that never comes), and kept in the recording so a replay shows names.
+        # Out of reach, the recording goes ahead unchecked.
+        try:
+            listed, url, body = await asyncio.wait_for(
+                fetch_markets(exchange, args.rest_url, []), MARKET_LIST_TIMEOUT
+            )
+        except Exception as exc:
+            reason = getattr(exc, "message", None) or str(exc) or "no answer in time"
+            _note(console, f"could not check the market codes against {exchange}'s list: {reason}")
+        else:
             rest_body = (url, body)
-    try:  # bad codes or channels are a usage error, before anything is written
-        validator = codec_class(exchange)()
-        markets = list(dict.fromkeys(validator.normalize_symbol(m) for m in markets))
-        for channel in channels:
-            validator.validate_channel(channel)
-    except ValueError as exc:
-        _err(console, str(exc))
-        return EXIT_USAGE
+            known = set(listed)
+            unknown = [m for m in markets if known and m not in known]
+            if unknown:
+                _err(console, _not_listed(exchange, unknown, listed))
+                return EXIT_USAGE
 
     hub = FeedHub()  # this command's one door to the exchange
     ws_url = hub.ws_url(exchange, args.ws_url)
@@ -261,26 +299,38 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
             _err(console, str(exc))
             code = EXIT_USAGE
             return code
-        if not args.quiet:
+        plain = not args.quiet and not console.is_terminal
+        if plain:  # a pipe or a log: whole lines now and then, never a redrawn one
+            shown = ", ".join(markets[:5]) + (
+                f" and {len(markets) - 5} more" if len(markets) > 5 else ""
+            )
+            console.print(f"recording {exchange} {shown} ({', '.join(channels)}) to {args.out}")
+        elif not args.quiet:
             from rich.live import Live
 
             live = Live(status_line, console=console, refresh_per_second=2, transient=False)
             live.start()
         deadline = None if duration is None else loop.time() + duration
+        next_line = loop.time() + PLAIN_STATUS_EVERY
         while not stop.is_set():
             timeout = 1.0 if deadline is None else min(1.0, max(0.0, deadline - loop.time()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout)
             if deadline is not None and loop.time() >= deadline:
                 break
+            if plain and loop.time() >= next_line:
+                next_line = loop.time() + PLAIN_STATUS_EVERY
+                console.print(status_line)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         health = client.health()
+        # The recording ends before the feed closes: its connections are written as ended
+        # by the recording, not as dropped by the exchange.
+        await asyncio.to_thread(recorder.close)
         await client.cleanup()
         await hub.close()
-        await asyncio.to_thread(recorder.close)
         if live is not None:
             live.stop()
     stats = recorder.stats
@@ -355,7 +405,7 @@ def _window(recording: Any, start: str | None, end: str | None) -> tuple[int | N
 def replay_main(args: argparse.Namespace) -> int:
     from dantaro_tui.recording.format import Recording
 
-    console = Console(stderr=True)
+    console = _console()
     try:
         recording = Recording(args.path)
         start_ns, end_ns = _window(recording, args.start, args.end)
@@ -379,7 +429,7 @@ def _replay_headless(
 ) -> int:
     from dantaro_tui.recording.replay import ReplaySource, summary_renderable
 
-    out = Console()
+    out = _console(stderr=False)
     source = ReplaySource(
         recording, start_ns=start_ns, end_ns=end_ns, exchanges=_csv(args.exchange) or None
     )
@@ -438,10 +488,19 @@ async def start_replay(server: Any, hub: Any = None) -> Any:
 class ReplaySession:
     """The TUI's session object for ``replay`` (like its demo/live sessions): ``start(app)``
     starts the ReplayServer on the app's loop and points every exchange at it; the status
-    bar shows ``clock_ns`` (the recorded time being played) next to the REPLAY badge."""
+    bar shows ``clock_ns`` (the recorded time being played) next to the REPLAY badge.
+
+    When the recording has been played to its end the session says so (a notice on the
+    status line and a toast) and lets go of the feeds: nothing more will come, and a feed
+    left open would go stale, probe and reconnect to a server with nothing left to say, as
+    if the exchange were failing."""
+
+    # After the last frame: time for it to reach the panes before the feeds are let go.
+    SETTLE = 0.5
 
     def __init__(self, server: Any) -> None:
         self.server = server
+        self._watcher: asyncio.Task[None] | None = None
 
     @property
     def clock_ns(self) -> int:
@@ -451,11 +510,127 @@ class ReplaySession:
     def finished(self) -> bool:
         return bool(self.server.finished.is_set())
 
+    def end_text(self) -> str:
+        """What the status line says once the replay is over (the badge keeps the time)."""
+        error = getattr(self.server, "error", None)
+        if error is not None:
+            return f"replay stopped: {error}"
+        return "replay finished (end of the recording)"
+
     async def start(self, app: Any = None) -> None:
         await start_replay(self.server, getattr(app, "hub", None))
+        if app is not None:
+            self._watcher = asyncio.create_task(self._watch(app), name="replay-end")
+
+    async def _watch(self, app: Any) -> None:
+        await self.server.finished.wait()
+        await asyncio.sleep(self.SETTLE)
+        from dantaro_tui.recording.replay import format_ns
+
+        text = self.end_text()
+        toast = f"{text}; the recording ends at {format_ns(self.server.clock_ns)[:19]}"
+        with contextlib.suppress(Exception):
+            app.notify(toast, title="Replay", severity="information", timeout=15)
+        hub = getattr(app, "hub", None)
+        for client in hub.clients() if hub is not None else []:
+            with contextlib.suppress(Exception):
+                await client.cleanup()
+        # Kept on the status line (a status bar mounted later, e.g. on the health screen,
+        # gets it too, and a late "markets loaded" does not wipe it).
+        while True:
+            with contextlib.suppress(Exception):
+                app._status_notice(text)
+            await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watcher
         await self.server.stop()
+
+
+# What a replay's charts open: the layout that shows that many markets.
+_LAYOUT_FOR = ((1, "1x1"), (2, "1x2"), (4, "2x2"))
+MAX_CHARTS = 9
+SCAN_FRAMES = 20_000  # frames read to find the markets of a recording that did not say
+
+
+def recorded_markets(
+    recording: Any,
+    *,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    scan_frames: int = SCAN_FRAMES,
+) -> tuple[str, list[str], int]:
+    """``(exchange, markets, frames)`` a replay should open: the markets the recording
+    asked for (``record --markets``), else those its frames carry, most traded first;
+    ``frames`` counts the received frames seen in the window (0: nothing to replay)."""
+    from dantaro_tui.model import Candle, OrderBook, Ticker, Trade
+    from dantaro_tui.recording.replay import ReplaySource
+
+    asked: dict[str, list[str]] = {}
+    sessions = recording.manifest.sessions if recording.manifest is not None else []
+    for requested in [s.requested for s in sessions]:
+        _asked(asked, requested)
+    busy: Counter[tuple[str, str]] = Counter()  # trades, books, candles: what charts show
+    quiet: Counter[tuple[str, str]] = Counter()  # tickers (a scanner's every market)
+    frames = 0
+    need_scan = not any(0 < len(m) <= MAX_CHARTS for m in asked.values())
+    source = ReplaySource(recording, start_ns=start_ns, end_ns=end_ns)
+    for rec, events in source:
+        if rec.type == "session" and not sessions and rec.info:
+            _asked(asked, rec.info.get("requested"))
+            need_scan = not any(0 < len(m) <= MAX_CHARTS for m in asked.values())
+            continue
+        if rec.type != "recv":
+            continue
+        frames += 1
+        if not need_scan or frames > scan_frames:
+            break
+        for ev in events:
+            symbol = getattr(ev, "symbol", "")
+            if not symbol:
+                continue
+            key = (ev.exchange, symbol)
+            if isinstance(ev, Trade | OrderBook | Candle):
+                busy[key] += 1
+            elif isinstance(ev, Ticker):
+                quiet[key] += 1
+    fits = {ex: m for ex, m in asked.items() if 0 < len(m) <= MAX_CHARTS}
+    if fits:
+        exchange = "upbit" if "upbit" in fits else next(iter(fits))
+        return exchange, fits[exchange], frames
+    # Markets with trades or books were on a chart, a book or a tape; tickers alone were
+    # a scanner's (every market): those only when nothing else was recorded.
+    seen = busy or quiet
+    if not seen:
+        return "", [], frames
+    per_exchange: Counter[str] = Counter()
+    for (ex, _), n in seen.items():
+        per_exchange[ex] += n
+    exchange = "upbit" if "upbit" in per_exchange else per_exchange.most_common(1)[0][0]
+    ranked = sorted((key for key in seen if key[0] == exchange), key=lambda key: -seen[key])
+    return exchange, [symbol for _, symbol in ranked[:MAX_CHARTS]], frames
+
+
+def _asked(asked: dict[str, list[str]], requested: object) -> None:
+    """Add one session's requested markets (a dict read from the file: anything goes)."""
+    if not isinstance(requested, dict):
+        return
+    exchange, markets = requested.get("exchange"), requested.get("markets")
+    if not isinstance(exchange, str) or not isinstance(markets, list):
+        return
+    codes = asked.setdefault(exchange.lower(), [])
+    codes += [m for m in markets if isinstance(m, str) and m not in codes]
+
+
+def replay_layout(count: int) -> str:
+    for most, layout in _LAYOUT_FOR:
+        if count <= most:
+            return layout
+    return "3x3"
 
 
 def _replay_tui(
@@ -467,11 +642,21 @@ def _replay_tui(
 ) -> int:
     """The TUI, fed by a ReplayServer: the TUI finds it in ``args.replay_server``, starts it
     with ``await start_replay(args.replay_server)`` and shows a REPLAY badge with
-    ``server.clock_ns``."""
+    ``server.clock_ns``. The charts open the recorded markets, and the user's settings
+    are read (theme) but never written: a replay is not the trader's session."""
+    console = _console()
     try:
         from dantaro_tui.ui import run as tui
     except ImportError as exc:
-        _err(Console(stderr=True), f"the TUI is not available ({exc}); use --headless")
+        _err(console, f"the TUI is not available ({exc}); use --headless")
+        return EXIT_FAILED
+    try:
+        exchange, markets, frames = recorded_markets(recording, start_ns=start_ns, end_ns=end_ns)
+    except (RecordingError, OSError) as exc:
+        _err(console, str(exc))
+        return EXIT_FAILED
+    if not frames:
+        _err(console, "no frames in the recording (or in the chosen time window)")
         return EXIT_FAILED
     # The TUI's own flags at their defaults, so tui_main sees a complete namespace.
     tui_parser = argparse.ArgumentParser(add_help=False)
@@ -480,6 +665,11 @@ def _replay_tui(
     for key, value in defaults.items():
         if not hasattr(args, key):
             setattr(args, key, value)
+    if markets:
+        args.symbols = ",".join((markets * MAX_CHARTS)[:MAX_CHARTS])
+        args.layout = replay_layout(len(markets))
+    args.cockpit_exchange = exchange or None
+    args.no_save = True
     args.replay_server = make_replay_server(recording, speed, start_ns, end_ns)
     return int(tui.tui_main(args) or 0)
 
@@ -512,7 +702,7 @@ def export_main(args: argparse.Namespace) -> int:
     from dantaro_tui.recording.export import export_recording
     from dantaro_tui.recording.format import Recording
 
-    console = Console(stderr=True)
+    console = _console()
     try:
         recording = Recording(args.path)
         start_ns, end_ns = _window(recording, args.start, args.end)
@@ -536,7 +726,9 @@ def export_main(args: argparse.Namespace) -> int:
     for name, file in result.files.items():
         console.print(f"{name:<13} {result.rows[name]:>10,} rows  {file}")
     for problem in result.problems:
-        console.print(Text(f"note: {problem}", style="yellow"))
+        _note(console, problem)
+    if not result.frames:
+        _note(console, "no frames in the recording (or in the chosen time window): empty tables")
     return EXIT_OK
 
 

@@ -12,7 +12,13 @@ units in docs/recording-format.md):
 * ``gaps``        disconnects and reconnects (always written)
 
 Times are timezone-aware UTC (``datetime64[ns, UTC]`` in Parquet, ISO 8601 in CSV); prices
-in the quote currency, sizes and volumes in the base currency.
+in the quote currency, sizes and volumes in the base currency. Every table has the same
+column types whether it has rows or not (an empty ``trades`` still has string symbols).
+A value the feed does not carry is null, never 0 (Upbit tickers carry no best bid/ask:
+they are taken from the latest book of that market when the book was recorded). Floats
+are written as the shortest text that reads back as the same float, and candle sums are
+exact decimal sums: the volume of trades of 1.2 and 0.61057002 is 1.81057002, not
+1.8105700200000001.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from dantaro_tui.model import Candle, OrderBook, Ticker, Trade
 from dantaro_tui.recording.format import RecordingError
@@ -52,6 +60,42 @@ FEED_CANDLE_COLUMNS = (
     "close", "volume", "quote_volume", "closed", "time", "recv_time",
 )  # fmt: skip
 GAP_COLUMNS = ("exchange", "conn", "start", "end", "seconds", "reason")
+
+# Column types (what a reader gets, with rows or without): anything not named is float64.
+STR, TIME, BOOL, INT = "str", "datetime64[ns, UTC]", "bool", "int64"
+_NAMES = dict.fromkeys(("exchange", "symbol", "base", "quote"), STR)
+COLUMN_TYPES: dict[str, dict[str, str]] = {
+    "trades": {**_NAMES, "time": TIME, "recv_time": TIME, "side": STR, "trade_id": STR,
+               "snapshot": BOOL},
+    "tickers": {**_NAMES, "time": TIME, "recv_time": TIME, "snapshot": BOOL},
+    "orderbook": {**_NAMES, "time": TIME, "recv_time": TIME, "snapshot": BOOL},
+    "candles": {**_NAMES, "open_time": TIME, "trades": INT},
+    "feed_candles": {**_NAMES, "interval": STR, "open_time": TIME, "closed": BOOL,
+                     "time": TIME, "recv_time": TIME},
+    "gaps": {"exchange": STR, "conn": STR, "start": TIME, "end": TIME, "reason": STR},
+}  # fmt: skip
+_ARROW = {STR: pa.string(), TIME: pa.timestamp("ns", tz="UTC"), BOOL: pa.bool_(),
+          INT: pa.int64(), "float64": pa.float64()}  # fmt: skip
+
+
+def column_type(table: str, column: str) -> str:
+    return COLUMN_TYPES.get(table, {}).get(column, "float64")
+
+
+def typed(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``df`` with every column at its table's type (the same with or without rows)."""
+    out = {}
+    for name in df.columns:
+        kind = column_type(table, name)
+        col = df[name]
+        if kind == TIME:
+            out[name] = col if str(col.dtype) == TIME else pd.Series(col, dtype=TIME)
+        elif kind == STR:
+            missing = col.isna()
+            out[name] = col.astype(STR) if not missing.any() else col.astype(object).where(~missing)
+        else:
+            out[name] = col.astype(kind)
+    return pd.DataFrame(out, columns=list(df.columns), index=df.index)
 
 
 def orderbook_columns(depth: int) -> tuple[str, ...]:
@@ -88,16 +132,52 @@ def interval_to_offset(interval: str) -> str:
     return f"{int(number)}{units[unit]}"
 
 
+MAX_DECIMALS = 12  # exchanges quote at most 8-10 decimals; more is not a decimal number
+
+
+def _decimals(values: pd.Series) -> int | None:
+    """The fewest decimals ``d`` for which every value is the float of a ``d``-decimal
+    number (the exchange's own text: ``0.61057002`` -> 8), or None."""
+    x = values.to_numpy(dtype="float64")
+    if not np.isfinite(x).all():
+        return None
+    for d in range(MAX_DECIMALS + 1):
+        scale = 10.0**d
+        units = np.round(x * scale)
+        if units.size and np.abs(units).max() >= 2.0**53:
+            return None  # beyond exact integers: no exact sum this way
+        if np.array_equal(units / scale, x):
+            return d
+    return None
+
+
+def _units(values: pd.Series, d: int) -> pd.Series:
+    """``values * 10**d`` as Python ints (object dtype: sums are exact and never overflow)."""
+    ints = np.round(values.to_numpy(dtype="float64") * 10.0**d).astype(np.int64)
+    return pd.Series([int(i) for i in ints], index=values.index, dtype=object)
+
+
 def resample_trades(trades: pd.DataFrame, interval: str) -> pd.DataFrame:
-    """OHLCV candles from a trades table (periods without trades are left out)."""
+    """OHLCV candles from a trades table (periods without trades are left out).
+
+    Volumes, quote volumes and the VWAP are computed on the exact decimal values of the
+    prices and sizes (when they are decimal numbers, as every exchange writes them), so
+    a sum is the decimal sum, without binary float noise."""
     offset = interval_to_offset(interval)
     if trades.empty:
-        return pd.DataFrame(columns=list(CANDLE_COLUMNS))
+        return typed(pd.DataFrame({c: [] for c in CANDLE_COLUMNS}), "candles")
     df = trades.sort_values("time", kind="stable").copy()
     df["open_time"] = df["time"].dt.floor(offset)
-    df["notional"] = df["price"] * df["volume"]
-    df["buy_volume"] = df["volume"].where(df["side"] == "buy", 0.0)
-    df["sell_volume"] = df["volume"].where(df["side"] == "sell", 0.0)
+    buy, sell = df["side"] == "buy", df["side"] == "sell"
+    dp, dv = _decimals(df["price"]), _decimals(df["volume"])
+    exact = dp is not None and dv is not None
+    if dp is not None and dv is not None:
+        v, p = _units(df["volume"], dv), _units(df["price"], dp)
+        df["_v"], df["_pv"] = v, p * v
+        df["_buy"], df["_sell"] = v.where(buy, 0), v.where(sell, 0)
+    else:
+        df["_v"], df["_pv"] = df["volume"], df["price"] * df["volume"]
+        df["_buy"], df["_sell"] = df["volume"].where(buy, 0.0), df["volume"].where(sell, 0.0)
     keys = ["exchange", "symbol", "base", "quote", "open_time"]
     grouped = df.groupby(keys, sort=True, observed=True)
     out = grouped.agg(
@@ -105,15 +185,28 @@ def resample_trades(trades: pd.DataFrame, interval: str) -> pd.DataFrame:
         high=("price", "max"),
         low=("price", "min"),
         close=("price", "last"),
-        volume=("volume", "sum"),
-        quote_volume=("notional", "sum"),
         trades=("price", "size"),
-        buy_volume=("buy_volume", "sum"),
-        sell_volume=("sell_volume", "sum"),
+        _v=("_v", "sum"),
+        _pv=("_pv", "sum"),
+        _buy=("_buy", "sum"),
+        _sell=("_sell", "sum"),
     ).reset_index()
-    out["vwap"] = out["quote_volume"] / out["volume"].where(out["volume"] > 0)
-    out["trades"] = out["trades"].astype("int64")
-    return out[list(CANDLE_COLUMNS)]
+    if exact:
+        assert dp is not None and dv is not None
+        sv, spv, sp = 10**dv, 10 ** (dp + dv), 10**dp
+        # int / int is correctly rounded: the float nearest the exact decimal result.
+        out["volume"] = [n / sv for n in out["_v"]]
+        out["quote_volume"] = [n / spv for n in out["_pv"]]
+        out["buy_volume"] = [n / sv for n in out["_buy"]]
+        out["sell_volume"] = [n / sv for n in out["_sell"]]
+        out["vwap"] = [
+            pv / (n * sp) if n else math.nan for pv, n in zip(out["_pv"], out["_v"], strict=True)
+        ]
+    else:
+        out["volume"], out["quote_volume"] = out["_v"], out["_pv"]
+        out["buy_volume"], out["sell_volume"] = out["_buy"], out["_sell"]
+        out["vwap"] = out["_pv"] / out["_v"].where(out["_v"] > 0)
+    return typed(out[list(CANDLE_COLUMNS)], "candles")
 
 
 class _Tables:
@@ -125,6 +218,8 @@ class _Tables:
         self.books: dict[str, list[Any]] = {c: [] for c in orderbook_columns(depth)}
         self.feed_candles: dict[tuple[str, str, str, int], Candle] = {}
         self.trade_ids: set[tuple[str, str, str]] = set()
+        # (exchange, symbol) -> best bid and ask of its latest book, for tickers without
+        self.tops: dict[tuple[str, str], tuple[float, float]] = {}
 
     def add(self, ev: Any) -> None:
         cls = type(ev)
@@ -152,9 +247,22 @@ class _Tables:
                     t[name].append(ev.timestamp)
                 elif name == "recv_time":
                     t[name].append(ev.recv_ns)
+                elif name in ("best_bid", "best_ask"):
+                    continue
                 else:
                     t[name].append(getattr(ev, name))
+            # 0.0 = the feed does not carry it: the latest book's, else null (never 0).
+            bid, ask = ev.best_bid, ev.best_ask
+            if not (bid and ask):
+                top = self.tops.get((ev.exchange, ev.symbol), (math.nan, math.nan))
+                bid, ask = bid or top[0], ask or top[1]
+            t["best_bid"].append(bid)
+            t["best_ask"].append(ask)
         elif cls is OrderBook:
+            self.tops[ev.exchange, ev.symbol] = (
+                ev.bids[0].price if ev.bids else math.nan,
+                ev.asks[0].price if ev.asks else math.nan,
+            )
             if "orderbook" not in self.channels:
                 return
             t = self.books
@@ -179,23 +287,20 @@ class _Tables:
 
     # -- frames --------------------------------------------------------------------------
     @staticmethod
-    def _frame(cols: dict[str, list[Any]], time_cols: dict[str, str]) -> pd.DataFrame:
-        df = pd.DataFrame(cols)
+    def _frame(cols: dict[str, list[Any]], time_cols: dict[str, str], table: str) -> pd.DataFrame:
+        df = pd.DataFrame(cols, columns=list(cols))
         for name, unit in time_cols.items():
             df[name] = _utc(cols[name], unit)
-        return df
+        return typed(df, table)
 
     def trades_frame(self) -> pd.DataFrame:
-        df = self._frame(self.trades, {"time": "ms", "recv_time": "ns"})
-        return df.astype({"price": "float64", "volume": "float64", "snapshot": "bool"})
+        return self._frame(self.trades, {"time": "ms", "recv_time": "ns"}, "trades")
 
     def tickers_frame(self) -> pd.DataFrame:
-        return self._frame(self.tickers, {"time": "ms", "recv_time": "ns"})
+        return self._frame(self.tickers, {"time": "ms", "recv_time": "ns"}, "tickers")
 
     def books_frame(self) -> pd.DataFrame:
-        df = self._frame(self.books, {"time": "ms", "recv_time": "ns"})
-        floats = {c: "float64" for c in df.columns if c.startswith(("bid_", "ask_", "total_"))}
-        return df.astype(floats)
+        return self._frame(self.books, {"time": "ms", "recv_time": "ns"}, "orderbook")
 
     def feed_candles_frame(self) -> pd.DataFrame:
         cols: dict[str, list[Any]] = {c: [] for c in FEED_CANDLE_COLUMNS}
@@ -207,15 +312,26 @@ class _Tables:
                     cols[name].append(ev.recv_ns)
                 else:
                     cols[name].append(getattr(ev, name))
-        return self._frame(cols, {"open_time": "ms", "time": "ms", "recv_time": "ns"})
+        times = {"open_time": "ms", "time": "ms", "recv_time": "ns"}
+        return self._frame(cols, times, "feed_candles")
+
+
+def arrow_schema(df: pd.DataFrame, table: str) -> pa.Schema:
+    return pa.schema([(c, _ARROW[column_type(table, c)]) for c in df.columns])
 
 
 def _write(df: pd.DataFrame, out: Path, name: str, fmt: ExportFormat) -> Path:
     if fmt == "parquet":
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
         path = out / f"{name}.parquet"
-        df.to_parquet(path, engine="pyarrow", index=False)
+        # The schema is explicit: an empty table keeps its string and time columns.
+        schema = arrow_schema(df, name)
+        pq.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False), path)
     else:
         path = out / f"{name}.csv"
+        # pandas writes a float as its shortest round-trip text (repr): read back with
+        # pandas, every value is the same float.
         df.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
     return path
 
@@ -250,6 +366,10 @@ def export_recording(
     out_dir = Path(out)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise RecordingError(f"cannot write to {out_dir}: it exists and is not a folder") from exc
+    except NotADirectoryError as exc:
+        raise RecordingError(f"cannot write to {out_dir}: a part of it is a file") from exc
     except OSError as exc:
         raise RecordingError(f"cannot write to {out_dir}: {exc.strerror or exc}") from exc
 
@@ -300,7 +420,7 @@ def export_recording(
         },
         columns=list(GAP_COLUMNS),
     )
-    frames["gaps"] = gap_df
+    frames["gaps"] = typed(gap_df, "gaps")
     try:
         for name, df in frames.items():
             result.files[name] = _write(df, out_dir, name, fmt)

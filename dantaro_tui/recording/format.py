@@ -44,6 +44,23 @@ PART_SUFFIX = ".part"
 _CHUNK_RE = re.compile(r"^chunk-(\d{6,})\.jsonl\.zst(\.part)?$")
 
 RecordType = Literal["session", "connect", "send", "recv", "disconnect", "rest", "lost"]
+RECORD_TYPES = frozenset(("session", "connect", "send", "recv", "disconnect", "rest", "lost"))
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+# The ``reason`` of the disconnects the recorder writes for the connections still open when
+# the recording stops (--duration, Ctrl-C, quitting the app): the feed did not fail, so a
+# replay counts them neither as errors nor as gaps.
+RECORDING_ENDED = "recording ended"
+
+
+def is_clean_end(reason: str) -> bool:
+    """Was this disconnect the end of the recording, not the exchange's doing?
+
+    Recordings made before ``RECORDING_ENDED`` existed carry what cancelling the
+    connection said at shutdown (``CancelledError: ``) or ``closed by us``.
+    """
+    text = reason.strip()
+    return text in (RECORDING_ENDED, "closed by us") or text.startswith("CancelledError")
 
 
 class RecordingError(Exception):
@@ -430,6 +447,32 @@ def scan_chunk(path: Path) -> ChunkInfo:
     return info
 
 
+def probe_chunk(path: Path) -> str:
+    """``""`` when ``path`` starts like a recording chunk, else why not, in words."""
+    not_one = f"{path} is not a dantaro-tui recording"
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64 * 1024)
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    if not head.startswith(ZSTD_MAGIC):
+        return f"{not_one} (a recording is zstd-compressed JSON Lines: chunk-*.jsonl.zst)"
+    try:
+        text = zstandard.ZstdDecompressor().decompressobj().decompress(head)
+    except zstandard.ZstdError:
+        return f"{not_one} (its zstd data cannot be read)"
+    line, newline, _ = text.partition(b"\n")
+    if not newline and line.startswith(b'{"ts":'):
+        return ""  # a first line longer than what was read (or torn): looks like one
+    try:
+        rec = decode_line(line)
+    except msgspec.DecodeError:
+        return f"{not_one} (its content is not recording records)"
+    if rec.type not in RECORD_TYPES:
+        return f"{not_one} (unknown record type {rec.type[:40]!r})"
+    return ""
+
+
 @dataclass
 class Recording:
     """A recording on disk: a folder, its manifest (if any), its chunks in order.
@@ -447,21 +490,43 @@ class Recording:
         path = Path(self.path)
         if not path.exists():
             raise RecordingError(f"no recording at {path}")
-        if path.is_dir():
-            self.folder = path
-            self.manifest = read_manifest(path)
-            self.chunks = chunk_paths(path)
-        elif path.name == MANIFEST_NAME:
-            self.folder = path.parent
-            self.manifest = read_manifest(self.folder)
-            self.chunks = chunk_paths(self.folder)
-        else:
-            self.folder = path.parent
-            self.manifest = None
-            self.chunks = [path]
+        try:
+            if path.is_dir():
+                self.folder = path
+                self.manifest = read_manifest(path)
+                self.chunks = chunk_paths(path)
+            elif path.name == MANIFEST_NAME:
+                self.folder = path.parent
+                self.manifest = read_manifest(self.folder)
+                self.chunks = chunk_paths(self.folder)
+            else:
+                self.folder = path.parent
+                self.manifest = None
+                self.chunks = [path]
+        except OSError as exc:
+            raise RecordingError(f"cannot read {path}: {exc.strerror or exc}") from exc
         if not self.chunks:
             pattern = f"{CHUNK_PREFIX}*{CHUNK_SUFFIX}"
-            raise RecordingError(f"{path} holds no recording chunks ({pattern})")
+            raise RecordingError(
+                f"{path} is not a dantaro-tui recording: it holds no recording chunks ({pattern})"
+            )
+        self._check_chunks(path)
+
+    def _check_chunks(self, path: Path) -> None:
+        """Refuse what is not a recording before anyone replays or exports it: the first
+        chunk with data must start like one (a zstd frame whose first line is a record)."""
+        for chunk in self.chunks:
+            try:
+                empty = chunk.stat().st_size == 0
+            except OSError as exc:
+                raise RecordingError(f"cannot read {chunk}: {exc.strerror or exc}") from exc
+            if empty:
+                continue  # just opened by a recorder: nothing flushed yet
+            problem = probe_chunk(chunk)
+            if problem:
+                raise RecordingError(problem)
+            return
+        raise RecordingError(f"{path} holds no recorded data (its chunk files are empty)")
 
     def chunks_between(self, start_ns: int | None, end_ns: int | None) -> list[Path]:
         """Chunks that may hold records in [start_ns, end_ns] (by the manifest's ranges)."""

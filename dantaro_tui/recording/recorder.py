@@ -37,6 +37,7 @@ from dantaro_tui.feed.hub import FeedHub, default_hub
 from dantaro_tui.recording.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
+    RECORDING_ENDED,
     ChunkInfo,
     ChunkWriter,
     Manifest,
@@ -56,6 +57,9 @@ from dantaro_tui.recording.format import (
 log = logging.getLogger(__name__)
 
 WAKE_AT = 16_384  # pending records that wake the writer before its interval is up
+# Queued by close() after the last tapped record: the connections still open then are
+# written as ended by the recording (RECORDING_ENDED), not as failed.
+_END = object()
 
 
 @dataclass
@@ -126,6 +130,7 @@ class Recorder:
         self._open_at_batch: dict[str, tuple[str, str]] = {}
         self._started = False
         self._closed = False
+        self._ended = False  # the writer has handled _END: later taps are not recorded
         self._hub: FeedHub | None = None
 
     # -- lifecycle -------------------------------------------------------------------
@@ -143,13 +148,18 @@ class Recorder:
         return self
 
     def close(self, timeout: float = 30.0) -> None:
-        """Stop tapping, write everything pending, finish the chunk and the manifest."""
+        """Stop tapping, write everything pending, finish the chunk and the manifest.
+
+        Connections still open are written as ended by the recording (reason
+        ``RECORDING_ENDED``): call this before closing the feed, so that a normal end is
+        not recorded as the exchange dropping the connection."""
         if self._closed:
             return
         self._closed = True
         if self._hub is not None:
             self._hub.remove_tap(self.tap)
         if self._thread is not None:
+            self._queue.append(_END)
             self._stop.set()
             self._wake.set()
             self._thread.join(timeout)
@@ -298,6 +308,17 @@ class Recorder:
             if isinstance(rec, Record):
                 append(rec)
                 continue
+            if rec is _END:
+                self._ended = True
+                now = time.time_ns()
+                for conn, (exchange, url) in conns.items():
+                    append(
+                        Record(now, "disconnect", exchange, conn, url=url, reason=RECORDING_ENDED)
+                    )
+                conns.clear()
+                continue
+            if self._ended:
+                continue  # tapped while the tap was being removed: after the end
             kind = rec.kind
             data = rec.data
             if kind == "recv":

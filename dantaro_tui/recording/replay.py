@@ -33,7 +33,13 @@ from dantaro_tui.exchanges import codec_class, exchanges
 from dantaro_tui.exchanges.base import ExchangeCodec
 from dantaro_tui.exchanges.sanity import clean
 from dantaro_tui.model import Candle, Event, OrderBook, Status, Ticker, Trade
-from dantaro_tui.recording.format import Record, Recording, RecordingError
+from dantaro_tui.recording.format import (
+    Record,
+    Recording,
+    RecordingError,
+    is_clean_end,
+    iter_chunk,
+)
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +162,8 @@ class ReplaySummary:
     first_ns: int = 0
     last_ns: int = 0
     connects: int = 0
-    disconnects: int = 0
+    disconnects: int = 0  # the feed's own (not the recording's end)
+    ended: int = 0  # connections closed because the recording stopped (no gap, no error)
     gaps: list[Gap] = field(default_factory=list)
     sessions: int = 0
     lost: int = 0  # records the recorder reported dropping
@@ -319,8 +326,12 @@ class ReplaySource:
                 summary.connects += 1
                 gaps.connect(rec)
             elif kind == "disconnect":
-                summary.disconnects += 1
-                gaps.disconnect(rec)
+                if is_clean_end(rec.reason):
+                    summary.ended += 1
+                    gaps.urls.pop(rec.conn, None)
+                else:
+                    summary.disconnects += 1
+                    gaps.disconnect(rec)
             elif kind == "session":
                 sessions.add((rec.info or {}).get("session"))
                 summary.sessions = len(sessions)
@@ -436,6 +447,8 @@ class FrameDeduper:
 # What the exchange answers to the client's keepalive text, so a quiet stretch of a
 # recording does not look like a dead connection.
 _KEEPALIVE_REPLIES: dict[str, str | bytes] = {"upbit": b'{"status":"UP"}', "okx": "pong"}
+# An empty candle list as each exchange's REST API writes it (Upbit: a bare JSON array).
+_NO_CANDLES: dict[str, bytes] = {"okx": b'{"code":"0","msg":"","data":[]}'}
 
 
 class _Client:
@@ -581,8 +594,7 @@ class ReplayServer:
 
     def _preload(self) -> None:
         """REST bodies and the first timestamp, from the start of the first chunk."""
-        single = Recording(self.recording.chunks[0])
-        for i, rec in enumerate(single.records()):
+        for i, rec in enumerate(iter_chunk(self.recording.chunks[0])):
             if rec.type == "rest":
                 self._add_rest(rec)
             elif rec.type == "recv" and not self._first_ts and rec.ts >= (self.start_ns or 0):
@@ -604,6 +616,12 @@ class ReplayServer:
         for path, rec in self._rest.get(exchange, []):
             if tail and path.endswith(tail):
                 best = rec  # the latest recorded answer wins
+        if best is None and "candles" in tail:
+            # Candle history is not recorded (the recording starts now): an empty answer,
+            # and the chart builds its bars from the replayed trades.
+            return web.Response(
+                body=_NO_CANDLES.get(exchange, b"[]"), content_type="application/json"
+            )
         if best is None:
             return web.json_response(
                 {"error": {"name": 404, "message": f"not in the recording: {tail}"}}, status=404
@@ -716,6 +734,8 @@ class ReplayServer:
                         continue
                     up = open_conns.setdefault(rec.exchange, set())
                     up.discard(rec.conn)
+                    if is_clean_end(rec.reason):
+                        continue  # the recording stopped here, the exchange did not fail
                     if not up and (start is None or rec.ts >= start):
                         await self._wait_until(rec.ts)
                         await self._drop_clients(rec.exchange, rec.reason)

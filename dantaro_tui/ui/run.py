@@ -13,7 +13,14 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from dantaro_tui.config import INTERVALS, LAYOUTS, THEMES, load_config, save_config
+from dantaro_tui.config import (
+    INTERVALS,
+    LAYOUTS,
+    THEMES,
+    ConfigNotSaved,
+    load_config,
+    save_config,
+)
 
 if TYPE_CHECKING:
     from dantaro_tui.ui.app import Mode
@@ -25,7 +32,7 @@ log = logging.getLogger(__name__)
 DEAD_END = {"ws": "ws://127.0.0.1:9/websocket/v1", "rest": "http://127.0.0.1:9/v1"}
 
 
-def add_tui_args(parser: argparse.ArgumentParser) -> None:
+def add_tui_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -139,6 +146,25 @@ def start_recorder(recorder: Any, app: Any) -> None:
         app.notify(f"Recording is off: {message}", title="Recorder", severity="error")
         return
     app.notify(f"Recording raw frames to {recorder.folder}", title="Recorder", timeout=5)
+    app.run_worker(
+        record_market_list(recorder, app.hub, app.config.exchange),
+        group="recorder",
+        exit_on_error=False,
+    )
+
+
+async def record_market_list(recorder: Any, hub: Any, exchange: str) -> None:
+    """Keep the exchange's market list in the recording (as ``record`` does), so a replay
+    of it shows names and a full scanner. A nicety: the recording does not depend on it."""
+    import asyncio
+    import contextlib
+
+    from dantaro_tui.recording.cli import fetch_markets
+
+    with contextlib.suppress(Exception):
+        fetched = fetch_markets(exchange, hub.rest_url(exchange), [])
+        _, url, body = await asyncio.wait_for(fetched, 15.0)
+        recorder.record_rest(exchange, url, body)
 
 
 def stop_recorder(recorder: Any) -> None:
@@ -160,6 +186,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         overrides["symbols"] = args.symbols
     if getattr(args, "interval", None):
         overrides["intervals"] = [args.interval] * 9
+    if getattr(args, "cockpit_exchange", None):  # a replay: the recording's exchange
+        overrides["exchange"] = args.cockpit_exchange
     return load_config(getattr(args, "config", None), overrides=overrides)
 
 
@@ -189,11 +217,16 @@ def tui_main(args: argparse.Namespace) -> int:
     else:
         session = LiveSession(recorder)
         mode = "live"
-    app = DantaroApp(cfg, mode=mode, session=session, persist=not args.no_save)
+    # A replay shows the recording's markets: it is not the trader's session, and what is
+    # changed while watching it is not written back to their settings.
+    persist = not args.no_save and mode != "replay"
+    app = DantaroApp(cfg, mode=mode, session=session, persist=persist)
     app.run()
-    if not args.no_save:
+    if persist:
         try:
             save_config(app.config)
+        except ConfigNotSaved as exc:  # the file could not be read: it is kept as it was
+            print(f"dantaro-tui: settings not saved: {exc}", file=sys.stderr)
         except OSError as exc:
             print(f"dantaro-tui: settings not saved to {app.config.path}: {exc}", file=sys.stderr)
     code = app.return_code

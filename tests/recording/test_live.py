@@ -28,7 +28,7 @@ from dantaro_tui.recording.cli import (
     record_main,
     replay_main,
 )
-from dantaro_tui.recording.format import Recording, read_manifest
+from dantaro_tui.recording.format import RECORDING_ENDED, Recording, read_manifest
 from dantaro_tui.recording.recorder import Recorder
 from dantaro_tui.recording.replay import ReplayServer, ReplaySource, replay_headless
 from dantaro_tui.sim.server import SimServer
@@ -284,7 +284,8 @@ def test_record_closes_cleanly_on_a_signal(
     assert session.closed and not session.error
     assert manifest.chunks and all(c.complete for c in manifest.chunks)
     assert not list(out.glob("*.part"))
-    assert any(r.type == "disconnect" for r in Recording(out).records())
+    disconnects = [r for r in Recording(out).records() if r.type == "disconnect"]
+    assert disconnects and all(r.reason == RECORDING_ENDED for r in disconnects)
 
 
 @pytest.mark.parametrize(
