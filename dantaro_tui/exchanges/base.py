@@ -42,6 +42,18 @@ class RateLimit:
     per: float
 
 
+@dataclass(frozen=True, slots=True)
+class RestRequest:
+    """A REST call a codec needs answered to keep its state (e.g. the depth snapshot a
+    Binance or Gate.io book is synced from). The transport performs it against the venue's
+    REST base URL and hands the reply to ``ExchangeCodec.on_rest``."""
+
+    key: str  # the codec's own tag, to match the reply (e.g. "depth:BTCUSDT")
+    path: str  # e.g. "/api/v3/depth"
+    params: tuple[tuple[str, str], ...] = ()
+    weight: int = 1  # the exchange's request weight, for the REST rate limiter
+
+
 class ExchangeCodec(ABC):
     name: ClassVar[str]
     default_ws_url: ClassVar[str]
@@ -89,6 +101,17 @@ class ExchangeCodec(ABC):
 
     def reset(self) -> None:  # noqa: B027 - stateless codecs need no reset
         """Forget per-connection state (called on every new connection)."""
+
+    def rest_requests(self) -> list[RestRequest]:
+        """REST calls the codec wants made now, drained by each call (asked after every
+        ``decode`` and ``subscribe_frames``, like ``frames_to_send``)."""
+        return []
+
+    def on_rest(self, request: RestRequest, status: int, body: bytes, recv_ns: int) -> list[Event]:
+        """The reply to one of ``rest_requests()``: events it releases (a synced book), or a
+        Status explaining a failure (the codec then asks again through ``rest_requests``).
+        Never raises."""
+        return []
 
     def frames_to_send(self) -> list[Frame]:
         """Frames the codec wants sent now (e.g. an OKX book resync), drained by each call.
