@@ -102,6 +102,11 @@ class ExchangeCodec(ABC):
     def reset(self) -> None:  # noqa: B027 - stateless codecs need no reset
         """Forget per-connection state (called on every new connection)."""
 
+    def heartbeat_frame(self) -> Frame | None:
+        """The keepalive to send now (``ping_frame`` unless the exchange wants something
+        fresh each time, e.g. Gate.io's time-stamped ``spot.ping``); None = no keepalive."""
+        return self.ping_frame
+
     def rest_requests(self) -> list[RestRequest]:
         """REST calls the codec wants made now, drained by each call (asked after every
         ``decode`` and ``subscribe_frames``, like ``frames_to_send``)."""

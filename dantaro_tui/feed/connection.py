@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from dantaro_tui.exchanges.base import ExchangeCodec, Frame, Subscription
+from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RestRequest, Subscription
 from dantaro_tui.feed.health import Health
 from dantaro_tui.feed.ratelimit import RateLimiter
+from dantaro_tui.feed.rest import RestError
 from dantaro_tui.feed.tap import TapKind, TapRecord
 
 if TYPE_CHECKING:
@@ -136,6 +137,8 @@ class Connection:
         self._last_sent = 0.0
         self._healthy = False  # this session delivered confirmed market data
         self._outbox: list[Frame] = []
+        self._uses_rest = type(self.codec).rest_requests is not ExchangeCodec.rest_requests
+        self._rest_tasks: set[asyncio.Task[None]] = set()
         self._ws: ClientConnection | None = None
         self._changed = asyncio.Event()
         self._synced = asyncio.Event()
@@ -344,6 +347,8 @@ class Connection:
                 if more:
                     self._outbox.extend(more)
                     self._changed.set()
+                if self._uses_rest:
+                    self._ask_rest()
             except Exception as exc:
                 # A bug must cost one frame, not the connection: count it and carry on.
                 self.health.on_error(f"could not process a message: {type(exc).__name__}: {exc}")
@@ -404,8 +409,10 @@ class Connection:
             silent = now - self.frame_at
             if silent >= DEAD_AFTER * interval:
                 raise TimeoutError(f"no data from the exchange for {silent:.1f}s (dead connection)")
-            if now - self._last_sent >= interval and self.codec.ping_frame:
-                await self._send(ws, self.codec.ping_frame, limited=self.codec.ping_is_limited)
+            if now - self._last_sent >= interval:
+                ping = self.codec.heartbeat_frame()
+                if ping is not None:
+                    await self._send(ws, ping, limited=self.codec.ping_is_limited)
             if self.waiting:
                 if not self._checked and now - self._request_at >= self.confirm_timeout:
                     await self._unconfirmed(ws)
@@ -472,6 +479,8 @@ class Connection:
             await self._send(ws, frame, limited=i > 0)
         self._current = desired
         self._requested(desired, resend=False)
+        if self._uses_rest:
+            self._ask_rest()
 
     def _requested(self, desired: Subscription, *, resend: bool) -> None:
         now = time.monotonic()
@@ -486,6 +495,32 @@ class Connection:
         self._checked = False
         if self.waiting:
             self.health.state = "waiting"
+
+    # -- REST the codec needs (a book synced from a snapshot) ---------------------------
+    def _ask_rest(self) -> None:
+        for request in self.codec.rest_requests():
+            task = asyncio.create_task(self._fetch(request, self.conn_id))
+            self._rest_tasks.add(task)
+            task.add_done_callback(self._rest_tasks.discard)
+
+    async def _fetch(self, request: RestRequest, conn_id: str) -> None:
+        status, body = 200, b""
+        try:
+            body = await self.venue.http().get("sync", request.path, dict(request.params))
+        except RestError as exc:
+            status, body = exc.status or 0, str(exc).encode()
+        except Exception as exc:  # the codec is told and asks again; never the socket's end
+            status, body = 0, f"{type(exc).__name__}: {exc}".encode()
+        if conn_id != self.conn_id or self._ws is None:
+            return  # a reply for a session that is gone: its codec state was reset
+        events = self.codec.on_rest(request, status, body, time.time_ns())
+        if events:
+            self.venue.route(self, events, time.time_ns(), time.monotonic())
+        more = self.codec.frames_to_send()
+        if more:
+            self._outbox.extend(more)
+            self._changed.set()
+        self._ask_rest()
 
     async def _send(self, ws: ClientConnection, frame: str | bytes, limited: bool = True) -> None:
         if limited:

@@ -25,6 +25,7 @@ from dantaro_tui.feed import endpoints
 from dantaro_tui.feed.connection import SPILL_AFTER, Connection, Pair, pairs_of
 from dantaro_tui.feed.health import HealthSnapshot
 from dantaro_tui.feed.ratelimit import RateLimiter
+from dantaro_tui.feed.rest import HttpClient
 from dantaro_tui.feed.tap import Tap
 from dantaro_tui.model import Candle, Event, OrderBook, Status, Ticker, Trade
 
@@ -74,6 +75,13 @@ class Venue:
         self.routes: dict[Pair, tuple[WebSocketClient, ...]] = {}
         self.conns: dict[str, list[Connection]] = {}
         self.placement: dict[Pair, Connection] = {}
+        self._http: HttpClient | None = None
+
+    def http(self) -> HttpClient:
+        """REST for what the codec needs to keep its state (book snapshots)."""
+        if self._http is None:
+            self._http = HttpClient(self.exchange, hub=self.hub)
+        return self._http
 
     # -- subscriptions -----------------------------------------------------------------
     def reconcile(self) -> list[Connection]:
@@ -161,6 +169,8 @@ class Venue:
         self.placement.clear()
         self.routes = {}
         await asyncio.gather(*(c.close() for c in conns))
+        if self._http is not None:
+            await self._http.close()
 
     # -- the hot path ------------------------------------------------------------------
     def route(self, conn: Connection, events: list[Event], recv_ns: int, now: float) -> None:

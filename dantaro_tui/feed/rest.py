@@ -12,13 +12,15 @@ import asyncio
 import random
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from dantaro_tui.exchanges.base import RateLimit
-from dantaro_tui.feed.hub import FeedHub, default_hub
 from dantaro_tui.feed.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from dantaro_tui.feed.hub import FeedHub
 
 MAX_RETRIES = 3
 DEFAULT_GROUP_LIMIT = RateLimit(10, 1.0)  # Upbit: 10/s per quotation group
@@ -69,7 +71,11 @@ class HttpClient:
         hub: FeedHub | None = None,
     ) -> None:
         self.exchange = exchange.lower()
-        self.base_url = (hub or default_hub()).rest_url(self.exchange, rest_url)
+        if hub is None:
+            from dantaro_tui.feed.hub import default_hub  # the hub imports this module
+
+            hub = default_hub()
+        self.base_url = hub.rest_url(self.exchange, rest_url)
         self.group_limit = group_limit
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
