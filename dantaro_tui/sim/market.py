@@ -9,15 +9,21 @@ Exchange-neutral. A venue module (``upbit.py``, later ``okx.py``) registers its 
   log-variance that jumps after large shocks and decays back, ~20 min time constant).
   Occasional pumps and dumps of 5-20 % drive one asset up (or down) for tens of seconds to
   minutes, then partly retrace; the pumped market trades many times more while it lasts.
-* ``KRW`` is an asset too (fair value 1 / USD-KRW rate), ``USDT``/``USDC`` sit near 1 USD.
+* ``KRW`` is an asset too (fair value 1 / USD-KRW rate); the dollar coins (``STABLES``) stay
+  within a few hundredths of a percent of 1 USD. Every listed coin has an approximate USD
+  price (``REFERENCE_USD``), so it stands at one price on every quote and venue.
   A listing's target price is ``fair(base) / fair(quote)``, times ``1 + kimchi_premium / 100``
-  when the listing is flagged ``premium`` (Upbit KRW markets except the stablecoins), times a
-  small venue-local deviation. So an OKX ``BASE-USDT`` price equals the Upbit KRW price /
-  KRW-USDT rate / (1 + premium / 100), up to each venue's own noise.
+  when the listing is flagged ``premium`` (Upbit's KRW and USDT markets of coins, not of the
+  dollar coins), times a small venue-local deviation. So an OKX ``BASE-USDT`` price equals
+  the Upbit KRW price / KRW-USDT rate / (1 + premium / 100), up to each venue's own noise.
 * Each listing keeps a book of ``depth`` (<= 30) levels a side on its tick grid (best bid <
-  best ask). Arbitrage and noise takers hit the book, one :class:`Trade` per price level
-  matched; makers then requote around the target and churn sizes. Tickers (day figures,
-  rolling 24 h) and candles (1 s ... 1 day) are folded from those trades, so they agree.
+  best ask). Makers quote around the target, a tick apart wherever the tick is coarser than
+  the natural level spacing (almost every Upbit KRW market) and on the top ``DENSE_TOP``
+  levels of any liquid book, with a one-tick spread on a coarse tick. Noise takers hit the
+  book, and an arbitrageur takes quotes fair value has left behind by more than the taker
+  fee, one :class:`Trade` per price level matched; makers then requote and churn sizes.
+  Tickers (day figures, rolling 24 h) and candles (1 s ... 1 day) are folded from those
+  trades, so they agree.
 * Deterministic for a seed and a sequence of ``step(dt)`` calls; every listing draws from its
   own random stream, so adding a venue does not change another venue's path.
 * Candles before the start are generated on demand, deterministically, ending at the start
@@ -52,8 +58,20 @@ _KAPPA = 1.0 / 1200.0  # log-variance mean reversion (1/s)
 _ALPHA = 0.04  # log-variance response to squared shocks
 _PUMP_RATE = 1.0 / 300.0  # pumps per second, market-wide
 _MAX_PUMPS = 3
+_PEG_S = 300.0  # a dollar coin's deviation from 1 USD reverts with this time constant (s)
+_PEG_SIGMA = 0.00015 / math.sqrt(_PEG_S / 2.0)  # ... and stays within ~0.015 % (1 sd)
+# A noise taker's order: trade_usd x lognormal(0, 1.4), 1 % of them 30 x larger. Its mean:
+_MEAN_NOTIONAL = math.exp(1.4**2 / 2) * (0.99 + 0.01 * 30.0)
+# Levels kept on consecutive ticks at the top of a liquid book whose tick is finer than the
+# natural level spacing (KRW-BTC: 1,000 KRW on ~140,000,000); a coarser tick fills every
+# level of the book, as on Upbit, where a queue waits at each price unit.
+DENSE_TOP = 5
+LIQUID_RATE = 0.5  # trades/s (at intensity 1) from which a book counts as liquid
 
-# Approximate USD prices: BTC ~ 140,000,000 KRW and ETH ~ 5,000,000 KRW at ~1,410 KRW/USD.
+# Approximate USD prices (late 2025): BTC ~ 140,000,000 KRW and ETH ~ 5,000,000 KRW at
+# ~1,410 KRW/USD. Every base the simulated venues list has one (a test checks it), so a coin
+# stands at its own magnitude on every quote (KRW-X, BTC-X, USDT-X agree through it). A base
+# missing here gets a seeded price between 0.005 and 5 USD.
 REFERENCE_USD: dict[str, float] = {
     "BTC": 100_000.0, "ETH": 3_570.0, "XRP": 2.3, "SOL": 170.0, "DOGE": 0.2, "ADA": 0.7,
     "TRX": 0.25, "LINK": 15.0, "DOT": 4.5, "BCH": 450.0, "ETC": 20.0, "LTC": 90.0,
@@ -78,8 +96,26 @@ REFERENCE_USD: dict[str, float] = {
     "XEC": 0.00002, "SAFE": 0.45, "POLYX": 0.15, "HPO": 0.05, "G": 0.01, "CKB": 0.005,
     "VANA": 6.0, "1INCH": 0.22, "WEMIX": 0.6, "MTL": 0.9, "OMG": 0.3, "SNT": 0.03,
     "SXP": 0.2, "DKA": 0.02, "MED": 0.01, "META": 0.02, "BORA": 0.1, "HUNT": 0.3,
+    "AERGO": 0.1, "AHT": 0.003, "AQT": 0.8, "ARDR": 0.07, "BFC": 0.04,
+    "BFT": 0.02, "BNT": 0.4, "BTT": 0.0000007, "CBK": 0.35, "CHR": 0.1, "CRE": 0.004,
+    "CRV": 0.6, "CTSI": 0.08, "CVC": 0.08, "DAD": 0.01, "DENT": 0.001, "DGB": 0.008,
+    "DNT": 0.03, "ELF": 0.3, "FCT2": 0.02, "FIL": 3.0, "FOR": 0.002, "FSN": 0.02, "FX": 0.1,
+    "GAME2": 0.01, "GLM": 0.25, "GO": 0.003, "GRS": 0.3, "GXC": 0.3, "IOTX": 0.03,
+    "IQ": 0.004, "ITAM": 0.001, "JST": 0.03, "JUV": 1.0, "LINA": 0.002, "LOOM": 0.05,
+    "LRC": 0.12, "MBL": 0.002, "MKR": 1_500.0, "MLK": 0.15, "MOC": 0.06, "MVL": 0.004,
+    "NKN": 0.05, "NMR": 15.0, "NXT": 0.002, "OGN": 0.06, "ONG": 0.2,
+    "ONIT": 0.001, "ORBS": 0.02, "OXT": 0.06, "PICA": 0.001, "POWR": 0.15,
+    "PRO": 0.9, "PROM": 6.0, "PSG": 2.0, "PUNDIX": 0.3, "QKC": 0.008, "RCN": 0.001,
+    "RINGX": 0.001, "RLC": 1.2, "RSR": 0.008, "RVN": 0.015, "SBD": 0.8,
+    "SNX": 1.0, "SSX": 0.001, "STMX": 0.004, "STPT": 0.07, "STRK": 10.0, "SUN": 0.02,
+    "SYS": 0.05, "TFUEL": 0.03, "TT": 0.003, "UPP": 0.03, "VAL": 0.2, "VITE": 0.002,
+    "WAXP": 0.03, "XTZ": 0.6, "ANKR": 0.015,
 }  # fmt: skip
-STABLES = frozenset({"USDT", "USDC", "DAI", "USD"})
+# Dollar-pegged coins: they stay within a few hundredths of a percent of 1 USD.
+STABLES = frozenset(
+    {"USDT", "USDC", "DAI", "USD", "TUSD", "PAX", "USDP", "BUSD", "FDUSD", "USDS", "USDE",
+     "PYUSD", "HBD"}
+)  # fmt: skip
 FIAT_RATES = {"KRW": 1410.0}  # units of fiat per USD
 MAJORS = frozenset({"BTC", "ETH", "XRP", "SOL", "DOGE", "ADA", "TRX", "LINK", "BCH", "LTC"})
 
@@ -129,6 +165,10 @@ class ListingSpec:
     depth: int = MAX_DEPTH  # levels kept per side; < 30 gives a thin book
     premium: bool = False  # apply the market's kimchi premium
     size_decimals: int = 8
+    # Expected turnover in USD a day at intensity 1 (0: follows from ``rate``). Sets the
+    # size of trades and book levels, not how often trades happen.
+    turnover_usd: float = 0.0
+    taker_fee: float = 0.001  # fraction of the traded value; arbitrage must beat it
 
 
 class Trade:
@@ -306,11 +346,25 @@ class Listing:
         self.base = market.asset(spec.base)
         self.quote = market.asset(spec.quote)
         self.noise = 0.0
+        # Venue-local deviation from fair value (its standard deviation): 0.08 % for a coin,
+        # 0.005 % between two dollars (KRW-USDC and KRW-USDT agree to a tick).
+        pegged = self.base.kind != "crypto" and self.quote.kind != "crypto"
+        self.noise_amp = 0.00005 if pegged else 0.0008
         rate = max(spec.rate, 0.001)
         self.spacing = 0.00005 * (1.0 / rate) ** 0.25  # mean level spacing, fraction of price
-        self.half_spread = 0.00001 / math.sqrt(rate)
-        self.level_usd = 6000.0 * math.sqrt(rate + 0.02)
+        # Makers quote this far (fraction of price) each side of fair value, then round
+        # outwards to the tick: on a coarse tick that is a one-tick spread; busy books quote
+        # tighter (KRW-BTC: about a quarter of its 1,000 KRW tick).
+        self.half_spread = 0.00001 / max(rate, math.sqrt(rate))
+        self.dense_top = DENSE_TOP if rate >= LIQUID_RATE else 0
         self.trade_usd = 40.0 * (rate + 0.05) ** 0.3
+        self.level_usd = 6000.0 * math.sqrt(rate + 0.02)
+        if spec.turnover_usd > 0:
+            usd = spec.turnover_usd / (rate * 86400.0 * _MEAN_NOTIONAL)
+            self.level_usd *= usd / self.trade_usd
+            self.trade_usd = usd
+        if pegged:  # dollar books are deep: a large order moves KRW-USDT a tick, not ten
+            self.level_usd *= 5.0
         self.asks: list[list[float]] = []  # [price, size], best (lowest) first
         self.bids: list[list[float]] = []  # best (highest) first
         self.book_ts = int(market.now_ms)
@@ -495,7 +549,7 @@ class Listing:
     def _expected_volume(self, seconds: float, price: float) -> float:
         """Expected base volume traded in ``seconds`` at the listing's base activity."""
         m = self.market
-        notional_usd = self.trade_usd * math.exp(1.4**2 / 2)
+        notional_usd = self.trade_usd * _MEAN_NOTIONAL
         base_usd = self.base.usd if self.base.usd > 0 else price * self.quote.usd
         return self.spec.rate * m.intensity * seconds * notional_usd / base_usd
 
@@ -506,29 +560,51 @@ class Listing:
         return p if p > 0 else hi
 
     # -- the book
+    def _coarse(self, price: float) -> bool:
+        """Is the tick at ``price`` at least the natural level spacing (every tick quoted)?"""
+        return self.tick(price) >= price * self.spacing
+
     def _level_size(self, price: float) -> float:
         rng = self.rng
-        usd = self.level_usd * math.exp(rng.gauss(0.0, 0.9))
+        # A coarse tick gathers the liquidity of several natural levels into one queue.
+        queue = self.tick(price) / (price * self.spacing)
+        usd = self.level_usd * min(5.0, max(1.0, math.sqrt(queue))) * math.exp(rng.gauss(0.0, 0.9))
         size = usd / (price * self.quote.usd)
         if rng.random() < 0.25:
             size = float(f"{size:.2g}")
         return max(round(size, self.spec.size_decimals), 10.0**-self.spec.size_decimals)
 
-    def _gap(self, price: float) -> float:
+    def _gap(self, price: float, level: int) -> float:
+        """Distance to the next level after ``price``, the ``level``-th of its side (0 = best):
+        one tick among the top levels of a liquid book, else the natural spacing."""
         t = self.tick(price)
+        if level < self.dense_top:
+            return t
         ticks = 1 + int(self.rng.expovariate(1.0) * max(0.0, price * self.spacing / t - 1.0))
         return ticks * t
+
+    def _close_holes(self, side: list[list[float]], up: bool) -> bool:
+        """Fill every missing tick among the top ``dense_top`` levels of ``side``."""
+        tick, changed, i = self.tick, False, 0
+        while i + 1 < min(len(side), self.dense_top):
+            p = side[i][0]
+            nxt = tick_above(p, tick) if up else tick_below(p, tick)
+            if nxt > 0 and side[i + 1][0] != nxt:
+                side.insert(i + 1, [nxt, self._level_size(nxt)])
+                changed = True
+            i += 1
+        if changed and len(side) > self.depth:
+            del side[self.depth :]
+        return changed
 
     def _requote(self, q: float) -> bool:
         """Makers step in around the target ``q``; keep ``depth`` levels a side."""
         tick, asks, bids, depth = self.tick, self.asks, self.bids, self.depth
-        hs = self.half_spread + 0.6 * tick(q) / q
+        hs = self.half_spread
         tb = snap_down(q * (1.0 - hs), tick)
         ta = snap_up(q * (1.0 + hs), tick)
-        if asks and tb >= asks[0][0]:
-            tb = tick_below(asks[0][0], tick)
-        if bids and ta <= bids[0][0]:
-            ta = tick_above(bids[0][0], tick)
+        if ta <= tb:
+            ta = tick_above(tb, tick)
         changed = False
         # Makers pull quotes that fair value has run through (the arbitrage took some first).
         rng = self.rng
@@ -538,15 +614,18 @@ class Listing:
         while bids and bids[0][0] > q and rng.random() < 0.7:
             del bids[0]
             changed = True
+        # New quotes join the ones left, never crossing them.
         if asks and tb >= asks[0][0]:
             tb = tick_below(asks[0][0], tick)
+        if bids and ta <= bids[0][0]:
+            ta = tick_above(bids[0][0], tick)
         if tb > 0 and (not bids or bids[0][0] < tb):
             floor = bids[0][0] if bids else 0.0
             new: list[list[float]] = []
             p = tb
             while p > floor and p > 0 and len(new) < depth:
                 new.append([p, self._level_size(p)])
-                p = snap_down(p - self._gap(p), tick)
+                p = snap_down(p - self._gap(p, len(new) - 1), tick)
             bids[0:0] = new
             changed = True
         if not asks or asks[0][0] > ta:
@@ -555,7 +634,7 @@ class Listing:
             p = ta
             while p < ceiling and len(new) < depth:
                 new.append([p, self._level_size(p)])
-                p = snap_up(p + self._gap(p), tick)
+                p = snap_up(p + self._gap(p, len(new) - 1), tick)
             asks[0:0] = new
             changed = True
         if len(bids) > depth:
@@ -563,15 +642,18 @@ class Listing:
         if len(asks) > depth:
             del asks[depth:]
         while bids and len(bids) < depth:
-            p = snap_down(bids[-1][0] - self._gap(bids[-1][0]), tick)
+            p = snap_down(bids[-1][0] - self._gap(bids[-1][0], len(bids) - 1), tick)
             if p <= 0:
                 break
             bids.append([p, self._level_size(p)])
             changed = True
         while asks and len(asks) < depth:
-            p = snap_up(asks[-1][0] + self._gap(asks[-1][0]), tick)
+            p = snap_up(asks[-1][0] + self._gap(asks[-1][0], len(asks) - 1), tick)
             asks.append([p, self._level_size(p)])
             changed = True
+        if self.dense_top and changed:
+            self._close_holes(bids, False)
+            self._close_holes(asks, True)
         return changed
 
     def _churn(self, n: int) -> bool:
@@ -589,7 +671,14 @@ class Listing:
                     10.0**-self.spec.size_decimals,
                 )
             elif r < 0.88 and i > 0 and len(side) > 3:
-                del side[i]
+                if i < self.dense_top or self._coarse(side[i][0]):
+                    lvl = side[i]  # a queue on a quoted tick thins out, it does not vanish
+                    lvl[1] = max(
+                        round(lvl[1] * rng.uniform(0.2, 0.7), self.spec.size_decimals),
+                        10.0**-self.spec.size_decimals,
+                    )
+                else:
+                    del side[i]
             elif i + 1 < len(side):
                 a, b = side[i][0], side[i + 1][0]
                 mid = self._snap((a + b) / 2.0)
@@ -661,14 +750,21 @@ class Listing:
 
     def _step(self, dt: float, t0: float, t1: float, res: StepResult) -> None:
         m, rng = self.market, self.rng
-        self.noise += -self.noise * dt / 120.0 + 0.0008 * math.sqrt(dt / 60.0) * rng.gauss(0.0, 1.0)
+        self.noise += -self.noise * dt / 120.0 + self.noise_amp * math.sqrt(dt / 60.0) * rng.gauss(
+            0.0, 1.0
+        )
         q = self.target()
         act = self.base.activity
         lam = self.spec.rate * m.intensity * act
         n = _poisson(rng, lam * dt)
         span = t1 - t0
         orders: list[tuple[int, int]] = [(int(t0 + rng.random() * span) + 1, i) for i in range(n)]
-        sweep = bool(self.asks and q > self.asks[0][0]) or bool(self.bids and q < self.bids[0][0])
+        # An arbitrageur takes quotes left on the wrong side of fair value by more than the
+        # taker fee; makers move the rest (_requote).
+        buy_below, sell_above = q / (1.0 + self.spec.taker_fee), q / (1.0 - self.spec.taker_fee)
+        sweep = bool(self.asks and buy_below > self.asks[0][0]) or bool(
+            self.bids and sell_above < self.bids[0][0]
+        )
         if sweep:
             orders.append((int(t0 + rng.random() * span) + 1, -1))
         trades: list[Trade] = []
@@ -678,12 +774,12 @@ class Listing:
             for ts, kind in orders:
                 ts = max(min(ts, int(t1)), floor)
                 floor = ts
-                if kind < 0:  # an arbitrageur takes quotes left on the wrong side of fair
+                if kind < 0:  # the arbitrageur
                     qty = self.trade_usd * math.exp(rng.gauss(1.0, 0.8)) / (q * self.quote.usd)
-                    if self.asks and q > self.asks[0][0]:
-                        self._take("buy", qty, ts, q, trades)
-                    elif self.bids and q < self.bids[0][0]:
-                        self._take("sell", qty, ts, q, trades)
+                    if self.asks and buy_below > self.asks[0][0]:
+                        self._take("buy", qty, ts, buy_below, trades)
+                    elif self.bids and sell_above < self.bids[0][0]:
+                        self._take("sell", qty, ts, sell_above, trades)
                     continue
                 mid = self.mid()
                 spread = (
@@ -776,8 +872,15 @@ class Listing:
         opens = np.exp(log_open)
         closes = np.exp(np.concatenate(([log_close0], log_open[:-1])))
         wide = trades > 2
-        highs = np.maximum(opens, closes) * np.exp(np.abs(g.normal(0.0, sig * 0.5, n)) * wide)
-        lows = np.minimum(opens, closes) * np.exp(-np.abs(g.normal(0.0, sig * 0.5, n)) * wide)
+        # Wicks: the move within the period, plus trades at the bid and at the ask (a spread
+        # of up to a tick, on one side). Snapped to the nearest tick later, so a coarse tick
+        # shows a one-tick bounce and a fine one no more than the volatility.
+        bounce = g.uniform(0.0, self.tick(hist.close) / hist.close, n)
+        above = g.random(n) < 0.5
+        up = np.abs(g.normal(0.0, sig * 0.5, n)) + bounce * above
+        down = np.abs(g.normal(0.0, sig * 0.5, n)) + bounce * ~above
+        highs = np.maximum(opens, closes) * np.exp(up * wide)
+        lows = np.minimum(opens, closes) * np.exp(-down * wide)
         notional = self.trade_usd * np.exp(g.normal(1.4**2 / 2, 0.5, n))
         volume = np.round(trades * notional / (closes * self.quote.usd), 8)
         amount = volume * (opens + highs + lows + closes) / 4.0
@@ -801,12 +904,10 @@ class Listing:
 
     def _materialize(self, hist: _History, i: int) -> Candle:
         """Generated candle ``i`` (newest first) with its prices on the tick grid."""
-        tick = self.tick
         o = self._snap(float(hist.open[i]))
         c = self._snap(float(hist.close_[i]))
-        h = max(snap_up(float(hist.high[i]), tick), o, c)
-        lo = snap_down(float(hist.low[i]), tick)
-        lo = min(lo, o, c) if lo > 0 else min(o, c)
+        h = max(self._snap(float(hist.high[i])), o, c)
+        lo = min(self._snap(float(hist.low[i])), o, c)
         return Candle(
             int(hist.start[i]), o, h, lo, c, float(hist.volume[i]), float(hist.amount[i]),
             int(hist.last[i]),
@@ -833,21 +934,23 @@ class Listing:
             rng = random.Random(f"{self.market.seed}:{self.venue}:{self.symbol}:tape")
             rate = max(self.spec.rate * self.market.intensity, 0.002)
             ts = self._first_ts
-            price = self.start_price
+            price = mid = self.start_price
             tick = self.tick
+            sig = self.base.sigma if self.base.kind == "crypto" else 0.002 / math.sqrt(86400.0)
             trades: list[Trade] = []
             side, size = self._first_side, self._first_size
             for _ in range(TAPE):
                 trades.append(
                     Trade(self, price, size, side, ts, ts * 1000, self._prev_close, self.best())
                 )
-                ts -= 1 + int(rng.expovariate(rate) * 1000)
-                r = rng.random()
-                if r < 0.3:
-                    price = tick_above(price, tick)
-                elif r < 0.6:
-                    price = tick_below(price, tick) or price
+                gap = 0.001 + rng.expovariate(rate)
+                ts -= 1 + int(gap * 1000)
+                # Fair value walks back in time at the coin's volatility; takers buy at the
+                # ask and sell at the bid around it (a one-tick spread).
+                mid *= math.exp(rng.gauss(0.0, sig * math.sqrt(gap)))
                 side = "buy" if rng.random() < 0.5 else "sell"
+                bid = snap_down(mid, tick)
+                price = tick_above(bid, tick) if side == "buy" or bid <= 0 else bid
                 usd = self.trade_usd * math.exp(rng.gauss(0.0, 1.4))
                 size = max(round(usd / (price * self.quote.usd), 8), 1e-8)
             self._prehistory = trades
@@ -993,7 +1096,8 @@ class MarketProcess:
                         a.pump = None
                 a.usd *= math.exp(r)
             elif a.kind == "stable":
-                a.x += -a.x * dt / 60.0 + 0.0002 * sq * gauss(0.0, 1.0)
+                # Within ~0.015 % of the dollar (stationary spread), reverting in minutes.
+                a.x += -a.x * dt / _PEG_S + _PEG_SIGMA * sq * gauss(0.0, 1.0)
                 a.usd = 1.0 + a.x
             else:
                 a.x += -a.x * dt / 3600.0 + 0.00005 * sq * gauss(0.0, 1.0)

@@ -31,7 +31,15 @@ import orjson
 from aiohttp import web
 
 from dantaro_tui.sim.faults import Peer, RateWindow
-from dantaro_tui.sim.market import Candle, Listing, ListingSpec, StepResult, Trade
+from dantaro_tui.sim.market import (
+    FIAT_RATES,
+    STABLES,
+    Candle,
+    Listing,
+    ListingSpec,
+    StepResult,
+    Trade,
+)
 from dantaro_tui.sim.wsloop import Tasks, serve_socket
 
 if TYPE_CHECKING:
@@ -65,8 +73,20 @@ REST_PER_S = 10
 # Trades/s at intensity 1 for the busiest KRW markets; a few more are made hot per seed.
 HOT_KRW: dict[str, float] = {
     "BTC": 6.0, "XRP": 6.0, "ETH": 3.0, "SOL": 2.5, "DOGE": 2.5, "USDT": 2.0, "SUI": 1.2,
-    "ADA": 1.2, "ONDO": 0.8, "PEPE": 0.8, "TRUMP": 0.8, "SHIB": 0.6,
+    "ADA": 1.2, "ONDO": 0.8, "PEPE": 0.8, "TRUMP": 0.8, "SHIB": 0.6, "USDC": 0.4,
 }  # fmt: skip
+# 24 h turnover of the busiest KRW markets, billions of KRW at intensity 1, as on a usual
+# Upbit day: XRP, BTC, ETH, USDT, SOL and DOGE lead. The markets a seed makes hot trade
+# often but in smaller tickets (HOT_ALT_TURNOVER): a trending alt, ranked after the majors.
+# The rest follow from their trade rate (about 0.2 to 10 billion).
+TURNOVER_KRW_BN: dict[str, float] = {
+    "XRP": 450.0, "BTC": 380.0, "ETH": 260.0, "USDT": 170.0, "SOL": 120.0, "DOGE": 100.0,
+    "SUI": 35.0, "ADA": 30.0, "PEPE": 20.0, "USDC": 15.0, "ONDO": 15.0, "TRUMP": 12.0,
+    "SHIB": 10.0,
+}  # fmt: skip
+HOT_ALT_TURNOVER = (12.0, 45.0)
+KRW_FEE = 0.0005  # Upbit's taker fee: 0.05 % in KRW markets, 0.25 % in BTC and USDT markets
+COIN_MARKET_FEE = 0.0025
 STABLE_BASES = frozenset({"USDT", "USDC"})
 
 
@@ -77,7 +97,7 @@ STABLE_BASES = frozenset({"USDT", "USDC"})
 KRW_TICKS: tuple[tuple[float, float], ...] = (
     (1_000_000, 1000.0), (500_000, 500.0), (100_000, 100.0), (50_000, 50.0), (10_000, 10.0),
     (5_000, 5.0), (100, 1.0), (10, 0.1), (1, 0.01), (0.1, 0.001), (0.01, 0.0001),
-    (0.001, 0.00001), (0.0001, 0.000001), (0.0, 0.00000001),
+    (0.001, 0.00001), (0.0001, 0.000001), (0.00001, 0.0000001), (0.0, 0.00000001),
 )  # fmt: skip
 USDT_TICKS: tuple[tuple[float, float], ...] = (
     (10, 0.01), (1, 0.001), (0.1, 0.0001), (0.01, 0.00001), (0.001, 0.000001),
@@ -86,8 +106,11 @@ USDT_TICKS: tuple[tuple[float, float], ...] = (
 
 
 def krw_tick(price: float) -> float:
-    """KRW market price unit: Upbit's table since 2025-07-31 from 100 KRW up. Assumption: the
-    bands under 100 KRW (not pinned down) keep one unit per decade, 0.1 KRW for 10-100."""
+    """KRW market price unit: Upbit's table since 2025-07-31 from 100 KRW up (1,000 from
+    1,000,000; 500; 100 from 100,000; 50; 10 from 10,000; 5 from 5,000; 1 from 100).
+    Assumption: the bands under 100 KRW (not pinned down) keep one unit per decade, three
+    significant digits (0.1 KRW for 10-100 ... 0.0000001 for 0.00001-0.0001), 0.00000001
+    below."""
     for bound, unit in KRW_TICKS:
         if price >= bound:
             return unit
@@ -117,8 +140,12 @@ def load_markets() -> list[dict[str, str]]:
 
 
 def listing_specs(codes: Iterable[str], seed: int) -> list[ListingSpec]:
-    """Activity and depth per market: a few very hot KRW markets, a long quiet tail, thin
-    BTC and USDT markets."""
+    """Activity, turnover and depth per market: a few very hot KRW markets, a long quiet
+    tail, thin BTC and USDT markets.
+
+    The kimchi premium applies to every coin Upbit prices in KRW or USDT (not to the dollar
+    coins themselves): Upbit's ``USDT-X`` stands at ``KRW-X / KRW-USDT``, as arbitrage inside
+    one exchange keeps it, while the rate ``KRW-USDT`` follows the dollar."""
     codes = list(codes)
     rng = random.Random(f"upbit:{seed}")
     alts = sorted(c for c in codes if c.startswith("KRW-") and c[4:] not in HOT_KRW)
@@ -126,16 +153,18 @@ def listing_specs(codes: Iterable[str], seed: int) -> list[ListingSpec]:
     specs = []
     for code in codes:
         quote, base = code.split("-", 1)
-        premium = False
+        premium = quote in ("KRW", "USDT") and base not in STABLES
+        turnover = 0.0
         if quote == "KRW":
             if base in HOT_KRW:
                 rate = HOT_KRW[base]
+                turnover = TURNOVER_KRW_BN.get(base, 0.0)
             elif code in hot:
                 rate = rng.uniform(2.5, 5.0)
+                turnover = rng.uniform(*HOT_ALT_TURNOVER)
             else:
                 rate = min(0.8, 0.12 * math.exp(rng.gauss(0.0, 0.9)))
             depth = 30
-            premium = base not in STABLE_BASES
             tick = krw_stable_tick if base in STABLE_BASES else krw_tick
         elif quote == "BTC":
             rate, depth, tick = (
@@ -145,7 +174,11 @@ def listing_specs(codes: Iterable[str], seed: int) -> list[ListingSpec]:
             )
         else:
             rate, depth, tick = rng.uniform(0.005, 0.05), rng.choice((5, 10, 15, 30)), usdt_tick
-        specs.append(ListingSpec(NAME, code, base, quote, tick, rate, depth, premium))
+        turnover_usd = turnover * 1e9 / FIAT_RATES["KRW"]
+        fee = KRW_FEE if quote == "KRW" else COIN_MARKET_FEE
+        specs.append(
+            ListingSpec(NAME, code, base, quote, tick, rate, depth, premium, 8, turnover_usd, fee)
+        )
     return specs
 
 

@@ -22,7 +22,7 @@ async def test_market_list_and_all_krw_tickers(sim: SimServer) -> None:
     try:
         markets = await rest.markets()
         krw = [m for m in markets if m.quote == "KRW"]
-        assert len(krw) >= 200
+        assert len(krw) >= 150  # the whole KRW board: more than one ticker batch
         btc = next(m for m in markets if m.symbol == "KRW-BTC")
         assert (btc.base, btc.korean_name, btc.english_name) == ("BTC", "비트코인", "Bitcoin")
         tickers = await rest.tickers([m.symbol for m in krw])  # more than one batch

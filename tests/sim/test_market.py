@@ -29,7 +29,7 @@ def usdt_flat(price: float) -> float:
 
 def small_market(seed: int = 1, **kw: float) -> MarketProcess:
     m = MarketProcess(seed, start_ms=START, **kw)
-    for base, rate in (("BTC", 6.0), ("ETH", 3.0), ("XRP", 5.0), ("LAMB", 0.2), ("PEPE", 1.0)):
+    for base, rate in (("BTC", 6.0), ("ETH", 3.0), ("XRP", 5.0), ("HUNT", 0.2), ("PEPE", 1.0)):
         m.add_listing(
             ListingSpec("upbit", f"KRW-{base}", base, "KRW", krw_tick, rate, premium=True)
         )
@@ -225,12 +225,12 @@ def test_history_before_the_start(unit: int) -> None:
 
 def test_pumps_move_price_and_activity() -> None:
     m = small_market(9)
-    x = m.listing("upbit", "KRW-LAMB")
+    x = m.listing("upbit", "KRW-HUNT")
     assert x is not None
     run(m, 50)
     quiet = sum(1 for r in run(m, 100) for t in r.trades if t.listing is x)
     p0 = x.last
-    m.pump("LAMB", 15.0, 10.0)
+    m.pump("HUNT", 15.0, 10.0)
     busy = sum(1 for r in run(m, 100) for t in r.trades if t.listing is x)
     assert 1.08 < x.last / p0 < 1.25
     assert busy > 3 * max(quiet, 1)
@@ -275,7 +275,7 @@ def test_hot_markets_trade_far_more() -> None:
         for t in r.trades:
             counts[t.listing.symbol] += 1
     krw = sorted((counts.get(c, 0) for c in markets if c.startswith("KRW-")), reverse=True)
-    assert len(krw) >= 200
+    assert len(krw) >= 170  # Upbit lists some 180 KRW markets
     assert statistics.fmean(krw[:5]) > 10 * max(statistics.median(krw), 1)
     assert 30 < sum(krw) / 30.0 < 200  # intensity 1: tens of trades/s across KRW markets
 
