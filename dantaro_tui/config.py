@@ -127,7 +127,12 @@ MAX_FILE_BYTES = 1 << 20  # a settings file is a few hundred bytes; more is not 
 
 
 def known_exchanges() -> list[str]:
+    """Exchanges the cockpit can run on: a streaming codec and a REST adapter (a codec
+    alone, as for a venue still being added, is not enough)."""
     from dantaro_tui.exchanges import exchanges
+    from dantaro_tui.feed.rest_venues import RestClient
+
+    return sorted(set(exchanges()) & set(RestClient.venues()))
 
     return exchanges()
 

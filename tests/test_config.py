@@ -63,10 +63,10 @@ def test_messages_say_what_is_wrong(tmp_path: Path) -> None:
 
 def test_an_unknown_exchange_is_a_warning_not_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    path.write_text('exchange = "binance"\ntheme = "dantaro-light"\n', encoding="utf-8")
+    path.write_text('exchange = "kraken"\ntheme = "dantaro-light"\n', encoding="utf-8")
     cfg = load_config(path, env={})
     assert cfg.exchange == "upbit" and cfg.theme == "dantaro-light"
-    assert any("binance" in w and "not supported" in w for w in cfg.warnings)
+    assert any("kraken" in w and "not supported" in w for w in cfg.warnings)
     env = load_config(tmp_path / "none.toml", env={"DANTARO_EXCHANGE": "kraken"})
     assert env.exchange == "upbit" and "kraken" in env.warnings[0]
     assert load_config(tmp_path / "none.toml", env={"DANTARO_EXCHANGE": "OKX"}).exchange == "okx"
@@ -74,7 +74,7 @@ def test_an_unknown_exchange_is_a_warning_not_a_crash(tmp_path: Path) -> None:
 
 def test_a_file_with_bad_values_is_backed_up_before_it_is_rewritten(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    original = GOOD + 'exchange = "binance"\nmy_note = "keep me"\n'
+    original = GOOD + 'exchange = "kraken"\nmy_note = "keep me"\n'
     path.write_text(original, encoding="utf-8")
     cfg = load_config(path, env={})
     assert (cfg.theme, cfg.layout) == ("dantaro-light", "3x3")  # the good parts are used
@@ -125,10 +125,10 @@ def test_a_huge_number_is_a_warning(tmp_path: Path) -> None:
 
 
 @needs_tmux
-@pytest.mark.parametrize("kind", ["toml syntax", "binance"])
+@pytest.mark.parametrize("kind", ["toml syntax", "kraken"])
 def test_the_cockpit_starts_on_a_bad_file_and_keeps_it(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "config.toml"
-    before = BROKEN.get(kind, b'exchange = "binance"\ntheme = "dantaro-light"\n')
+    before = BROKEN.get(kind, b'exchange = "kraken"\ntheme = "dantaro-light"\n')
     path.write_bytes(before)
     args = ["--demo", "--seed", "3", "--intensity", "0.2", "--config", str(path)]
     with terminal(args, {}, tmp_path) as term:

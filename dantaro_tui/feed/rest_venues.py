@@ -27,6 +27,11 @@ class RestClient:
     group_limit: ClassVar[RateLimit] = RateLimit(10, 1.0)
     _venues: ClassVar[dict[str, type[RestClient]]] = {}
 
+    @staticmethod
+    def venues() -> list[str]:
+        """Exchanges with a REST adapter (what the cockpit can run on)."""
+        return sorted(RestClient._venues)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         RestClient._venues[cls.exchange] = cls
