@@ -9,6 +9,8 @@ from dantaro_tui.exchanges.base import ExchangeCodec
 _CODECS = {
     "upbit": "dantaro_tui.exchanges.upbit:UpbitCodec",
     "okx": "dantaro_tui.exchanges.okx:OkxCodec",
+    "gateio": "dantaro_tui.exchanges.gateio:GateioCodec",
+    "binance": "dantaro_tui.exchanges.binance:BinanceCodec",
 }
 
 
