@@ -78,6 +78,9 @@ class OrderBook(msgspec.Struct, frozen=True, gc=False, tag="orderbook"):
     timestamp: int
     recv_ns: int = 0
     snapshot: bool = False
+    # The channel key when the book is not the full one: "bbo" (best bid/ask only),
+    # "orderbook5"; "" = the "orderbook" channel.
+    channel: str = ""
 
     @property
     def best_bid(self) -> float:

@@ -64,6 +64,9 @@ class ExchangeCodec(ABC):
     ping_frame: ClassVar[str | None]
     # Whether the keepalive counts toward ``message_limits`` (OKX counts only ops).
     ping_is_limited: ClassVar[bool] = True
+    # The exchange ends every connection at this age (Binance: 24 h); the transport replaces
+    # it shortly before, as a planned reconnect. None = no limit.
+    max_lifetime: ClassVar[float | None] = None
     # Whether the exchange answers every subscription at once (a snapshot, an ack), so that
     # silence after a request means it was lost. False for Upbit's realtime-only requests.
     answers_subscriptions: bool = True

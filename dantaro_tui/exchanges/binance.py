@@ -853,6 +853,7 @@ class BinanceCodec(ExchangeCodec):
             total_ask_size=d.A if asks else 0.0,
             timestamp=d.E,
             recv_ns=recv_ns,
+            channel="bbo",  # not the full book: its own subscribers only
         )
         if bids and asks and bid >= ask:
             return [checked(book)]  # raises Invalid

@@ -395,7 +395,8 @@ def bbo_from(d: dict[str, Any], recv_ns: int = 0) -> OrderBook:
     its size, ``a``/``A`` best ask; "" = that side is empty)."""
     bids = (Level(float(d["b"]), float(d["B"])),) if d.get("b") else ()
     asks = (Level(float(d["a"]), float(d["A"])),) if d.get("a") else ()
-    return book_event(d["s"], bids, asks, int(d["t"]), recv_ns, snapshot=False)
+    book = book_event(d["s"], bids, asks, int(d["t"]), recv_ns, snapshot=False)
+    return msgspec.structs.replace(book, channel="bbo")  # not the full book
 
 
 # --------------------------------------------------------------------------- wire structs
@@ -1223,9 +1224,10 @@ def _fast_candle(r: _CandleMsg, ts: int, recv_ns: int) -> Candle:
 def _fast_bbo(r: _BookTickerMsg, recv_ns: int) -> OrderBook:
     if r.b >= r.a:
         raise ValueError("crossed")  # the slow path writes the sentence
-    return book_event(
+    book = book_event(
         r.s, (Level(r.b, r.B),), (Level(r.a, r.A),), r.t, recv_ns, False, ordered=True
     )
+    return msgspec.structs.replace(book, channel="bbo")  # not the full book
 
 
 def _envelope_ms(msg: dict[str, Any]) -> int:

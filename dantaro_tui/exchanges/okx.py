@@ -38,6 +38,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, TypeVar
 
+import msgspec
 import orjson
 
 from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RateLimit, Subscription
@@ -549,9 +550,10 @@ class OkxCodec(ExchangeCodec):
         """books5 / bbo-tbt: every push is a complete (shallow) book."""
         inst_arg = msg["arg"].get("instId", "")
         depth = self.depth
+        key = _KEY_OF_CHANNEL.get(channel, "")  # "orderbook5" / "bbo": not the full book
 
         def build(d: dict[str, Any]) -> OrderBook:
-            return book_event(
+            book = book_event(
                 d.get("instId") or inst_arg,
                 levels_from(d["bids"])[:depth],
                 levels_from(d["asks"])[:depth],
@@ -559,6 +561,7 @@ class OkxCodec(ExchangeCodec):
                 recv_ns,
                 snapshot=False,
             )
+            return msgspec.structs.replace(book, channel=key)
 
         return _each(build, data, recv_ns)
 

@@ -64,12 +64,17 @@ DEAD_AFTER = 1.9  # heartbeat intervals of total silence that make a peer dead (
 # A change that would wait this long for the connection's message budget (Upbit: 5/s and
 # 100/min per connection) goes to another socket of the same endpoint instead.
 SPILL_AFTER = 0.3
+LIFETIME_MARGIN = 60.0  # a planned reconnect this long before the exchange's cut-off
 
 # Market-data silence on a socket with confirmed subscriptions: Upbit is probed with the
 # request again (cheap: snapshots come back); OKX cannot be probed without spending its
 # hourly budget, and its books send heartbeats every minute, so it is reconnected.
 QUIET_AFTER = {"upbit": 15.0}
 QUIET_RECONNECT_AFTER = 90.0
+
+
+class PlannedReconnect(Exception):
+    """The session is replaced on purpose (the exchange's connection lifetime)."""
 
 
 class Unconfirmed(Exception):
@@ -137,6 +142,8 @@ class Connection:
         self._last_sent = 0.0
         self._healthy = False  # this session delivered confirmed market data
         self._outbox: list[Frame] = []
+        self._own_heartbeat = True
+        self._session_at = 0.0
         self._uses_rest = type(self.codec).rest_requests is not ExchangeCodec.rest_requests
         self._rest_tasks: set[asyncio.Task[None]] = set()
         self._ws: ClientConnection | None = None
@@ -235,6 +242,11 @@ class Connection:
                 await self._session()
             except asyncio.CancelledError:
                 raise
+            except PlannedReconnect as exc:
+                log.info("%s: %s", self.health.name, exc)
+                self.health.reconnects += 1
+                first = False
+                continue  # on purpose: no error, no backoff
             except Exception as exc:
                 reason = explain(exc)
                 self.health.on_error(reason)
@@ -258,16 +270,22 @@ class Connection:
     async def _session(self) -> None:
         await self._connect_limiter.acquire()
         self.conn_id = f"{self.exchange}-{next(_conn_ids)}"
+        own_heartbeat = self.codec.heartbeat_frame() is not None
         ws = await websockets.connect(
             self.url,
             open_timeout=self.open_timeout,
-            ping_interval=None,  # the exchange's own heartbeat rule is used instead
+            # The exchange's own heartbeat where it has one (Upbit PING, OKX ping, Gate.io
+            # spot.ping); else WebSocket pings, whose pongs our reader never sees (Binance).
+            ping_interval=None if own_heartbeat else self.keepalive,
+            ping_timeout=None if own_heartbeat else self.keepalive,
             max_size=2**24,
             max_queue=4096,
             compression=None,
             close_timeout=1.0,
         )
         self._ws = ws
+        self._own_heartbeat = own_heartbeat
+        self._session_at = time.monotonic()
         # The exchange counts messages per socket: a new socket starts with a full budget.
         waited = self.msg_limiter.waited
         self.msg_limiter = RateLimiter(self.codec.message_limits)
@@ -371,7 +389,12 @@ class Connection:
 
     def _next_deadline(self, now: float) -> float:
         interval = self.keepalive
-        at = min(self.frame_at + DEAD_AFTER * interval, self._last_sent + interval)
+        at = now + interval
+        if self._own_heartbeat:
+            at = min(self.frame_at + DEAD_AFTER * interval, self._last_sent + interval)
+        lifetime = self.codec.max_lifetime
+        if lifetime is not None:
+            at = min(at, self._session_at + lifetime - LIFETIME_MARGIN)
         if self.waiting and not self._checked:
             at = min(at, self._request_at + self.confirm_timeout)
         elif not self.waiting:
@@ -407,12 +430,17 @@ class Connection:
                 )
             now = time.monotonic()
             silent = now - self.frame_at
-            if silent >= DEAD_AFTER * interval:
+            if self._own_heartbeat and silent >= DEAD_AFTER * interval:
                 raise TimeoutError(f"no data from the exchange for {silent:.1f}s (dead connection)")
-            if now - self._last_sent >= interval:
+            if self._own_heartbeat and now - self._last_sent >= interval:
                 ping = self.codec.heartbeat_frame()
                 if ping is not None:
                     await self._send(ws, ping, limited=self.codec.ping_is_limited)
+            lifetime = self.codec.max_lifetime
+            if lifetime is not None and now - self._session_at >= lifetime - LIFETIME_MARGIN:
+                raise PlannedReconnect(
+                    f"{self.exchange} ends connections at {lifetime / 3600:.0f} h: replaced"
+                )
             if self.waiting:
                 if not self._checked and now - self._request_at >= self.confirm_timeout:
                     await self._unconfirmed(ws)

@@ -48,6 +48,8 @@ MAX_SHARDS = 4
 def event_key(ev: Event) -> str | None:
     """The channel key an event answers (``None`` for a Status)."""
     key = _KEY_OF_TYPE.get(ev.__class__)
+    if key == "orderbook" and ev.channel:  # type: ignore[union-attr]
+        return ev.channel  # type: ignore[union-attr]
     if key is None and ev.__class__ is Candle:
         return f"candle.{ev.interval}"
     return key
@@ -180,7 +182,9 @@ class Venue:
         for ev in events:
             cls = ev.__class__
             key = _KEY_OF_TYPE.get(cls)
-            if key is None:
+            if key == "orderbook" and ev.channel:  # type: ignore[union-attr]
+                key = ev.channel  # type: ignore[union-attr]  # bbo, orderbook5
+            elif key is None:
                 if cls is Status:
                     self._status(conn, ev, now)  # type: ignore[arg-type]
                     continue
