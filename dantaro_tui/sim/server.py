@@ -1,5 +1,6 @@
 """The simulated exchange server: one aiohttp app on loopback, one sub-app per exchange
-(``/upbit``, later ``/okx``), all fed by one :class:`MarketProcess` stepped on a timer.
+(``/upbit``, ``/okx``, ``/binance``, ``/gateio``), all fed by one :class:`MarketProcess`
+stepped on a timer.
 
 Adding an exchange: write ``sim/<name>.py`` with a class taking a :class:`SimContext` that
 registers its listings on ``ctx.market`` and provides ``app()``, ``endpoints(http_root,
@@ -67,6 +68,18 @@ def _venues() -> dict[str, Callable[[SimContext], Venue]]:
         pass
     else:
         venues["okx"] = OkxVenue
+    try:
+        from dantaro_tui.sim.binance import BinanceVenue
+    except ImportError:
+        pass
+    else:
+        venues["binance"] = BinanceVenue
+    try:
+        from dantaro_tui.sim.gateio import GateioVenue
+    except ImportError:
+        pass
+    else:
+        venues["gateio"] = GateioVenue
     return venues
 
 

@@ -36,6 +36,7 @@ async def serve_socket(
     muted: Callable[[C], bool] | None = None,
     wrap: Callable[[web.WebSocketResponse], Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    on_frame: Callable[[C, WSMsgType], None] | None = None,
 ) -> web.WebSocketResponse:
     """Accept the upgrade, register a :class:`Peer` and read from the client until either
     side ends the connection.
@@ -46,6 +47,8 @@ async def serve_socket(
     activity, no pong). Otherwise every frame counts as activity, a ping is answered with a
     pong, and a text or binary frame (decoded as UTF-8) goes to ``on_message(conn, text)``.
     ``wrap(ws)`` is what the peer writes data frames to (default: the socket itself).
+    ``on_frame(conn, kind)`` sees every frame read (pings and pongs too) before it is handled,
+    for per-connection message limits; it may close the peer.
     """
     ws = web.WebSocketResponse(autoping=False, timeout=1.0)
     if headers:
@@ -66,6 +69,10 @@ async def serve_socket(
             if ctx.faults.stall or (muted is not None and muted(conn)):
                 continue  # a stalled server reads nothing and answers nothing
             peer.touch()
+            if on_frame is not None:
+                on_frame(conn, kind)
+                if peer.closed:
+                    break
             if kind is WSMsgType.PING:
                 with contextlib.suppress(Exception):
                     await ws.pong(msg.data)
