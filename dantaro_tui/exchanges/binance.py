@@ -637,7 +637,7 @@ class BinanceCodec(ExchangeCodec):
                 data = msg["data"]
                 if type(stream) is not str:
                     return [self._malformed(frame, recv_ns, "its stream name is not text")]
-            elif "id" in msg and ("result" in msg or "code" in msg):
+            elif "id" in msg and ("result" in msg or "code" in msg or "error" in msg):
                 return self._on_reply(msg, recv_ns)
             else:
                 stream, data = "", msg  # a raw /ws payload
@@ -715,9 +715,11 @@ class BinanceCodec(ExchangeCodec):
     def _on_reply(self, msg: dict[str, Any], recv_ns: int) -> list[Event]:
         rid = msg.get("id")
         method, pairs = self._requests.pop(rid, ("", ())) if type(rid) is int else ("", ())
-        if "code" in msg:
-            code = clean(msg.get("code"))
-            said = clean(msg.get("msg", ""))
+        # The server nests it ({"error":{"code":2,"msg":..},"id":N}); the docs show it flat.
+        err = msg.get("error") if type(msg.get("error")) is dict else msg
+        if "code" in err:
+            code = clean(err.get("code"))
+            said = clean(err.get("msg", ""))
             meaning = ERROR_TEXT.get(code, "the request failed")
             what = _describe(method, pairs)
             message = f"Binance refused a request{what}: {meaning}, code {code}"

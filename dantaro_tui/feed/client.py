@@ -242,7 +242,9 @@ class WebSocketClient:
         if self._subs:
             self._closed = False
             self._start_drainer()
-        venue = self.hub.venue(self.exchange, self.url, self._codec_factory, self.keepalive)
+        venue = self.hub.venue(
+            self.exchange, self.url, self._codec_factory, self.keepalive, self._rest_url
+        )
         old = self._venue
         if old is not None and old is not venue and self in old.clients:
             old.clients.discard(self)  # the endpoint moved (e.g. --demo set after creation)

@@ -65,8 +65,10 @@ class Venue:
         url: str,
         codec_factory: CodecFactory,
         keepalive: float | None,
+        rest_url: str | None = None,
     ) -> None:
         self.hub = hub
+        self.rest_url = rest_url  # the owners' explicit REST URL, if they named one
         self.exchange = exchange
         self.url = url
         self.new_codec = codec_factory
@@ -82,7 +84,7 @@ class Venue:
     def http(self) -> HttpClient:
         """REST for what the codec needs to keep its state (book snapshots)."""
         if self._http is None:
-            self._http = HttpClient(self.exchange, hub=self.hub)
+            self._http = HttpClient(self.exchange, self.rest_url, hub=self.hub)
         return self._http
 
     # -- subscriptions -----------------------------------------------------------------
@@ -281,15 +283,16 @@ class FeedHub:
         url: str,
         codec_factory: CodecFactory | None,
         keepalive: float | None,
+        rest_url: str | None = None,
     ) -> Venue:
         loop = asyncio.get_running_loop()
-        key = (id(loop), exchange, url, codec_factory, keepalive)
+        key = (id(loop), exchange, url, codec_factory, keepalive, rest_url)
         venue = self._venues.get(key)
         if venue is None:
             for k in [k for k in self._venues if k[0] != id(loop)]:
                 del self._venues[k]  # venues of a loop that is gone
             factory = codec_factory or codec_class(exchange)
-            venue = self._venues[key] = Venue(self, exchange, url, factory, keepalive)
+            venue = self._venues[key] = Venue(self, exchange, url, factory, keepalive, rest_url)
         return venue
 
     def clients(self) -> list[WebSocketClient]:

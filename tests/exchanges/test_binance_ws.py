@@ -991,3 +991,16 @@ def test_an_unreadable_delta_for_a_synced_book_resyncs_at_once(
     ]
     assert codec.book("NKNUSDT") is None
     assert [r.key for r in codec.rest_requests()] == ["depth:NKNUSDT"]
+
+
+def test_a_nested_error_reply_is_a_refusal_too() -> None:
+    # What the server actually sends: {"error": {"code": .., "msg": ..}, "id": N}.
+    c = BinanceCodec()
+    (frame,) = c.subscribe_frames({"trade": frozenset({"BTCUSDT"})}, {})
+    rid = orjson.loads(frame)["id"]
+    reply = {"error": {"code": 2, "msg": "Invalid request: unknown stream"}, "id": rid}
+    (err,) = c.decode(orjson.dumps(reply).decode(), 3)
+    assert isinstance(err, Status)
+    assert (err.kind, err.code, err.symbol) == ("error", "2", "BTCUSDT")
+    assert "refused a request (subscribe to trades for BTCUSDT)" in err.message
+    assert "Binance says: Invalid request: unknown stream" in err.message

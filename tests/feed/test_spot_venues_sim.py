@@ -1,0 +1,37 @@
+"""Binance and Gate.io through the hub, over real sockets to the simulator: books are
+synced from the REST snapshot the hub fetches for the codec (from the owner's rest_url)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dantaro_tui import OrderBook, Trade, WebSocketClient
+from dantaro_tui.feed.hub import FeedHub
+from dantaro_tui.sim.server import SimServer
+from tests.feed.helpers import until
+
+
+@pytest.mark.parametrize(("exchange", "symbol"), [("binance", "BTCUSDT"), ("gateio", "BTC_USDT")])
+async def test_a_synced_book_and_trades_arrive_and_health_says_connected(
+    sim: SimServer, exchange: str, symbol: str
+) -> None:
+    if exchange not in sim.endpoints:
+        pytest.skip(f"the simulator does not serve {exchange}")
+    urls = sim.endpoints[exchange]
+    hub = FeedHub()
+    books: list[OrderBook] = []
+    trades: list[Trade] = []
+    client = WebSocketClient("spot", exchange, url=urls["ws"], rest_url=urls["rest"], hub=hub)
+    try:
+        await client.subscribe_orderbook([symbol], books.append)
+        await client.subscribe_trade([symbol], trades.append)
+        await until(lambda: len(books) >= 3 and bool(trades), 10.0)
+        book = books[-1]
+        assert book.symbol == symbol and book.bids and book.asks
+        assert book.bids[0].price < book.asks[0].price
+        assert all(a.price < b.price for a, b in zip(book.asks, book.asks[1:], strict=False))
+        await until(lambda: client.health().state == "connected", 5.0)
+        assert client.health().errors == 0, client.health().last_error
+    finally:
+        await client.cleanup()
+        await hub.close()
