@@ -716,7 +716,8 @@ class BinanceCodec(ExchangeCodec):
         rid = msg.get("id")
         method, pairs = self._requests.pop(rid, ("", ())) if type(rid) is int else ("", ())
         # The server nests it ({"error":{"code":2,"msg":..},"id":N}); the docs show it flat.
-        err = msg.get("error") if type(msg.get("error")) is dict else msg
+        nested = msg.get("error")
+        err: dict[str, Any] = nested if type(nested) is dict else msg
         if "code" in err:
             code = clean(err.get("code"))
             said = clean(err.get("msg", ""))

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
-from dantaro_tui.exchanges import okx_rest, upbit_rest
-from dantaro_tui.exchanges.base import RateLimit
+from dantaro_tui.exchanges import binance_rest, gateio_rest, okx_rest, upbit_rest
+from dantaro_tui.exchanges.base import RateLimit, RestRequest
 from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.feed.rest import HttpClient, RestError
 from dantaro_tui.model import Candle, Market, OrderBook, Ticker, Trade
@@ -64,7 +64,12 @@ class RestClient:
         body = await self.http.get(group, path, params)
         try:
             return parse(body)
-        except (upbit_rest.UpbitApiError, okx_rest.OkxApiError) as exc:
+        except (
+            upbit_rest.UpbitApiError,
+            okx_rest.OkxApiError,
+            binance_rest.BinanceApiError,
+            gateio_rest.GateioApiError,
+        ) as exc:
             raise RestError(f"{self.exchange} refused the {what} request: {exc}") from exc
         except ValueError as exc:
             raise RestError(f"{self.exchange} sent an unreadable {what} reply ({exc})") from exc
@@ -196,4 +201,99 @@ class OkxRest(RestClient):
         return out[-count:]
 
 
-__all__ = ["OkxRest", "RestClient", "RestError", "UpbitRest"]
+def _binance(request: RestRequest) -> tuple[str, dict[str, str]]:
+    return request.path, dict(request.params)
+
+
+class BinanceRest(RestClient):
+    exchange = "binance"
+    group_limit = RateLimit(20, 1.0)  # well inside 6,000 weight a minute for these calls
+
+    async def markets(self) -> list[Market]:
+        req = _binance(binance_rest.exchange_info_request())
+        return await self._call("info", req, binance_rest.parse_exchange_info, "symbol list")
+
+    async def all_tickers(self, quotes: Iterable[str] = ("USDT",)) -> list[Ticker]:
+        wanted = set(quotes)
+        req = _binance(binance_rest.tickers_request())
+        got = await self._call("ticker", req, binance_rest.parse_tickers, "ticker")
+        return [t for t in got if t.quote in wanted] if wanted else got
+
+    async def tickers(self, symbols: Iterable[str]) -> list[Ticker]:
+        req = _binance(binance_rest.tickers_request(sorted(set(symbols))))
+        return await self._call("ticker", req, binance_rest.parse_tickers, "ticker")
+
+    async def orderbooks(self, symbols: Iterable[str]) -> list[OrderBook]:
+        out = []
+        for symbol in sorted(set(symbols)):
+            req = _binance(binance_rest.depth_request(symbol, 100))
+            _, book = await self._call(
+                "depth", req, partial(binance_rest.parse_depth, symbol=symbol, depth=30), "book"
+            )
+            out.append(book)
+        return out
+
+    async def trades(self, symbol: str, count: int = 100) -> list[Trade]:
+        req = _binance(binance_rest.trades_request(symbol, count))
+        return await self._call(
+            "trades", req, partial(binance_rest.parse_trades, symbol=symbol), "trades"
+        )
+
+    async def candles(self, symbol: str, interval: str = "1m", count: int = 200) -> list[Candle]:
+        req = _binance(binance_rest.klines_request(symbol, interval, limit=min(count, 1000)))
+        return await self._call(
+            "klines",
+            req,
+            partial(binance_rest.parse_klines, symbol=symbol, interval=interval),
+            "candle",
+        )
+
+
+class GateioRest(RestClient):
+    exchange = "gateio"
+    group_limit = RateLimit(20, 1.0)  # Gate.io allows 200 per 10 s per endpoint
+
+    async def markets(self) -> list[Market]:
+        req = gateio_rest.currency_pairs_request()
+        return await self._call("pairs", req, gateio_rest.parse_currency_pairs, "pair list")
+
+    async def all_tickers(self, quotes: Iterable[str] = ("USDT",)) -> list[Ticker]:
+        wanted = set(quotes)
+        got = await self._call(
+            "tickers", gateio_rest.tickers_request(), gateio_rest.parse_tickers, "ticker"
+        )
+        return [t for t in got if t.quote in wanted] if wanted else got
+
+    async def tickers(self, symbols: Iterable[str]) -> list[Ticker]:
+        wanted = set(symbols)
+        got = await self._call(
+            "tickers", gateio_rest.tickers_request(), gateio_rest.parse_tickers, "ticker"
+        )
+        return [t for t in got if t.symbol in wanted]
+
+    async def orderbooks(self, symbols: Iterable[str]) -> list[OrderBook]:
+        out = []
+        for pair in sorted(set(symbols)):
+            req = gateio_rest.order_book_request(pair, 30)
+            out.append(
+                await self._call(
+                    "book", req, partial(gateio_rest.parse_order_book, pair=pair), "book"
+                )
+            )
+        return out
+
+    async def trades(self, symbol: str, count: int = 100) -> list[Trade]:
+        req = gateio_rest.trades_request(symbol, count)
+        return await self._call("trades", req, gateio_rest.parse_trades, "trades")
+
+    async def candles(self, symbol: str, interval: str = "1m", count: int = 200) -> list[Candle]:
+        req = gateio_rest.candles_request(symbol, interval, limit=min(count, 1000))
+        return await self._call(
+            "candles",
+            req,
+            partial(gateio_rest.parse_candles, pair=symbol, interval=interval),
+            "candle",
+        )
+
+
+__all__ = ["BinanceRest", "GateioRest", "OkxRest", "RestClient", "RestError", "UpbitRest"]

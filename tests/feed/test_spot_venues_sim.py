@@ -35,3 +35,33 @@ async def test_a_synced_book_and_trades_arrive_and_health_says_connected(
     finally:
         await client.cleanup()
         await hub.close()
+
+
+@pytest.mark.parametrize(("exchange", "symbol"), [("binance", "BTCUSDT"), ("gateio", "BTC_USDT")])
+async def test_rest_market_list_candles_trades_and_book(
+    sim: SimServer, exchange: str, symbol: str
+) -> None:
+    if exchange not in sim.endpoints:
+        pytest.skip(f"the simulator does not serve {exchange}")
+    from dantaro_tui.feed.rest_venues import RestClient
+
+    rest = RestClient(exchange, sim.endpoints[exchange]["rest"], hub=FeedHub())
+    try:
+        markets = await rest.markets()
+        btc = next(m for m in markets if m.symbol == symbol)
+        assert (btc.base, btc.quote) == ("BTC", "USDT")
+        candles = await rest.candles(symbol, "1m", count=50)
+        assert 10 <= len(candles) <= 50
+        times = [c.open_time for c in candles]
+        assert times == sorted(times) and len(set(times)) == len(times)
+        assert all(
+            c.low <= min(c.open, c.close) and c.high >= max(c.open, c.close) for c in candles
+        )
+        trades = await rest.trades(symbol, 20)
+        assert trades and all(t.symbol == symbol and t.price > 0 for t in trades)
+        (book,) = await rest.orderbooks([symbol])
+        assert book.bids[0].price < book.asks[0].price
+        tickers = await rest.all_tickers(("USDT",))
+        assert any(t.symbol == symbol for t in tickers)
+    finally:
+        await rest.close()
