@@ -368,6 +368,12 @@ def error_frame(name: str, message: str) -> bytes:
     return orjson.dumps({"error": {"name": name, "message": message}})
 
 
+# Coins Upbit's warning and caution flags are never drawn on in the demo.
+_NEVER_FLAGGED = frozenset(
+    {"BTC", "ETH", "XRP", "SOL", "DOGE", "ADA", "USDT", "USDC", "TRX", "LINK"}
+)
+
+
 class RequestError(Exception):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(message)
@@ -512,7 +518,12 @@ class UpbitVenue:
                 "GLOBAL_PRICE_DIFFERENCES": rng.random() < 0.02,
                 "CONCENTRATION_OF_SMALL_ACCOUNTS": rng.random() < 0.01,
             }
-            self._events[m["market"]] = {"warning": rng.random() < 0.02, "caution": cautions}
+            warning = rng.random() < 0.02
+            if m["market"].split("-")[1] in _NEVER_FLAGGED:
+                # Upbit does not flag the majors; a demo that does is not believed.
+                cautions = dict.fromkeys(cautions, False)
+                warning = False
+            self._events[m["market"]] = {"warning": warning, "caution": cautions}
         self._subs: dict[tuple[str, str], dict[_Conn, None]] = {}
         self._conns: set[_Conn] = set()
         self._connects = RateWindow(CONNECTS_PER_S, 1.0)
