@@ -39,11 +39,8 @@ from textual.widgets import DataTable  # noqa: E402
 
 from dantaro_tui.analytics.scanner import ScannerModel  # noqa: E402
 from dantaro_tui.model import Market, Ticker  # noqa: E402
-from dantaro_tui.ui.widgets.base import (  # noqa: E402
-    PANE_THEME_DEFAULTS,
-    format_compact,
-    format_price,
-)
+from dantaro_tui.ui.format import format_compact, market_price  # noqa: E402
+from dantaro_tui.ui.widgets.base import PANE_THEME_DEFAULTS  # noqa: E402
 from dantaro_tui.ui.widgets.scanner import COLUMNS, ScannerView  # noqa: E402
 
 SIZE = (200, 60)
@@ -174,7 +171,7 @@ class BaselineTable(DataTable[str]):
         for market in self.dirty:
             row = self.model.get(market)
             assert row is not None
-            self.update_cell(market, "Price", format_price(row.price))
+            self.update_cell(market, "Price", market_price(market, row.price))
             self.update_cell(market, "Change", f"{row.change_rate * 100:+.2f}%")
             self.update_cell(market, "Value 24h", format_compact(row.value_24h))
             self.update_cell(market, "Spike", f"{row.spike:.1f}x" if row.spike else "-")

@@ -187,7 +187,7 @@ async def load(size: tuple[int, int], seconds: float, intensity: float, tmp: Pat
         hub = FeedHub()
         for exchange, urls in endpoints_of(info).items():
             hub.set_endpoint(exchange, ws=urls.get("ws"), rest=urls.get("rest"))
-        app = DantaroApp(fresh_config(tmp), mode="demo", persist=False, hub=hub)
+        app = DantaroApp(fresh_config(tmp), mode="demo", persist=False, hub=hub, tune_gc=True)
         async with app.run_test(size=size, headless=True) as pilot:
             meter = FrameMeter(app)
             deadline = time.perf_counter() + 20

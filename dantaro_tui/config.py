@@ -31,15 +31,23 @@ from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_config_dir
 
+from dantaro_tui.analytics.alerts import ALL_KINDS
+from dantaro_tui.services.alerts import DEFAULT_TOASTS
+
 if TYPE_CHECKING:
     from textual.theme import Theme
 
 APP_NAME = "dantaro-tui"
 LAYOUTS = ("1x1", "1x2", "2x2", "3x3")
-INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
+from dantaro_tui.intervals import INTERVALS as INTERVALS  # noqa: E402 - the one vocabulary
+
 THEMES = ("dantaro-dark", "dantaro-light", "dantaro-contrast", "dantaro-korea")
 SCANNER_SORTS = ("market", "korean", "english", "price", "change", "value", "spike")
 MAX_CHARTS = 9
+# Alert kinds that can make a toast ([alerts] toasts); the rest only go to the log.
+ALERT_KINDS: tuple[str, ...] = ALL_KINDS
+DEFAULT_ALERT_TOASTS = tuple(sorted(DEFAULT_TOASTS))
+DEFAULT_ALERT_MIN_TURNOVER = 1e9  # KRW of 24h turnover below which a market never alerts
 # The default layout opens on KRW-BTC; the other charts on other major KRW markets.
 DEFAULT_SYMBOLS = (
     "KRW-BTC",
@@ -84,6 +92,10 @@ class Config:
     chart_links: list[str] = field(default_factory=_default_chart_links)
     book_link: str = "red"
     tape_link: str = "red"
+    # [alerts]: the kinds that toast ([] = none) and the 24h turnover (KRW) a market needs
+    # before it can alert.
+    alert_toasts: list[str] = field(default_factory=lambda: list(DEFAULT_ALERT_TOASTS))
+    alert_min_turnover: float = DEFAULT_ALERT_MIN_TURNOVER
     # Not persisted: where the file lives and what went wrong reading it.
     path: Path | None = field(default=None, compare=False)
     warnings: list[str] = field(default_factory=list, compare=False)
@@ -92,6 +104,9 @@ class Config:
     source: bytes | None = field(default=None, compare=False, repr=False)
     unreadable: str = field(default="", compare=False)
     doubtful: bool = field(default=False, compare=False)
+    # First start (no settings file yet) in a Korean locale: the theme was set to the Korean
+    # red-up/blue-down one (``KOREAN_THEME``); the app says so once.
+    korean_default: bool = field(default=False, compare=False)
 
     def copy(self) -> Config:
         return replace(
@@ -99,6 +114,7 @@ class Config:
             symbols=list(self.symbols),
             intervals=list(self.intervals),
             chart_links=list(self.chart_links),
+            alert_toasts=list(self.alert_toasts),
             warnings=list(self.warnings),
         )
 
@@ -116,6 +132,8 @@ PERSISTED = (
     "chart_links",
     "book_link",
     "tape_link",
+    "alert_toasts",
+    "alert_min_turnover",
 )
 
 
@@ -252,6 +270,29 @@ def _apply(cfg: Config, data: Mapping[str, Any], source: str) -> None:
             cfg.intervals = out
         elif key in ("links_charts", "links_book", "links_tape"):
             _apply_links(cfg, key, value, warn)
+        elif key == "alert_toasts":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list | tuple):
+                warn('alerts.toasts should be a list such as ["connection", "pump"]')
+                continue
+            kinds = [str(v).strip().lower() for v in items if str(v).strip()]
+            bad = [k for k in kinds if k not in ALERT_KINDS]
+            if bad:
+                warn(
+                    f"alerts.toasts: unknown alert kind {', '.join(map(repr, bad))} "
+                    f"(known: {', '.join(ALERT_KINDS)}; ignored)"
+                )
+            cfg.alert_toasts = list(dict.fromkeys(k for k in kinds if k in ALERT_KINDS))
+        elif key == "alert_min_turnover":
+            try:
+                turnover = float(value)
+            except (TypeError, ValueError, OverflowError):
+                warn(f"alerts.min_turnover {value!r} is not a number (KRW)")
+                continue
+            if turnover >= 0.0 and turnover != float("inf"):
+                cfg.alert_min_turnover = turnover
+            else:
+                warn(f"alerts.min_turnover {value!r} should be 0 or more (KRW of 24h turnover)")
         else:
             warn(f"unknown setting {key!r} (ignored)")
 
@@ -303,6 +344,10 @@ def _flatten(doc: Mapping[str, Any]) -> dict[str, Any]:
             for sub, item in value.items():
                 known = sub in ("charts", "book", "tape")
                 flat[f"links_{sub}" if known else f"links.{sub}"] = item
+        elif key == "alerts" and isinstance(value, Mapping):
+            for sub, item in value.items():
+                known = sub in ("toasts", "min_turnover")
+                flat[f"alert_{sub}" if known else f"alerts.{sub}"] = item
         elif key == "scanner" and isinstance(value, Mapping):
             for sub, item in value.items():
                 flat[f"scanner_{sub}" if sub in ("threshold", "sort") else f"scanner.{sub}"] = item
@@ -321,6 +366,7 @@ ENV_KEYS = {
     "DANTARO_BOLLINGER": "bollinger",
     "DANTARO_SCANNER_THRESHOLD": "scanner_threshold",
     "DANTARO_SCANNER_SORT": "scanner_sort",
+    "DANTARO_ALERT_TOASTS": "alert_toasts",
 }
 
 
@@ -343,10 +389,30 @@ def load_config(
         before = len(cfg.warnings)
         _apply(cfg, _flatten(doc), str(cfg.path.name))
         cfg.doubtful = len(cfg.warnings) > before  # rewriting it would drop something
+    elif cfg.source is None and not cfg.unreadable and korean_locale(env):
+        # First start: Korean traders read rising red, falling blue. A saved theme, the
+        # environment and the flags still win.
+        cfg.theme, cfg.korean_default = KOREAN_THEME, True
     _apply(cfg, {key: env[name] for name, key in ENV_KEYS.items() if env.get(name)}, "env")
     if overrides:
         _apply(cfg, dict(overrides), "flag")
+    cfg.korean_default = cfg.korean_default and cfg.theme == KOREAN_THEME
     return cfg
+
+
+KOREAN_THEME = "dantaro-korea"
+KOREAN_THEME_NOTE = "한국식 색상(상승 빨강, 하락 파랑) — t to change"
+
+
+def korean_locale(env: Mapping[str, str]) -> bool:
+    """The user's language is Korean: the first of ``LC_ALL``, ``LC_MESSAGES``, ``LANG``
+    that names a language (``C`` and ``POSIX`` name none) starts with ``ko``."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "").strip()
+        if not value or value.split(".")[0] in ("C", "POSIX"):
+            continue
+        return value.lower().startswith("ko")
+    return False
 
 
 def _read_file(cfg: Config, path: Path) -> dict[str, Any] | None:
@@ -442,6 +508,10 @@ def dumps(cfg: Config) -> str:
             f"charts = {_toml_value(list(cfg.chart_links))}",
             f"book = {_toml_value(cfg.book_link)}",
             f"tape = {_toml_value(cfg.tape_link)}",
+            "",
+            "[alerts]",
+            f"toasts = {_toml_value(list(cfg.alert_toasts))}",
+            f"min_turnover = {_toml_value(float(cfg.alert_min_turnover))}",
             "",
         ]
     )

@@ -7,29 +7,21 @@ values change, so a view can cache rendered rows by (market, version).
 
 Volume-spike score
 ------------------
-Tickers carry ``acc_trade_price_24h``, a *rolling* 24 h turnover. Between two tickers it
-grows by the value traded in between and shrinks by what rolled off from 24 h earlier.
-Over the last ``window_s`` seconds (60 by default)::
-
-    growth   = sum of increases (and decreases) of acc_trade_price_24h in the window
-    expected = acc_trade_price_24h / 86 400 s * span     (the window's share at the 24 h pace)
-    score    = max(0, 1 + growth / expected)
-
-The roll-off is estimated at the 24 h average pace, so ``score`` reads as "the last minute
-traded at N x the day's average pace": 1 = normal, 5 = five times busier. It is 0 until the
-market has been watched for ``min_span_s`` seconds, 0 when no ticker (tickers are pushed
-on trades) arrived within the window, and is rebuilt from scratch after a gap longer than
-the window (a resubscribe or reconnect), so a jump of the 24 h total across a gap never
-reads as a spike. The same definition works for every exchange whose ticker carries a
-rolling 24 h quote turnover (Upbit, OKX ``volCcy24h``, Binance ``quoteVolume``).
+The Spike column is the last 60 s of turnover against the market's *own* per-minute
+baseline (``analytics.alerts.MarketActivity``): 1 = a usual minute, 5 = five times its
+usual. A fixed "24 h pace" does not work: the busiest markets trade at 2-3x their 24 h
+average all day, and a market trading 70 M KRW a day reads 80x after one trade. The score
+is 0 (shown ``-``) until a market has ``min_baseline_minutes`` of history. In the app the
+model reads the score from the AlertService (``spike_fn``), so the column and the
+volume-spike alerts are one computation; without it each row keeps its own tracker.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
+from dantaro_tui.analytics.alerts import MarketActivity, trade_value
 from dantaro_tui.model import Market, Ticker
 
 QUOTES: tuple[str, ...] = ("KRW", "BTC", "USDT")
@@ -44,66 +36,6 @@ SORT_KEYS: tuple[SortKey, ...] = (
     "spike",
 )
 Highlight = Literal["up", "down"] | None
-
-DAY_MS = 86_400_000
-
-
-class SpikeTracker:
-    """Rolling estimate of recent turnover vs the 24 h pace (see the module docstring)."""
-
-    __slots__ = ("_last_acc", "_last_t", "_samples", "_start_t", "_sum", "min_span_ms", "window_ms")
-
-    def __init__(self, window_s: float = 60.0, min_span_s: float = 15.0) -> None:
-        self.window_ms = int(window_s * 1000)
-        self.min_span_ms = int(min_span_s * 1000)
-        self._samples: deque[tuple[int, float]] = deque()
-        self._sum = 0.0
-        self._last_acc = 0.0
-        self._last_t: int | None = None
-        self._start_t = 0
-
-    def reset(self) -> None:
-        self._samples.clear()
-        self._sum = 0.0
-        self._last_t = None
-
-    def update(self, t_ms: int, acc_24h: float) -> None:
-        last_t = self._last_t
-        if last_t is None or t_ms - last_t > self.window_ms or t_ms < last_t - self.window_ms:
-            self.reset()
-            self._start_t = t_ms
-        elif t_ms >= last_t:
-            delta = acc_24h - self._last_acc
-            if delta:
-                self._samples.append((t_ms, delta))
-                self._sum += delta
-        else:  # slightly out of order: count the change, keep the newer clock
-            delta = acc_24h - self._last_acc
-            self._samples.append((last_t, delta))
-            self._sum += delta
-            t_ms = last_t
-        self._last_t = t_ms
-        self._last_acc = acc_24h
-
-    def _prune(self, now_ms: int) -> None:
-        cutoff = now_ms - self.window_ms
-        samples = self._samples
-        while samples and samples[0][0] <= cutoff:
-            self._sum -= samples.popleft()[1]
-        if not samples:
-            self._sum = 0.0  # no float drift left behind
-
-    def score(self, now_ms: int, acc_24h: float) -> float:
-        if self._last_t is None:
-            return 0.0
-        self._prune(now_ms)
-        if now_ms - self._last_t >= self.window_ms:
-            return 0.0  # nothing traded within the window
-        span = min(self.window_ms, now_ms - self._start_t)
-        if span < self.min_span_ms or acc_24h <= 0.0:
-            return 0.0
-        expected = acc_24h * span / DAY_MS
-        return max(0.0, 1.0 + self._sum / expected)
 
 
 class ScannerRow:
@@ -134,9 +66,6 @@ class ScannerRow:
         korean: str = "",
         english: str = "",
         warning: bool = False,
-        *,
-        window_s: float = 60.0,
-        min_span_s: float = 15.0,
     ) -> None:
         self.market = market
         self.base = base
@@ -151,7 +80,7 @@ class ScannerRow:
         self.has_data = False
         self.updated_ms = 0
         self.version = 0
-        self.tracker = SpikeTracker(window_s, min_span_s)
+        self.tracker = MarketActivity()
 
     def __repr__(self) -> str:
         return (
@@ -199,12 +128,13 @@ class ScannerModel:
         markets: Iterable[Market] = (),
         *,
         threshold: float = 0.05,
-        spike_window_s: float = 60.0,
-        spike_min_span_s: float = 15.0,
+        spike_min_minutes: int = 3,
+        spike_fn: Callable[[str, int], float] | None = None,
     ) -> None:
         self.threshold = threshold
-        self.spike_window_s = spike_window_s
-        self.spike_min_span_s = spike_min_span_s
+        self.spike_min_minutes = spike_min_minutes
+        # (market, now_ms) -> score: the AlertService's, so column and alerts agree.
+        self.spike_fn = spike_fn
         self._rows: dict[str, ScannerRow] = {}
         self.clock_ms = 0  # newest exchange time seen: the scanner's "now"
         self.set_markets(markets)
@@ -232,16 +162,13 @@ class ScannerModel:
         english: str = "",
         warning: bool = False,
     ) -> ScannerRow:
-        return ScannerRow(
-            market,
-            base,
-            quote,
-            korean,
-            english,
-            warning,
-            window_s=self.spike_window_s,
-            min_span_s=self.spike_min_span_s,
-        )
+        return ScannerRow(market, base, quote, korean, english, warning)
+
+    def _spike(self, row: ScannerRow, now_ms: int) -> float:
+        if self.spike_fn is not None:
+            return round(self.spike_fn(row.market, now_ms), 1)
+        spike = row.tracker.spike(now_ms, self.spike_min_minutes, row.value_24h)
+        return round(spike.ratio, 1)
 
     def get(self, market: str) -> ScannerRow | None:
         return self._rows.get(market)
@@ -275,8 +202,12 @@ class ScannerModel:
         if now > self.clock_ms:
             self.clock_ms = now
         acc = ticker.acc_trade_price_24h
-        row.tracker.update(now, acc)
-        spike = round(row.tracker.score(now, acc), 1)
+        if self.spike_fn is None and not ticker.snapshot:
+            delta = acc - row.value_24h if row.has_data else 0.0
+            row.tracker.update(
+                now, ticker.trade_price, trade_value(ticker.trade_price, ticker.trade_volume, delta)
+            )
+        spike = self._spike(row, now)
         changed = (
             not row.has_data
             or row.price != ticker.trade_price
@@ -301,7 +232,7 @@ class ScannerModel:
         for row in self._rows.values():
             if not row.has_data or (quote is not None and row.quote != quote):
                 continue
-            spike = round(row.tracker.score(now, row.value_24h), 1)
+            spike = self._spike(row, now)
             if spike != row.spike:
                 row.spike = spike
                 row.version += 1

@@ -16,23 +16,34 @@ from typing import Any, ClassVar, Literal, Protocol
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
-from dantaro_tui.analytics.alerts import Alert
-from dantaro_tui.config import INTERVALS, LAYOUTS, THEMES, Config, load_themes, save_config
+from dantaro_tui.analytics.alerts import Alert, MarketRuleConfig
+from dantaro_tui.config import (
+    INTERVALS,
+    KOREAN_THEME,
+    KOREAN_THEME_NOTE,
+    LAYOUTS,
+    THEMES,
+    Config,
+    load_themes,
+    save_config,
+)
 from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.model import Candle, Market
+from dantaro_tui.services.alerts import AlertService
+from dantaro_tui.services.premium import PremiumService
 from dantaro_tui.ui.arbitrage_commands import ArbitrageCommands
-from dantaro_tui.ui.commands import MarketsProvider
-from dantaro_tui.ui.screens.alerts import AlertsScreen
+from dantaro_tui.ui.commands import PALETTE_CSS, MarketsProvider, market_palette
+from dantaro_tui.ui.memory import settle_gc
+from dantaro_tui.ui.screens.alerts import AlertPosted, AlertsScreen
 from dantaro_tui.ui.screens.health import HealthScreen
-from dantaro_tui.ui.screens.help import HelpScreen
+from dantaro_tui.ui.screens.help import HelpScreen, help_sections
 from dantaro_tui.ui.screens.main import CockpitScreen
 from dantaro_tui.ui.widgets.base import PANE_THEME_DEFAULTS
-from dantaro_tui.ui.widgets.scanner import AlertRaised
+from dantaro_tui.ui.widgets.chart import ChartView
 from dantaro_tui.ui.widgets.status import StatusBar
 
 Mode = Literal["demo", "live", "replay"]
@@ -68,6 +79,7 @@ def _import_analytics() -> None:
 
 class DantaroApp(App[int]):
     CSS_PATH = "app.tcss"
+    CSS = PALETTE_CSS
     TITLE = "dantaro-tui"
     COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, MarketsProvider, ArbitrageCommands}
     ENABLE_COMMAND_PALETTE = True
@@ -97,8 +109,10 @@ class DantaroApp(App[int]):
         rest_factory: Callable[[str], RestLike] | None = None,
         persist: bool = True,
         hub: FeedHub | None = None,
+        tune_gc: bool = False,
     ) -> None:
         super().__init__()
+        self.tune_gc = tune_gc  # the process is this app's alone (not a test runner)
         # The app's one feed hub: every pane's client shares its connections.
         self.hub = hub or FeedHub()
         self.config = config
@@ -108,7 +122,22 @@ class DantaroApp(App[int]):
         self.persist = persist
         self.rest: RestLike | None = None
         self.markets: dict[str, Market] = {}
-        self.alerts: deque[Alert] = deque(maxlen=1000)
+        # Every alert (markets, arbitrage, feeds) in one service that runs whatever screen
+        # is open; it reaches the UI as one AlertPosted message (``_alert_posted``).
+        rules = MarketRuleConfig(
+            move_threshold=config.scanner_threshold / 100.0,
+            min_turnover_24h=config.alert_min_turnover,
+        )
+        self.alert_service = AlertService(
+            self.hub,
+            rules=rules,
+            exchange=config.exchange,
+            toast_kinds=config.alert_toasts,  # kinds to toast; [] = none
+        )
+        self.alert_service.listen(self._post_alert)
+        self.alerts: deque[Alert] = self.alert_service.log
+        # The BTC kimchi premium and USD/KRW rate of the status bar (Upbit vs OKX).
+        self.premium_service = PremiumService(self.hub)
         self.started = asyncio.Event()
         self._save_timer: Timer | None = None
         self._recent_notes: dict[str, float] = {}
@@ -150,14 +179,28 @@ class DantaroApp(App[int]):
             self.theme = fallback
         for text in [*self.config.warnings, *problems]:
             self.notify(text, title="Settings", severity="warning", timeout=8)
+        if self.config.korean_default and self.theme == KOREAN_THEME:
+            # First start in a Korean locale: said once (the saved file keeps the theme).
+            self.config.korean_default = False
+            self.notify(KOREAN_THEME_NOTE, title="Theme", timeout=8)
+            self.save_soon()
         if self.session is not None:
             try:
                 await self.session.start(self)
             except Exception as exc:
                 self.notify(f"{exc}", title="Could not start", severity="error", timeout=30)
         self.rest = self.rest_factory(self.config.exchange)
-        await self.push_screen(CockpitScreen(mode=self.mode))
+        cockpit = CockpitScreen(
+            self.config,
+            mode=self.mode,
+            history=self.history,
+            markets=self.markets.values(),
+            alert_service=self.alert_service,
+            exchange_name=self.exchange_name,
+        )
+        await self.push_screen(cockpit)
         self.run_worker(self._load_markets(), group="markets", exclusive=True, exit_on_error=False)
+        self.run_worker(self.premium_service.start(), group="premium", exit_on_error=False)
         # pandas (chart overlays) takes ~0.3 s to import: do it off the UI thread, after the
         # first data is on screen, so the first VWAP/Bollinger key is not the one that waits.
         self.set_timer(2.0, self._warm_imports)
@@ -165,12 +208,18 @@ class DantaroApp(App[int]):
 
     def _warm_imports(self) -> None:
         self.run_worker(_import_analytics, thread=True, group="warm", exit_on_error=False)
+        if self.tune_gc:
+            settle_gc()
 
     async def on_unmount(self) -> None:
         # Closing must never fail the exit.
         if self.rest is not None:
             with contextlib.suppress(Exception):
                 await self.rest.close()
+        with contextlib.suppress(Exception):
+            await self.alert_service.close()
+        with contextlib.suppress(Exception):
+            await self.premium_service.close()
         if self.session is not None:
             with contextlib.suppress(Exception):
                 await self.session.stop()
@@ -211,7 +260,7 @@ class DantaroApp(App[int]):
                         severity="error",
                         timeout=20,
                     )
-                    self.add_alert(f"cannot reach {self.exchange_name}: {reason}")
+                    self.add_alert(f"cannot reach {self.exchange_name}: {reason}", toast=False)
                 notice = f"cannot reach {self.exchange_name}" + (
                     " — try --demo" if self.mode == "live" else ""
                 )
@@ -226,6 +275,10 @@ class DantaroApp(App[int]):
             cockpit = self.cockpit
             if cockpit is not None:
                 cockpit.markets_loaded(markets)
+            try:
+                await self.alert_service.watch(markets)
+            except Exception as exc:
+                self.tell(f"alerts: cannot watch the markets: {exc}", "Alerts")
             return
 
     # -- what the panes ask of the app -----------------------------------------------------
@@ -250,12 +303,7 @@ class DantaroApp(App[int]):
             cockpit.open_market(symbol)
 
     def pick_symbol(self) -> None:
-        self.push_screen(
-            CommandPalette(
-                providers=[MarketsProvider],
-                placeholder="Market: code (btc, KRW-BTC), English or Korean name (비트)…",
-            )
-        )
+        self.push_screen(market_palette())
 
     def _status_notice(self, text: str) -> None:
         for bar in self._status_bars():
@@ -266,34 +314,54 @@ class DantaroApp(App[int]):
             yield from screen.query(StatusBar)
 
     # -- alerts --------------------------------------------------------------------------------
-    def add_alert(self, text: str, market: str = "") -> None:
-        self.alerts.append(Alert(int(time.time() * 1000), market, "connection", text))
+    def add_alert(self, text: str, market: str = "", *, toast: bool = True) -> None:
+        """Log a feed problem; ``toast=False`` when the caller has shown it already."""
+        if not toast:
+            self._recent_notes[text.split(": ", 1)[-1]] = time.monotonic()
+        self.alert_service.connection(text, int(time.time() * 1000), market)
 
-    @on(AlertRaised)
-    def _scanner_alert(self, message: AlertRaised) -> None:
+    def _post_alert(self, alert: Alert) -> None:
+        self.post_message(AlertPosted(alert))
+
+    @on(AlertPosted)
+    def _alert_posted(self, message: AlertPosted) -> None:
+        """The one way alerts reach the UI: logged already (the alert screen and the
+        status bar's "⚑ N new" read the service); a toast only for the kinds the user
+        asked for (``alert_toasts``; default: feed problems, calmly)."""
         alert = message.alert
-        self.alerts.append(alert)
-        severity: SeverityLevel = (
-            "warning" if alert.kind in ("pump", "dump", "volume_spike") else "information"
-        )
-        self.notify(
-            alert.message, title=alert.kind.replace("_", " ").title(), severity=severity, timeout=6
-        )
-
-    def tell(self, text: str, title: str, severity: Any = "warning", market: str = "") -> None:
-        """Log ``text`` as an alert and show it, once a minute per cause: seven clients
-        failing for the same reason (no network) make one toast, not seven."""
-        self.add_alert(text, market)
-        cause = text.split(": ", 1)[-1]
+        for bar in self._status_bars():
+            bar.refresh()
+        if not self.alert_service.should_toast(alert):
+            return
+        # Once a minute per cause: seven clients failing for one reason make one toast.
+        cause = alert.message.split(": ", 1)[-1]
         now = time.monotonic()
         if now - self._recent_notes.get(cause, -1e9) < 60.0:
             return
         self._recent_notes[cause] = now
-        self.notify(text, title=title, severity=severity, timeout=6)
+        severity: SeverityLevel = "warning"
+        if alert.kind == "connection" and ("restored" in cause or "again" in cause):
+            severity = "information"
+        title = "Feed" if alert.kind == "connection" else alert.kind.replace("_", " ").title()
+        self.notify(alert.message, title=title, severity=severity, timeout=5)
+
+    def tell(self, text: str, title: str, severity: Any = "warning", market: str = "") -> None:
+        """Log ``text`` as a feed alert; it toasts (once a minute per cause) through
+        ``_alert_posted`` when feed alerts are toasted."""
+        self.add_alert(text, market)
 
     @on(StatusBar.HealthEvent)
     def _health_event(self, message: StatusBar.HealthEvent) -> None:
         self.tell(message.text, "Feed", message.severity)
+
+    @on(ChartView.Problem)
+    def _chart_problem(self, message: ChartView.Problem) -> None:
+        chart = message.chart
+        self.tell(message.text, f"Chart {chart.index}", "warning", chart.symbol)
+
+    @on(CockpitScreen.SettingsChanged)
+    def _settings_changed(self) -> None:
+        self.save_soon()
 
     # -- settings --------------------------------------------------------------------------------
     def save_soon(self) -> None:
@@ -323,18 +391,7 @@ class DantaroApp(App[int]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        sections: list[tuple[str, Any]] = [("Everywhere", self)]
-        cockpit = self.cockpit
-        if cockpit is not None:
-            sections.append(("Cockpit (charts, book, tape, scanner)", cockpit))
-            seen: set[type] = set()
-            for widget in cockpit.query("*"):
-                kind = type(widget)
-                if kind not in seen and kind.__module__.startswith("dantaro_tui.ui.widgets"):
-                    seen.add(kind)
-                    sections.append((f"{kind.__name__} (when focused)", kind))
-        sections += [("Health screen", HealthScreen), ("Alerts screen", AlertsScreen)]
-        self.push_screen(HelpScreen(sections))
+        self.push_screen(HelpScreen(help_sections(self)))
 
     def action_health(self) -> None:
         if not isinstance(self.screen, HealthScreen):
@@ -342,20 +399,17 @@ class DantaroApp(App[int]):
 
     def action_alerts(self) -> None:
         if not isinstance(self.screen, AlertsScreen):
-            self.push_screen(
-                AlertsScreen(
-                    lambda: list(self.alerts), on_clear=self.alerts.clear, on_open=self.open_market
-                )
-            )
+            self.push_screen(AlertsScreen(self.alert_service, on_open=self.open_market))
+
+    def open_arbitrage(self) -> None:
+        """The palette's "Kimchi premium / arbitrage" (ArbitrageCommands) opens it here."""
+        self.action_arbitrage()
 
     def action_arbitrage(self) -> None:
         from dantaro_tui.ui.screens.arbitrage import ArbitrageScreen
 
         if not isinstance(self.screen, ArbitrageScreen):
-            self.push_screen(ArbitrageScreen(on_alert=self._log_alert))
-
-    def _log_alert(self, alert: Alert) -> None:
-        self.alerts.append(alert)
+            self.push_screen(ArbitrageScreen(on_alert=self.alert_service.add))
 
     def action_next_theme(self) -> None:
         names = [t for t in THEMES if t in self.available_themes] or list(self.available_themes)
@@ -374,9 +428,7 @@ class DantaroApp(App[int]):
         yield SystemCommand("Open market", "Search markets by code or name", self.pick_symbol)
         yield SystemCommand("Health", "Feed health: every connection", self.action_health)
         yield SystemCommand("Alerts", "The alert log", self.action_alerts)
-        yield SystemCommand(
-            "Kimchi premium / arbitrage", "Upbit KRW vs OKX USDT", self.action_arbitrage
-        )
+        # "Kimchi premium / arbitrage" comes from ArbitrageCommands (once, with its aliases).
         yield SystemCommand("Help", "Every key binding", self.action_help)
         for name in THEMES:
             if name in self.available_themes:

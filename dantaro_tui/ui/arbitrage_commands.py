@@ -1,7 +1,8 @@
 """Command palette: "Kimchi premium / arbitrage" opens the arbitrage screen.
 
 Found by ``kimchi``, ``arbitrage``, ``premium``, ``spread`` and the Korean words traders use
-(``김프``, ``김치 프리미엄``, ``차익거래``). Register it with the app's other providers::
+(``김프``, ``김치 프리미엄``, ``차익거래``), also by their initial consonants (``ㄱㅍ``).
+Register it with the app's other providers::
 
     COMMANDS = {*App.COMMANDS, MarketsProvider, ArbitrageCommands}
 
@@ -16,6 +17,9 @@ from typing import Any
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from dantaro_tui.ui.commands import choseong, is_choseong_query
+from dantaro_tui.ui.host import ArbitrageOpener
 
 TITLE = "Kimchi premium / arbitrage"
 HELP = "Upbit KRW vs OKX USDT in KRW: premium, net spread after fees, sizes, VWAP, alerts"
@@ -42,14 +46,20 @@ def alias_score(query: str) -> float:
         return 1.0
     if len(q) >= 2 and any(a.startswith(q) for a in ALIASES):
         return 0.8
+    if is_choseong_query(q):  # ㄱㅍ (김프), ㅊㅇㄱㄹ (차익거래)
+        wanted = q.replace(" ", "")
+        initials = [choseong(a) for a in ALIASES if is_choseong_query(choseong(a))]
+        if wanted in initials:
+            return 1.0
+        if len(wanted) >= 2 and any(i.startswith(wanted) for i in initials):
+            return 0.8
     return 0.0
 
 
 def open_arbitrage(app: Any) -> None:
     """Show the arbitrage screen (the app's own way when it has one)."""
-    opener = getattr(app, "open_arbitrage", None)
-    if callable(opener):
-        opener()
+    if isinstance(app, ArbitrageOpener):
+        app.open_arbitrage()
         return
     from dantaro_tui.ui.screens.arbitrage import ArbitrageScreen
 

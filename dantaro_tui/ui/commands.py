@@ -9,8 +9,10 @@ Ranking (higher first), so that what a trader types lands on the market they mea
 4. a word of the English name that starts with the query (``cash`` -> Bitcoin Cash);
 5. the query anywhere in a code or name (``코인`` finds every "…코인").
 
-Korean is matched on whole syllables (no jamo decomposition): ``비트`` finds 비트코인,
-비트코인캐시, 비트토렌트…. A code the list does not know (``KRW-NEWCOIN``) is still offered
+Korean is matched on whole syllables (``비트`` finds 비트코인, 비트코인캐시, 비트토렌트…) and on
+initial consonants, as Korean traders type them: ``ㅂㅌ`` finds 비트코인, ``ㅇㄷㄹㅇ``
+이더리움 (a query of initial consonants only is compared with the name's, ``ㅂㅌㅋ`` is the
+start of 비트코인's ``ㅂㅌㅋㅇ``). A code the list does not know (``KRW-NEWCOIN``) is offered
 last, so a market listed after startup can be opened; a bad code then says so in the chart.
 """
 
@@ -18,18 +20,53 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 
 from dantaro_tui.config import DEFAULT_SYMBOLS
 from dantaro_tui.model import Market
+from dantaro_tui.ui.host import HasMarkets, MarketOpener
+
+# The palette hides the cockpit instead of dimming it. Textual draws a translucent modal's
+# backdrop by re-tinting every segment of the screen below on every frame, and the live
+# cockpit repaints 10-20 times a second: that tint made ctrl+p take 250-370 ms (p50/p95) to
+# show the palette under the demo load, 55/100 ms without it (benchmarks/bench_palette.py).
+PALETTE_CSS = """
+CommandPalette { background: $background; }
+"""
 
 QUOTE_BONUS = {"KRW": 0.03, "BTC": 0.02, "USDT": 0.01}
 _CODE = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{1,20}$")
+_WORDS = re.compile(r"[\s\-_.()]+")
+
+# The 19 initial consonants (choseong) in Unicode order: syllable (code - 0xAC00) // 588.
+CHOSEONG = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
+_CHOSEONG_SET = frozenset(CHOSEONG)
+
+
+@lru_cache(maxsize=8192)
+def choseong(text: str) -> str:
+    """The initial consonant of every Hangul syllable (``비트코인`` -> ``ㅂㅌㅋㅇ``); other
+    characters are kept as they are (spaces dropped)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if _HANGUL_FIRST <= code <= _HANGUL_LAST:
+            out.append(CHOSEONG[(code - _HANGUL_FIRST) // 588])
+        elif not ch.isspace():
+            out.append(ch)
+    return "".join(out)
+
+
+def is_choseong_query(query: str) -> bool:
+    """True for a query of initial consonants only (``ㅂㅌ``), spaces allowed."""
+    letters = [ch for ch in query if not ch.isspace()]
+    return bool(letters) and all(ch in _CHOSEONG_SET for ch in letters)
 
 
 def market_score(market: Market, query: str) -> float:
@@ -60,10 +97,20 @@ def market_score(market: Market, query: str) -> float:
         best = max(best, 0.68 + bonus - min(0.05, 0.002 * (len(en) - len(ql))))
     if best:
         return best
-    if en and any(word.startswith(ql) for word in re.split(r"[\s\-_.()]+", en)):
+    if en and any(word.startswith(ql) for word in _WORDS.split(en)):
         return 0.6 + bonus
     if ko and q in ko:
         return 0.5 + bonus
+    if ko and is_choseong_query(q):
+        initials = choseong(ko)
+        wanted = q.replace(" ", "")
+        if initials == wanted:
+            return 0.8 + bonus
+        if initials.startswith(wanted):
+            return 0.65 + bonus - min(0.05, 0.005 * (len(initials) - len(wanted)))
+        if wanted in initials:
+            return 0.4 + bonus
+        return 0.0
     if qu in code or (en and ql in en):
         return 0.45 + bonus
     compact = qu.replace("-", "").replace("/", "").replace(" ", "")
@@ -96,17 +143,24 @@ def describe(market: Market) -> Text:
     return text
 
 
-def _markets_of(app: Any) -> list[Market]:
-    markets = getattr(app, "markets", None)
+def market_palette() -> CommandPalette:
+    """The market search: "s" in the cockpit, "Open market" in the command list."""
+    return CommandPalette(
+        providers=[MarketsProvider],
+        placeholder="Market: code (btc, KRW-BTC), English or Korean name (비트)…",
+    )
+
+
+def _markets_of(app: object) -> list[Market]:
+    markets = app.markets if isinstance(app, HasMarkets) else None
     if markets:
-        return list(markets.values()) if isinstance(markets, dict) else list(markets)
+        return list(markets.values())
     return [Market("upbit", s, s.split("-", 1)[1], s.split("-", 1)[0]) for s in DEFAULT_SYMBOLS]
 
 
 def _opener(app: Any) -> Callable[[str], object]:
-    opener = getattr(app, "open_market", None)
-    if callable(opener):
-        return opener
+    if isinstance(app, MarketOpener):
+        return app.open_market
     return lambda symbol: app.notify(f"cannot open {symbol} here")
 
 

@@ -22,14 +22,14 @@ app decides, e.g. the focused chart).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol, runtime_checkable
 from weakref import WeakKeyDictionary
 
 from textual.app import App
 from textual.dom import DOMNode
 from textual.widget import Widget
 
-from dantaro_tui.ui.widgets.base import LINK_COLOURS
+from dantaro_tui.ui.widgets.base import LINK_COLOURS, SymbolChanged
 
 LINK_GROUPS: tuple[str, ...] = tuple(LINK_COLOURS)
 _markers: WeakKeyDictionary[Widget, str] = WeakKeyDictionary()
@@ -40,20 +40,51 @@ class LinkRequest(Protocol):
     link_group: str | None
 
 
+@runtime_checkable
+class Linkable(Protocol):
+    """A pane that can join a link group and take a symbol (``LivePane``, ``ScannerView``)."""
+
+    link_group: str | None
+
+    def set_symbol(self, symbol: str) -> None: ...
+
+
+@runtime_checkable
+class ShowsSymbol(Protocol):
+    """A member that names the market it shows (``LivePane``; the scanner does not)."""
+
+    symbol: str
+
+
 def link_colour(group: str | None) -> str | None:
     return None if group is None else LINK_COLOURS.get(group)
 
 
+# Text on the group's badge: near-black on the group colour reads on every theme (the
+# badge brings its own background), and the letter and name carry the group without colour.
+BADGE_TEXT = "#0d1117"
+
+
+def link_letter(group: str | None) -> str:
+    return "" if group is None else group[:1].upper()
+
+
+def link_label(group: str | None) -> str:
+    """Plain text naming the group: ``"R red"``; ``""`` for no group."""
+    return "" if group is None or group not in LINK_COLOURS else f"{link_letter(group)} {group}"
+
+
 def link_marker(group: str | None) -> str:
-    """Content markup for a border subtitle: a coloured dot and the group's name."""
+    """Content markup for a border title or subtitle: a badge with the group's letter in
+    the group's colour, then its name (`` R  red``)."""
     colour = link_colour(group)
-    return "" if group is None or colour is None else f"[{colour}]●[/] {group}"
+    if group is None or colour is None:
+        return ""
+    return f"[bold {BADGE_TEXT} on {colour}] {link_letter(group)} [/] {group}"
 
 
 def is_member(widget: object, group: str) -> bool:
-    return getattr(widget, "link_group", None) == group and callable(
-        getattr(widget, "set_symbol", None)
-    )
+    return isinstance(widget, Linkable) and widget.link_group == group
 
 
 def _roots(root: DOMNode) -> list[DOMNode]:
@@ -76,7 +107,8 @@ def switch(root: DOMNode, group: str, symbol: str) -> list[Widget]:
     """Make every member of ``group`` show ``symbol`` now; returns the members."""
     group_members = members(root, group)
     for widget in group_members:
-        widget.set_symbol(symbol)  # type: ignore[attr-defined]
+        if isinstance(widget, Linkable):  # always: members are
+            widget.set_symbol(symbol)
     return group_members
 
 
@@ -96,6 +128,20 @@ def join(widget: Widget, group: str | None) -> None:
     if current == "" or current == _markers.get(widget):
         widget.border_subtitle = link_marker(group)
         _markers[widget] = widget.border_subtitle or ""
+
+
+def enter(root: DOMNode, widget: Widget, group: str | None) -> str | None:
+    """``widget`` joins ``group`` and shows the group's market (what the other members show);
+    returns that market, or None when the group had no other member (or ``group`` is None)."""
+    join(widget, group)
+    if group is None:
+        return None
+    others = [w for w in members(root, group) if w is not widget]
+    symbols = [w.symbol for w in others if isinstance(w, ShowsSymbol)]
+    symbol = next((s for s in symbols if isinstance(s, str) and s), None)
+    if symbol is not None and isinstance(widget, Linkable):
+        widget.set_symbol(symbol)
+    return symbol
 
 
 def next_group(group: str | None) -> str | None:
@@ -120,9 +166,10 @@ class LinkGroups:
         join(widget, group)
 
     def cycle(self, widget: Widget) -> str | None:
-        """Move ``widget`` to the next group (a key binding: "link the focused pane")."""
-        group = next_group(getattr(widget, "link_group", None))
-        join(widget, group)
+        """Move ``widget`` to the next group (a key binding: "link the focused pane"); it
+        takes the group's market."""
+        group = next_group(widget.link_group if isinstance(widget, Linkable) else None)
+        enter(self.root, widget, group)
         return group
 
     def handle(self, message: LinkRequest) -> list[Widget]:
@@ -130,8 +177,8 @@ class LinkGroups:
         group = message.link_group
         if group is not None:
             return self.switch(group, message.symbol)
-        source: Any = getattr(message, "source", None)
-        if source is not None and callable(getattr(source, "set_symbol", None)):
+        source = message.source if isinstance(message, SymbolChanged) else None
+        if isinstance(source, Linkable):
             source.set_symbol(message.symbol)
             return [source]
         return []

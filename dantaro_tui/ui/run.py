@@ -220,7 +220,7 @@ def tui_main(args: argparse.Namespace) -> int:
     # A replay shows the recording's markets: it is not the trader's session, and what is
     # changed while watching it is not written back to their settings.
     persist = not args.no_save and mode != "replay"
-    app = DantaroApp(cfg, mode=mode, session=session, persist=persist)
+    app = DantaroApp(cfg, mode=mode, session=session, tune_gc=True, persist=persist)
     app.run()
     if persist:
         try:

@@ -7,7 +7,6 @@ import pytest
 from dantaro_tui.analytics.scanner import (
     SORT_KEYS,
     ScannerModel,
-    SpikeTracker,
     highlight,
 )
 from tests.builders import DAY_VALUE, T0, market, ticker
@@ -116,56 +115,43 @@ def test_threshold_highlight(model: ScannerModel) -> None:
 
 
 # -- the volume-spike score --------------------------------------------------------------
-def feed(tracker: SpikeTracker, start: int, seconds: int, per_second: float, acc: float) -> float:
+def trade_steadily(
+    m: ScannerModel, symbol: str, start: int, seconds: int, per_second: float, acc: float
+) -> float:
     """One ticker a second adding ``per_second`` of turnover; returns the final 24 h total."""
-    for s in range(1, seconds + 1):
+    for s in range(seconds):
         acc += per_second
-        tracker.update(start + s * 1000, acc)
+        m.apply(ticker(symbol, 812, 0.0, acc, start + s * 1000))
     return acc
 
 
-def test_spike_score_reads_as_multiple_of_the_24h_pace() -> None:
-    tracker = SpikeTracker(window_s=60, min_span_s=15)
-    tracker.update(T0, DAY_VALUE)
-    # Net growth 0: trading exactly at the pace that rolls off, i.e. the 24 h average.
-    acc = feed(tracker, T0, 60, 0.0, DAY_VALUE)
-    assert tracker.score(T0 + 60_000, acc) == pytest.approx(1.0)
-    # Next minute: 5x the average pace traded, 1x rolled off -> net growth 4x.
-    acc = feed(tracker, T0 + 60_000, 60, 4 * 1000.0, acc)
-    assert tracker.score(T0 + 120_000, acc) == pytest.approx(5.0, rel=0.1)
+def test_spike_is_against_the_markets_own_minutes_not_the_24h_pace() -> None:
+    # BTC trades at 3x its 24 h average pace all day (3,000/s vs DAY_VALUE's 1,000/s):
+    # that is its normal, not a spike. The old score read 3.0x here, all day.
+    m = ScannerModel([market("KRW-BTC")])
+    acc = trade_steadily(m, "KRW-BTC", T0, 300, 3_000.0, DAY_VALUE)
+    row = m.get("KRW-BTC")
+    assert row is not None
+    assert row.spike == pytest.approx(1.0, abs=0.05)
+    # Then a minute at 5x its own pace: 5.0x.
+    trade_steadily(m, "KRW-BTC", T0 + 300_000, 60, 15_000.0, acc)
+    assert row.spike == pytest.approx(5.0, rel=0.1)
 
 
-def test_spike_score_is_zero_while_warming_up_and_after_silence() -> None:
-    tracker = SpikeTracker(window_s=60, min_span_s=15)
-    tracker.update(T0, DAY_VALUE)
-    acc = feed(tracker, T0, 5, 10_000.0, DAY_VALUE)
-    assert tracker.score(T0 + 5_000, acc) == 0.0  # watched for 5 s < 15 s
-    acc = feed(tracker, T0 + 5_000, 25, 10_000.0, acc)
-    assert tracker.score(T0 + 30_000, acc) > 5.0
-    assert tracker.score(T0 + 30_000 + 61_000, acc) == 0.0  # no ticker (= no trade) in 60 s
-
-
-def test_a_gap_longer_than_the_window_is_not_a_spike() -> None:
-    tracker = SpikeTracker(window_s=60, min_span_s=15)
-    acc = DAY_VALUE
-    tracker.update(T0, acc)
-    acc = feed(tracker, T0, 30, 0.0, acc)
-    # Ten minutes unsubscribed, the 24 h total moved a lot meanwhile: the jump is not counted.
-    later = T0 + 30_000 + 600_000
-    tracker.update(later, acc * 1.5)
-    assert tracker.score(later, acc * 1.5) == 0.0
-    acc = feed(tracker, later, 30, 0.0, acc * 1.5)
-    assert tracker.score(later + 30_000, acc) == pytest.approx(1.0)
-
-
-def test_model_scores_and_decays_spikes() -> None:
+def test_spike_shows_nothing_while_warming_up_and_decays_when_quiet() -> None:
     m = ScannerModel([market("KRW-XRP")])
-    acc = DAY_VALUE
-    for s in range(0, 61):
-        m.apply(ticker("KRW-XRP", 812, 0.0, acc, T0 + s * 1000))
-        acc += 9_000.0  # 10x the 24 h pace (9,000 net + 1,000 rolling off per second)
+    acc = trade_steadily(m, "KRW-XRP", T0, 90, 10_000.0, DAY_VALUE)
     row = m.get("KRW-XRP")
     assert row is not None
-    assert row.spike == pytest.approx(10.0, rel=0.1)
-    changed = m.refresh_spikes(T0 + 200_000)
+    assert row.spike == 0.0  # 90 s of history: no baseline yet, the column shows "-"
+    trade_steadily(m, "KRW-XRP", T0 + 90_000, 200, 1_000.0, acc)
+    assert row.spike > 0.0
+    changed = m.refresh_spikes(T0 + 290_000 + 61_000)  # a minute without a trade
     assert changed == ["KRW-XRP"] and row.spike == 0.0
+
+
+def test_spike_fn_makes_the_column_the_services_score() -> None:
+    m = ScannerModel([market("KRW-XRP")], spike_fn=lambda market, now: 7.25)
+    m.apply(ticker("KRW-XRP", 812, 0.0, DAY_VALUE, T0))
+    row = m.get("KRW-XRP")
+    assert row is not None and row.spike == 7.2  # rounded as shown (7.2x)

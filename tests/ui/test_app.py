@@ -138,7 +138,9 @@ class FakeConnection:
 
     def __init__(self, venue: Any, endpoint: str, shard: int) -> None:
         self.venue = venue
-        self.health = Health(f"fake#{shard}", venue.exchange)
+        # Named like a real socket (one per exchange): Upbit's keeps its old name.
+        prefix = "fake" if venue.exchange == "upbit" else f"fake-{venue.exchange}"
+        self.health = Health(f"{prefix}#{shard}", venue.exchange)
         self.health.state = "connected"
         self.desired: dict[str, frozenset[str]] = {}
         self.clients: frozenset[Any] = frozenset()

@@ -25,7 +25,7 @@ from dantaro_tui.model import Level, Market, OrderBook, Trade
 from dantaro_tui.ui.links import LinkGroups, join, members
 from dantaro_tui.ui.widgets.base import PANE_THEME_DEFAULTS, SymbolChanged
 from dantaro_tui.ui.widgets.orderbook import OrderBookView
-from dantaro_tui.ui.widgets.scanner import AlertRaised, ScannerView
+from dantaro_tui.ui.widgets.scanner import ScannerView
 from dantaro_tui.ui.widgets.tape import TradeTape
 from tests.builders import T0, ticker
 
@@ -143,9 +143,6 @@ class PaneApp(App[None]):
             self.selected.append(message)
         self.links.handle(message)
 
-    def on_alert_raised(self, message: AlertRaised) -> None:
-        self.alerts.append(message.alert)
-
 
 # -- scanner ------------------------------------------------------------------------------
 def make_scanner(**kwargs: Any) -> tuple[ScannerView, FakeClient]:
@@ -198,7 +195,7 @@ async def test_scanner_sort_keys() -> None:
         assert scanner.order[0] == "KRW-ETH"
         await pilot.pause()
         header = screen_lines(scanner)[0]
-        assert "Change^" in header  # the sorted column is marked with its direction
+        assert "Change ▲" in header  # the sorted column: its direction, apart from its title
         assert "KRW-ETH" in screen_lines(scanner)[1]
 
 
@@ -257,20 +254,37 @@ async def test_scanner_highlights_moves_beyond_the_threshold() -> None:
         assert not any(s.bgcolor == up_bg for s in line_styles(scanner, rows["KRW-XRP"]))
 
 
-async def test_scanner_alerts_on_crossings_only() -> None:
-    scanner, _ = make_scanner(threshold=0.05)
+async def test_scanner_spike_column_is_the_alert_services_score() -> None:
+    """The Spike column, its highlight and the volume-spike alert are one computation
+    (the AlertService's); the scanner itself raises no alerts any more."""
+    from dantaro_tui.services.alerts import AlertService
+
+    service = AlertService(client=FakeClient("alerts"))  # type: ignore[arg-type]
+    scanner, _ = make_scanner(spike_source=service)
     app = PaneApp(scanner)
     async with app.run_test(size=(100, 20)) as pilot:
-        await fed_scanner(pilot, scanner)  # XRP starts at +7.4 %: no crossing, no alert
+        await fed_scanner(pilot, scanner)
+        t0 = T0 - T0 % 60_000
+        acc = 2.0e11
+        for s in range(660):  # XRP: ten quiet minutes, then one at 8x its own pace
+            acc += 9_600_000.0 if s >= 600 else 1_200_000.0  # 72M KRW a minute, then 8x
+            tick = ticker("KRW-XRP", 812, 0.02, acc, t0 + s * 1000)
+            service.on_ticker(tick)
+            scanner.on_ticker(tick)
+        scanner.refresh_order()
         await pilot.pause()
-        assert app.alerts == []
-        scanner.on_ticker(ticker("KRW-SOL", 221_000, 0.055, 5.1e10, T0 + 1000))
-        scanner.on_ticker(ticker("KRW-SOL", 222_000, 0.06, 5.2e10, T0 + 2000))
-        scanner.on_ticker(ticker("KRW-XRP", 815, 0.08, 2.1e11, T0 + 2000))
-        await pilot.pause()
-        assert [(a.kind, a.market) for a in app.alerts] == [("pump", "KRW-SOL")]
-        assert "솔라나" in app.alerts[0].message
-        assert list(scanner.alerts.log) == app.alerts
+        assert [a.kind for a in service.log] == ["volume_spike"]
+        assert app.alerts == []  # nothing posted by the scanner
+        row = scanner.model.get("KRW-XRP")
+        assert row is not None and row.spike == round(service.spike("KRW-XRP"), 1) >= 5.0
+        y = scanner.order.index("KRW-XRP") + 1
+        line = screen_lines(scanner)[y]
+        assert f"{row.spike:.1f}x" in line
+        spike_colour = scanner.get_component_rich_style("scanner--spike", partial=True).color
+        assert spike_colour in {s.color for s in line_styles(scanner, y)}  # highlighted
+        # KRW-BTC had one ticker: no baseline, so its column says "-", not a number.
+        btc = screen_lines(scanner)[scanner.order.index("KRW-BTC") + 1]
+        assert btc.rstrip().endswith("-")
 
 
 async def test_scanner_quote_filter() -> None:
@@ -387,7 +401,9 @@ async def test_book_refreshes_only_changed_lines() -> None:
         view.paint()
         ys = sorted(r.y for r in refreshed)
         assert 17 + 3 in ys  # that level's line
-        assert len(ys) <= 3  # + at most the imbalance line; never the whole ladder
+        # + the deeper bid lines (their cumulative size) and the totals line; never the
+        # asks, the spread or the bids above it
+        assert min(ys) == 17 + 3 and max(ys) <= 32
         await pilot.pause()
         assert "4.5" in screen_lines(view)[20]
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dantaro_tui.analytics.alerts import Alert
 from dantaro_tui.ui.screens.health import HealthScreen
 from dantaro_tui.ui.widgets.status import StatusBar
@@ -88,6 +90,14 @@ def test_cockpit_light_3x3(offline: Path, snap_compare: Any) -> None:  # noqa: F
 def test_cockpit_contrast_1x2_small(offline: Path, snap_compare: Any) -> None:  # noqa: F811
     app, run_before = scene(theme="dantaro-contrast", layout="1x2")
     assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48), (220, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_cockpit_sizes(offline: Path, snap_compare: Any, size: tuple[int, int]) -> None:  # noqa: F811
+    """Panes use the space they are given: at 80x24 the book still shows 5 levels a side;
+    at 220x60 the book, tape and scanner grow."""
+    app, run_before = scene()
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_help_screen(offline: Path, snap_compare: Any) -> None:  # noqa: F811

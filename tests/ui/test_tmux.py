@@ -90,11 +90,15 @@ def terminal(tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
             term.run("kill-session", "-t", name)
 
 
+ALL_LIVE = re.compile(r"feeds (\d+)/\1 ")
+
+
 def test_demo_in_tmux(terminal: tuple[Terminal, Path]) -> None:
     term, folder = terminal
     started = time.monotonic()
     screen = term.wait_for(
-        lambda s: "DEMO" in s and "KRW-BTC" in s and "◀" in s and "feeds 7/7" in s,
+        # every feed owner (7 panes and the alert service) live: "feeds 8/8"
+        lambda s: "DEMO" in s and "KRW-BTC" in s and "◀" in s and ALL_LIVE.search(s) is not None,
         timeout=20,
     )
     first_data = time.monotonic() - started

@@ -66,7 +66,8 @@ from dantaro_tui.feed.rest import RestError
 from dantaro_tui.feed.rest_venues import RestClient
 from dantaro_tui.model import Trade
 from dantaro_tui.ui.feeds import app_hub
-from dantaro_tui.ui.widgets.base import format_price
+from dantaro_tui.ui.format import average_price, format_compact, market_price
+from dantaro_tui.ui.host import HasAlertService, MarketOpener
 
 # Shown when the market lists cannot be read: majors that Upbit KRW and OKX USDT both list.
 DEFAULT_COINS = (
@@ -131,13 +132,33 @@ def fmt_sig(value: float | None, sig: int = 6) -> str:
 
 
 def fmt_qty(value: float | None) -> str:
-    """A size in at most 8 cells: ``0.07900`` / ``587.2`` / ``15.5k`` / ``332.8k`` / ``1.2M``."""
+    """A size in at most 8 cells, one style for the column: ``0.07900`` / ``587.20`` /
+    ``1.40K`` / ``15.50K`` / ``116.0M`` (``ui.format.format_compact``)."""
     if value is None or not math.isfinite(value) or value <= 0:
         return "—"
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
-        if value >= scale:
-            return f"{value / scale:,.1f}{suffix}"
-    return fmt_sig(value, 4)
+    return format_compact(value)
+
+
+def _price(symbol: str, value: float | None, exchange: str = "upbit") -> str:
+    """A price on its market's tick (Upbit's KRW price units; OKX: significant digits)."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return "—"
+    return market_price(symbol, value, exchange)
+
+
+def _average(symbol: str, value: float | None) -> str:
+    return "—" if value is None else average_price(symbol, value)
+
+
+def alert_rule_text(cfg: ArbAlertConfig) -> str:
+    """The alert rule in words, under the table: alerts fire on crossings, so coins that
+    sit above a threshold stay quiet until they fall back and cross it again."""
+    prem, spread, hys = cfg.premium_pct, cfg.spread_pct, cfg.hysteresis_pct
+    return (
+        f"Alert when a premium crosses ±{prem:.1f} % or a net spread crosses {spread:.1f} %"
+        f" (again after it falls back below {prem - hys:.1f} % / {spread - hys:.1f} %);"
+        " coins already past a threshold are shown, not alerted · [ ] { } change"
+    )
 
 
 def fmt_pct(value: float | None, decimals: int = 2) -> str:
@@ -203,6 +224,7 @@ class ArbitrageScreen(Screen[None]):
     ArbitrageScreen #arb-title { height: 1; padding: 0 1; text-style: bold; }
     ArbitrageScreen #arb-status { height: 1; padding: 0 1; color: $text-muted; }
     ArbitrageScreen #arb-table { height: 1fr; }
+    ArbitrageScreen #arb-rule { height: 1; padding: 0 1; color: $text-muted; }
     ArbitrageScreen #arb-bottom { height: 14; }
     ArbitrageScreen #arb-analysis-box { width: 1fr; }
     ArbitrageScreen #arb-alerts-box { width: 44; border-left: solid $panel-lighten-2; }
@@ -273,6 +295,7 @@ class ArbitrageScreen(Screen[None]):
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
         yield table
+        yield Static("", id="arb-rule")  # what the alerts do, in words
         with Horizontal(id="arb-bottom"):
             with Vertical(id="arb-analysis-box"):
                 yield Static("Deviation & VWAP", classes="arb-caption", id="arb-analysis-title")
@@ -398,17 +421,10 @@ class ArbitrageScreen(Screen[None]):
             for alert in alerts:
                 self.on_alert(alert)
             return
-        if len(alerts) <= NOTIFY_AT_ONCE:
-            # The app's alert log and notifications (the scanner's message).
-            from dantaro_tui.ui.widgets.scanner import AlertRaised
-
-            for alert in alerts:
-                self.post_message(AlertRaised(alert))
+        if isinstance(self.app, HasAlertService):  # the app's one alert log (it toasts
+            for alert in alerts:  # what the user asked)
+                self.app.alert_service.add(alert)
             return
-        # A threshold moved past many coins at once: log them all, one toast.
-        app_log = getattr(self.app, "alerts", None)
-        if app_log is not None and hasattr(app_log, "extend"):
-            app_log.extend(alerts)
         coins = ", ".join(a.market.removeprefix("KRW-") for a in alerts[:8])
         more = f" and {len(alerts) - 8} more" if len(alerts) > 8 else ""
         self.notify(f"{coins}{more}", title=f"{len(alerts)} arbitrage alerts", timeout=6)
@@ -484,9 +500,9 @@ class ArbitrageScreen(Screen[None]):
             net_style = self._colour("price-flat")
         route = f"{VENUE_SHORT[best.buy_venue]}→{VENUE_SHORT[best.sell_venue]}" if best else "—"
         values: dict[str, Any] = {
-            "upbit": Text(format_price(row.upbit_krw) if row.upbit_krw else "—", justify="right"),
-            "okx": Text(format_price(row.okx_usdt) if row.okx_usdt else "—", justify="right"),
-            "okx_krw": Text(fmt_sig(row.okx_krw, 7), justify="right"),
+            "upbit": Text(_price(f"KRW-{row.coin}", row.upbit_krw), justify="right"),
+            "okx": Text(_price(f"{row.coin}-USDT", row.okx_usdt, "okx"), justify="right"),
+            "okx_krw": Text(_price(f"KRW-{row.coin}", row.okx_krw), justify="right"),
             "premium": Text(fmt_pct(prem), style=prem_style, justify="right"),
             "spread": Text(fmt_pct(net), style=net_style, justify="right"),
             "route": route,
@@ -540,6 +556,7 @@ class ArbitrageScreen(Screen[None]):
             self.query_one("#arb-alerts-title", Static).update(
                 f"Alerts at premium ±{cfg.premium_pct:.1f}% · net {cfg.spread_pct:.1f}%"
             )
+            self.query_one("#arb-rule", Static).update(alert_rule_text(cfg))
 
     # -- deviation / VWAP ---------------------------------------------------------------------
     def analyze(self) -> pd.DataFrame:
@@ -580,9 +597,9 @@ class ArbitrageScreen(Screen[None]):
         for coin, r in frame.iterrows():
             table.add_row(
                 str(coin),
-                Text(fmt_sig(_num(r["vwap_upbit"]), 7), justify="right"),
-                Text(fmt_sig(_num(r["vwap_okx"]), 7), justify="right"),
-                Text(fmt_sig(_num(r["vwap"]), 7), justify="right"),
+                Text(_average(f"KRW-{coin}", _num(r["vwap_upbit"])), justify="right"),
+                Text(_average(f"KRW-{coin}", _num(r["vwap_okx"])), justify="right"),
+                Text(_average(f"KRW-{coin}", _num(r["vwap"])), justify="right"),
                 Text(fmt_pct(_num(r["dev_upbit_pct"])), justify="right"),
                 Text(fmt_pct(_num(r["dev_okx_pct"])), justify="right"),
                 Text(fmt_pct(_num(r["premium_mean"])), justify="right"),
@@ -635,10 +652,10 @@ class ArbitrageScreen(Screen[None]):
         coin = self.cursor_coin()
         if coin is None:
             return
-        opener = getattr(self.app, "open_market", None)
-        if callable(opener):
+        app = self.app
+        if isinstance(app, MarketOpener):
             self.dismiss(None)
-            opener(upbit_symbol(coin))
+            app.open_market(upbit_symbol(coin))
 
     def action_close(self) -> None:
         self.dismiss(None)

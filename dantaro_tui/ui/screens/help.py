@@ -1,4 +1,10 @@
-"""``?``: every key binding of the app, the cockpit and its panes, in one list."""
+"""``?``: every key binding of the app, its screens and the cockpit's panes, in one list.
+
+Generated from the ``BINDINGS`` of each class, so it cannot drift from what the keys do:
+``help_sections(app)`` names every screen (the cockpit, its panes when focused, kimchi,
+health, alerts, this help) and a pane's section leaves out the keys the cockpit takes
+first (its priority bindings: ``s`` is always "search", ``k`` always "kimchi").
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from textual.widgets import Static
 # Textual's own keys that a trader uses here (they are not in our BINDINGS).
 TEXTUAL_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "Command palette: markets, screens, actions, themes"),
-    ("tab / shift+tab", "Focus the next / previous pane"),
+    ("tab shift+tab", "Focus the next / previous pane (charts, book, tape, scanner)"),
     ("mouse", "Click a pane to focus it; click a scanner row to select it"),
     ("ctrl+q", "Quit"),
 )
@@ -38,15 +44,60 @@ def own_bindings(owner: type[Any] | Any) -> list[Binding]:
     return list(seen.values())
 
 
+Section = tuple[str, Any] | tuple[str, Any, frozenset[str]]
+
+
+def priority_keys(owner: type[Any] | Any) -> frozenset[str]:
+    """Keys ``owner`` binds with priority: no focused pane below it ever sees them."""
+    return frozenset(b.key for b in own_bindings(owner) if b.priority)
+
+
+def help_sections(app: Any) -> list[Section]:
+    """Every screen of the app and the cockpit's panes, each with the keys hidden from it."""
+    from dantaro_tui.ui.screens.alerts import AlertsScreen
+    from dantaro_tui.ui.screens.arbitrage import ArbitrageScreen
+    from dantaro_tui.ui.screens.health import HealthScreen
+    from dantaro_tui.ui.screens.main import CockpitScreen
+
+    app_actions = {(b.key, f"app.{b.action}") for b in own_bindings(app)}
+    cockpit_hidden = frozenset(
+        b.key for b in own_bindings(CockpitScreen) if (b.key, b.action) in app_actions
+    )
+    sections: list[Section] = [
+        ("Everywhere", app),
+        ("Cockpit (charts, book, tape, scanner)", CockpitScreen, cockpit_hidden),
+    ]
+    cockpit = next((s for s in app.screen_stack if isinstance(s, CockpitScreen)), None)
+    taken = priority_keys(CockpitScreen) | priority_keys(app)
+    seen: set[type] = set()
+    for widget in cockpit.query("*") if cockpit is not None else ():
+        kind = type(widget)
+        if kind not in seen and kind.__module__.startswith("dantaro_tui.ui.widgets"):
+            seen.add(kind)
+            if own_bindings(kind):
+                sections.append((f"{kind.__name__} (when focused)", kind, taken))
+    sections += [
+        ("Kimchi premium / arbitrage screen (k)", ArbitrageScreen),
+        ("Health screen (h)", HealthScreen),
+        ("Alerts screen (a)", AlertsScreen),
+        ("This help (?)", HelpScreen),
+    ]
+    return sections
+
+
 def binding_rows(
-    sections: Iterable[tuple[str, type[Any] | Any]], key_display: Any = None
+    sections: Iterable[Section], key_display: Any = None
 ) -> list[tuple[str, list[tuple[str, str]]]]:
-    """[(section title, [(keys, description), ...]), ...]: keys of one action are merged."""
+    """[(section title, [(keys, description), ...]), ...]: keys of one action are merged;
+    a section's third item names keys left out (another binding takes them first)."""
     out: list[tuple[str, list[tuple[str, str]]]] = []
-    for title, owner in sections:
+    for title, owner, *rest in sections:
+        hidden: frozenset[str] = rest[0] if rest else frozenset()
         merged: dict[str, list[str]] = {}
         order: list[str] = []
         for b in own_bindings(owner):
+            if b.key in hidden:
+                continue
             text = b.description or b.action
             if b.tooltip:
                 text = f"{text}: {b.tooltip}" if b.description else b.tooltip
@@ -85,7 +136,7 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, sections: list[tuple[str, type[Any] | Any]]) -> None:
+    def __init__(self, sections: list[Section]) -> None:
         super().__init__()
         self.sections = sections
 

@@ -10,26 +10,33 @@ Layout (2x2 by default; 1x1, 1x2, 2x2 and 3x3 with ``l``)::
     status bar · footer
 
 The *active chart* is the chart focused last; keys that act on "the chart" (interval,
-overlays) act on it, and a market chosen in the scanner opens in it and in its link group.
-Book and tape share link group "red" with chart 1 at start, so they follow it.
+overlays) act on it, and a market chosen in the scanner (Enter) opens in it and in its link
+group: the scanner's subtitle always says which (``Enter → chart 2 (R red)``). Book and tape
+share link group "red" with chart 1 at start, so they follow it; a pane that joins a group
+(``g``) takes the group's market, and the groups are saved with the layout. A smaller layout
+keeps the focused chart (1x1 shows it). The cockpit's keys win over a focused pane's own
+(priority bindings: ``s`` is search and ``k`` kimchi even in the scanner).
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
 from textual.events import DescendantFocus
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from dantaro_tui.config import INTERVALS, LAYOUTS, MAX_CHARTS, SCANNER_SORTS
+from dantaro_tui.config import LAYOUTS, MAX_CHARTS, SCANNER_SORTS
+from dantaro_tui.intervals import step_interval
 from dantaro_tui.ui import links
+from dantaro_tui.ui.commands import market_palette
 from dantaro_tui.ui.widgets.base import LivePane, SymbolChanged
 from dantaro_tui.ui.widgets.chart import ChartView
 from dantaro_tui.ui.widgets.orderbook import OrderBookView
@@ -38,10 +45,12 @@ from dantaro_tui.ui.widgets.status import StatusBar
 from dantaro_tui.ui.widgets.tape import TradeTape
 
 if TYPE_CHECKING:
-    from dantaro_tui.model import Market
-    from dantaro_tui.ui.app import DantaroApp
+    from collections.abc import Iterable
 
-BOOK_GROUP = "red"
+    from dantaro_tui.config import Config
+    from dantaro_tui.model import Market
+    from dantaro_tui.services.alerts import AlertService
+    from dantaro_tui.ui.widgets.chart import History
 
 
 def grid_shape(layout: str) -> tuple[int, int]:
@@ -51,6 +60,14 @@ def grid_shape(layout: str) -> tuple[int, int]:
 
 
 class CockpitScreen(Screen[None]):
+    """The trading cockpit. It talks to the app one way only: it reads the config it was
+    given and posts messages (``SettingsChanged``; a chart's ``ChartView.Problem`` bubbles
+    up untouched); the app calls in (``markets_loaded``, ``open_market``, ``set_layout``)."""
+
+    class SettingsChanged(Message):
+        """The cockpit changed the config (layout, a chart's market, a link, a sort): the
+        app saves it soon."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         *[
             Binding(
@@ -62,11 +79,20 @@ class CockpitScreen(Screen[None]):
             )
             for n in range(1, MAX_CHARTS + 1)
         ],
+        # priority: a focused pane's own key never shadows these (the scanner's s and r)
         Binding(
             "s,slash",
             "pick_symbol",
             "Symbol",
             tooltip="Change the focused pane's market (search by code or name)",
+            priority=True,
+        ),
+        Binding(
+            "k",
+            "app.arbitrage",
+            "Kimchi",
+            tooltip="Kimchi premium and arbitrage, Upbit vs OKX",
+            priority=True,
         ),
         Binding(
             "i",
@@ -106,13 +132,15 @@ class CockpitScreen(Screen[None]):
             "Reverse",
             show=False,
             tooltip="Reverse the scanner's sort order",
+            priority=True,
         ),
         Binding(
             "g",
             "cycle_link",
             "Link",
             show=False,
-            tooltip="Move the focused pane to the next link group (red green blue yellow none)",
+            tooltip="Move the focused pane to the next link group (red green blue yellow "
+            "none); it takes the group's market",
         ),
         Binding(
             "right_square_bracket",
@@ -154,18 +182,30 @@ class CockpitScreen(Screen[None]):
     }
     """
 
-    def __init__(self, *, mode: str = "live") -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        mode: str = "live",
+        history: History | None = None,
+        markets: Iterable[Market] = (),
+        alert_service: AlertService | None = None,
+        exchange_name: str = "",
+    ) -> None:
+        """Everything the cockpit needs from the app is given here: it never reaches back
+        into the app (it posts ``SettingsChanged`` when it changed ``config``)."""
         super().__init__(id="cockpit")
+        self.config = config
         self.mode = mode
+        self.history = history
+        self.initial_markets = list(markets)
+        self.alert_service = alert_service
+        self.exchange_name = exchange_name or config.exchange
         self.active_index = 1
-
-    @property
-    def dapp(self) -> DantaroApp:
-        return self.app  # type: ignore[return-value]
 
     # -- composition ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        cfg = self.dapp.config
+        cfg = self.config
         rows, cols = grid_shape(cfg.layout)
         with Horizontal(id="top"):
             grid = Container(id="grid")
@@ -175,10 +215,14 @@ class CockpitScreen(Screen[None]):
                 for i in range(rows * cols):
                     yield self._make_chart(i + 1)
             with Vertical(id="side"):
-                book = OrderBookView(cfg.symbols[0], link_group=BOOK_GROUP, id="orderbook")
+                book_group = cfg.book_link or None
+                book = OrderBookView(
+                    self._group_symbol(book_group), link_group=book_group, id="orderbook"
+                )
                 book.border_title = "Order book"
                 yield book
-                tape = TradeTape(cfg.symbols[0], link_group=BOOK_GROUP, id="tape")
+                tape_group = cfg.tape_link or None
+                tape = TradeTape(self._group_symbol(tape_group), link_group=tape_group, id="tape")
                 tape.border_title = "Trades"
                 yield tape
         yield self._make_scanner()
@@ -186,32 +230,49 @@ class CockpitScreen(Screen[None]):
         yield Footer()
 
     def _make_chart(self, index: int) -> ChartView:
-        cfg = self.dapp.config
+        cfg = self.config
         return ChartView(
             cfg.symbols[index - 1],
             interval=cfg.intervals[index - 1],
             index=index,
-            history=self.dapp.history,
+            history=self.history,
             vwap=cfg.vwap,
             bollinger=cfg.bollinger,
-            link_group=BOOK_GROUP if index == 1 else None,
+            link_group=self._chart_group(index),
         )
 
-    def _make_scanner(self) -> Widget:
-        cfg = self.dapp.config
+    def _chart_group(self, index: int) -> str | None:
+        links_ = self.config.chart_links
+        group = links_[index - 1] if 0 < index <= len(links_) else ""
+        return group if group in links.LINK_GROUPS else None
+
+    def _group_symbol(self, group: str | None) -> str:
+        """The market a book or tape in ``group`` starts on: its first linked chart's."""
+        cfg = self.config
+        if group is not None:
+            rows, cols = grid_shape(cfg.layout)
+            for i in range(1, rows * cols + 1):
+                if self._chart_group(i) == group:
+                    return cfg.symbols[i - 1]
+        return cfg.symbols[0]
+
+    def _make_scanner(self) -> ScannerView:
+        cfg = self.config
         scanner = ScannerView(
-            markets=list(self.dapp.markets.values()),
+            markets=self.initial_markets,
             quote="KRW",
             sort=cfg.scanner_sort if cfg.scanner_sort in SCANNER_SORTS else "value",  # type: ignore[arg-type]
             threshold=cfg.scanner_threshold / 100.0,
+            spike_source=self.alert_service,
             id="scanner",
         )
         return scanner
 
     def on_mount(self) -> None:
-        for pane in (self.query_one("#orderbook"), self.query_one("#tape")):
-            links.join(pane, BOOK_GROUP)
+        for pane in (self.query_one("#orderbook", LivePane), self.query_one("#tape", LivePane)):
+            links.join(pane, pane.link_group)
         self.focus_chart(1)
+        self._show_enter_target()
 
     # -- panes -----------------------------------------------------------------------------
     @property
@@ -229,14 +290,14 @@ class CockpitScreen(Screen[None]):
         return self.chart(self.active_index) or (self.charts[0] if self.charts else None)
 
     @property
-    def scanner(self) -> Any:
-        return self.query_one("#scanner")
+    def scanner(self) -> ScannerView:
+        return self.query_one("#scanner", ScannerView)
 
     @property
     def status(self) -> StatusBar:
         return self.query_one("#status", StatusBar)
 
-    def target_pane(self) -> Widget | None:
+    def target_pane(self) -> LivePane | None:
         """Where a chosen market goes: the focused pane, else the active chart."""
         focused = self.focused
         if isinstance(focused, LivePane):
@@ -255,6 +316,24 @@ class CockpitScreen(Screen[None]):
         self.active_index = chart.index
         for c in self.query(ChartView):
             c.set_class(c is chart, "-active")
+        self._show_enter_target()
+
+    def enter_target(self) -> str:
+        """Where the scanner's Enter opens a market: ``"chart 2 (R red)"``."""
+        chart = self.active_chart
+        if chart is None:
+            return "no chart"
+        group = links.link_label(chart.link_group) or "not linked"
+        return f"chart {chart.index} ({group})"
+
+    def _show_enter_target(self) -> None:
+        """The scanner says which chart its Enter feeds: the active (last focused) chart."""
+        scanner = self.query("#scanner")
+        if not scanner:
+            return
+        text = f"Enter → {self.enter_target()}"
+        if scanner.first().border_subtitle != text:
+            scanner.first().border_subtitle = text
 
     @on(DescendantFocus)
     def _focus_moved(self, event: DescendantFocus) -> None:
@@ -262,34 +341,33 @@ class CockpitScreen(Screen[None]):
             self._set_active(event.widget)
 
     # -- opening markets -------------------------------------------------------------------
-    def open_market(self, symbol: str, target: Widget | None = None) -> list[Widget]:
+    def open_market(self, symbol: str, target: LivePane | None = None) -> list[Widget]:
         """Show ``symbol`` in ``target`` (default: the focused pane) and its link group."""
         target = target or self.target_pane()
         if target is None:
             return []
-        group = getattr(target, "link_group", None)
+        group = target.link_group
+        switched: list[Widget]
         if group:
             switched = links.switch(self, group, symbol)
             if target not in switched:
-                target.set_symbol(symbol)  # type: ignore[attr-defined]
+                target.set_symbol(symbol)
                 switched.append(target)
         else:
-            target.set_symbol(symbol)  # type: ignore[attr-defined]
+            target.set_symbol(symbol)
             switched = [target]
         self._follow_scanner(symbol)
         return switched
 
     def _follow_scanner(self, symbol: str) -> None:
-        scanner = self.scanner
-        select = getattr(scanner, "select_market", None)
-        if callable(select):
-            with contextlib.suppress(Exception):  # a cursor is not worth an error
-                select(symbol)
+        with contextlib.suppress(Exception):  # a cursor is not worth an error
+            self.scanner.select_market(symbol)
 
     @on(SymbolChanged)
     def _symbol_changed(self, message: SymbolChanged) -> None:
         message.stop()
-        self.open_market(message.symbol, target=message.source)
+        source = message.source
+        self.open_market(message.symbol, target=source if isinstance(source, LivePane) else None)
 
     @on(ScannerView.MarketSelected)
     def _market_selected(self, message: ScannerView.MarketSelected) -> None:
@@ -298,26 +376,25 @@ class CockpitScreen(Screen[None]):
         chart = self.active_chart
         if chart is not None:
             self.open_market(message.symbol, target=chart)
-        group = getattr(message, "link_group", None)
+        group = message.link_group
         if group and (chart is None or group != chart.link_group):
             links.switch(self, group, message.symbol)
 
     def markets_loaded(self, markets: list[Market]) -> None:
-        set_markets = getattr(self.scanner, "set_markets", None)
-        if callable(set_markets):
-            set_markets(markets)
+        for scanner in self.query(ScannerView):
+            scanner.set_markets(markets)
         known = {m.symbol for m in markets}
         panes = [*self.charts, *self.query(OrderBookView), *self.query(TradeTape)]
         unknown = sorted({p.symbol for p in panes} - known) if known else []
         for chart in self.charts:
             if chart.symbol in unknown:
-                chart.show_notice(f"{chart.symbol} is not listed on {self.dapp.exchange_name}")
+                chart.show_notice(f"{chart.symbol} is not listed on {self.exchange_name}")
             chart.paint()
         if unknown:
             names = ", ".join(unknown)
             self.app.notify(
                 f"{names} {'is' if len(unknown) == 1 else 'are'} not listed on "
-                f"{self.dapp.exchange_name}. Focus the pane and press s to choose a market.",
+                f"{self.exchange_name}. Focus the pane and press s to choose a market.",
                 title="Unknown market",
                 severity="warning",
                 timeout=15,
@@ -328,110 +405,123 @@ class CockpitScreen(Screen[None]):
     def _chart_changed(self, message: ChartView.Changed) -> None:
         message.stop()
         chart = message.chart
-        cfg = self.dapp.config
+        cfg = self.config
         if 1 <= chart.index <= MAX_CHARTS:
             cfg.symbols[chart.index - 1] = chart.symbol
             cfg.intervals[chart.index - 1] = chart.interval
-        self.dapp.save_soon()
-
-    @on(ChartView.Problem)
-    def _chart_problem(self, message: ChartView.Problem) -> None:
-        message.stop()
-        self.dapp.tell(
-            message.text, f"Chart {message.chart.index}", "warning", message.chart.symbol
-        )
+        self.post_message(self.SettingsChanged())
 
     # -- actions ---------------------------------------------------------------------------
     def action_focus_chart(self, index: int) -> None:
         if not self.focus_chart(index):
+            shown = ", ".join(str(c.index) for c in self.charts)
             self.notify(
-                f"Layout {self.dapp.config.layout} has {len(self.charts)} charts; "
+                f"Chart {index} is not in layout {self.config.layout} (charts {shown}); "
                 "press l for a bigger grid",
                 severity="warning",
                 timeout=3,
             )
 
     def action_pick_symbol(self) -> None:
-        self.dapp.pick_symbol()
+        self.app.push_screen(market_palette())
 
     def action_cycle_interval(self, step: int = 1) -> None:
         chart = self.active_chart
         if chart is None:
             return
-        i = INTERVALS.index(chart.interval) if chart.interval in INTERVALS else -1
-        chart.change_interval(INTERVALS[(i + step) % len(INTERVALS)])
+        chart.change_interval(step_interval(chart.interval, step))
 
     def action_toggle_overlay(self, which: str) -> None:
-        cfg = self.dapp.config
-        on_now = not getattr(cfg, which)
-        setattr(cfg, which, on_now)
+        cfg = self.config
+        if which == "vwap":
+            on_now = cfg.vwap = not cfg.vwap
+        elif which == "bollinger":
+            on_now = cfg.bollinger = not cfg.bollinger
+        else:
+            return
         for chart in self.charts:
             chart.set_overlay(which, on_now)
         label = "VWAP" if which == "vwap" else "Bollinger bands"
         self.notify(f"{label} {'on' if on_now else 'off'}", timeout=1.5)
-        self.dapp.save_soon()
+        self.post_message(self.SettingsChanged())
 
     async def action_cycle_layout(self, step: int = 1) -> None:
-        cfg = self.dapp.config
+        cfg = self.config
         i = LAYOUTS.index(cfg.layout) if cfg.layout in LAYOUTS else 2
         await self.set_layout(LAYOUTS[(i + step) % len(LAYOUTS)])
 
     async def set_layout(self, layout: str) -> None:
         if layout not in LAYOUTS:
             return
-        cfg = self.dapp.config
+        cfg = self.config
         cfg.layout = layout
         rows, cols = grid_shape(layout)
         grid = self.query_one("#grid", Container)
         want = rows * cols
+        active = self.active_index
         charts = self.charts
-        extra = [c for c in charts if c.index > want]
+        # The first ``want`` charts; the focused chart takes the last place when it is not
+        # among them, so 1x1 shows the chart the trader was looking at.
+        keep = list(range(1, want + 1))
+        if active > want and self.chart(active) is not None:
+            keep[-1] = active
+        extra = [c for c in charts if c.index not in keep]
         if extra:
             await grid.remove_children(extra)
-        have = {c.index for c in charts if c.index <= want}
-        new = [self._make_chart(i) for i in range(1, want + 1) if i not in have]
+        have = {c.index for c in charts if c.index in keep}
+        new = [self._make_chart(i) for i in keep if i not in have]
         grid.styles.grid_size_columns = cols
         grid.styles.grid_size_rows = rows
         if new:
             await grid.mount_all(new)
-            grid.sort_children(key=lambda w: getattr(w, "index", 0))
-        if self.active_index > want or self.chart(self.active_index) is None:
-            self.focus_chart(1)
-        self.dapp.save_soon()
+            grid.sort_children(key=lambda w: w.index if isinstance(w, ChartView) else 0)
+        if self.chart(active) is None:
+            self.focus_chart(keep[0])
+        self._show_enter_target()
+        self.post_message(self.SettingsChanged())
 
     def action_scanner_sort(self, step: int = 1) -> None:
         scanner = self.scanner
-        cycle = getattr(scanner, "cycle_sort", None)
-        if callable(cycle):
-            cycle(step)
-        key = getattr(scanner, "sort_key", None)
-        if isinstance(key, str) and key in SCANNER_SORTS:
-            self.dapp.config.scanner_sort = key
-            self.dapp.save_soon()
-        if key is not None:
-            self.notify(f"Scanner sorted by {key}", timeout=1.5)
+        scanner.cycle_sort(step)
+        key = scanner.sort_key
+        if key in SCANNER_SORTS:
+            self.config.scanner_sort = key
+            self.post_message(self.SettingsChanged())
+        self.notify(f"Scanner sorted by {key}", timeout=1.5)
 
     def action_scanner_reverse(self) -> None:
-        reverse = getattr(self.scanner, "reverse_sort", None)
-        if callable(reverse):
-            reverse()
+        self.scanner.reverse_sort()
 
     def action_cycle_link(self) -> None:
         pane = self.focused if isinstance(self.focused, LivePane) else self.active_chart
         if pane is None:
             return
         group = links.next_group(pane.link_group)
-        links.join(pane, group)
+        links.enter(self, pane, group)
         if isinstance(pane, ChartView):
             pane.paint()
-        self.notify(f"{pane.id}: link group {group or 'none'}", timeout=1.5)
+        self._save_links()
+        self._show_enter_target()
+        name = f"chart {pane.index}" if isinstance(pane, ChartView) else pane.border_title
+        where = f"link group {links.link_label(group)}" if group else "no link group"
+        self.notify(f"{name}: {where}, {pane.symbol}", timeout=2)
+
+    def _save_links(self) -> None:
+        """Link groups are part of the layout: saved with it."""
+        cfg = self.config
+        for chart in self.charts:
+            if 1 <= chart.index <= len(cfg.chart_links):
+                cfg.chart_links[chart.index - 1] = chart.link_group or ""
+        for book in self.query(OrderBookView):
+            cfg.book_link = book.link_group or ""
+        for tape in self.query(TradeTape):
+            cfg.tape_link = tape.link_group or ""
+        self.post_message(self.SettingsChanged())
 
     def action_threshold(self, step: float) -> None:
-        cfg = self.dapp.config
+        cfg = self.config
         value = round(min(50.0, max(0.5, cfg.scanner_threshold + step)), 2)
         cfg.scanner_threshold = value
-        set_threshold = getattr(self.scanner, "set_threshold", None)
-        if callable(set_threshold):
-            set_threshold(value / 100.0)
+        self.scanner.set_threshold(value / 100.0)
         self.notify(f"Pump/dump threshold {value:.1f} %", timeout=1.5)
-        self.dapp.save_soon()
+        self.post_message(self.SettingsChanged())

@@ -1,14 +1,13 @@
 """What every live pane shares: its own feed client, a symbol it can swap, an optional
 link group, and repaints on a timer rather than per message (design.md rule 5).
 
-Also the small helpers the market panes share: visibility (hidden panes don't paint),
-number formatting for fixed-width columns, and the theme variables the panes' CSS uses.
+Also the small helpers the market panes share: visibility (hidden panes don't paint) and
+the theme variables the panes' CSS uses. Numbers are formatted by ``dantaro_tui.ui.format``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Awaitable
 from typing import TypedDict
 
@@ -60,52 +59,6 @@ def pane_visible(widget: Widget) -> bool:
         if not (top.is_modal and len(stack) > 1 and stack[-2] is screen):
             return False
     return widget.is_on_screen
-
-
-# -- number formatting for fixed-width columns ----------------------------------------------
-def decimals_for(value: float, cap: int = 8) -> int:
-    """Fewest decimals (<= cap) that show ``value`` exactly as the exchange quoted it."""
-    if not math.isfinite(value):
-        return 0
-    text = f"{abs(value):.{cap}f}".rstrip("0")
-    return len(text) - text.index(".") - 1
-
-
-def format_price(value: float, decimals: int | None = None) -> str:
-    """``95,123,000`` / ``1,234.5`` / ``0.00001234``: thousands separators, exact decimals."""
-    if not math.isfinite(value):
-        return "-"
-    if decimals is None:
-        decimals = decimals_for(value)
-    return f"{value:,.{decimals}f}"
-
-
-def format_size(value: float, width: int = 12) -> str:
-    """A size that fits ``width`` cells: as many decimals as fit, up to 8."""
-    if not math.isfinite(value):
-        return "-"
-    for decimals in range(min(decimals_for(value), 8), -1, -1):
-        text = f"{value:,.{decimals}f}"
-        if len(text) <= width:
-            return text
-    return format_compact(value)
-
-
-_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
-
-
-def format_compact(value: float) -> str:
-    """``1.23B`` / ``456.7M`` / ``12.0K`` / ``987``: turnover in a few cells."""
-    if not math.isfinite(value):
-        return "-"
-    mag = abs(value)
-    for unit, suffix in _UNITS:
-        if mag >= unit:
-            scaled = value / unit
-            return f"{scaled:.2f}{suffix}" if abs(scaled) < 100 else f"{scaled:.1f}{suffix}"
-    if mag >= 100 or mag == 0:
-        return f"{value:.0f}"
-    return f"{value:.{min(decimals_for(value), 4)}f}"
 
 
 class PaneOptions(TypedDict, total=False):

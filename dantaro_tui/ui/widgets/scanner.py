@@ -11,7 +11,8 @@ market wherever that moved, and the viewport stays where the user left it (the n
 cursor key brings the cursor back into view). Enter posts ``MarketSelected``.
 
 Keys: up/down (k/j), pgup/pgdn, home/end move; enter opens; ``s`` or ``>`` next sort
-column, ``<`` previous; ``r`` or ``S`` reverses; ``f`` next quote (KRW, BTC, USDT). Number
+column, ``<`` previous; ``r`` or ``S`` reverses; ``f`` next quote (KRW, BTC, USDT); ``m``
+all markets / gainers / losers, ``M`` minimum 24 h turnover (1B, 10B, 100B KRW, off). Number
 keys are left to the app (chart focus). A click selects a row, a double click opens it, a
 click on a header cell sorts by that column (again: reverses).
 """
@@ -20,10 +21,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, replace
+from typing import ClassVar, Literal
 
-from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -32,9 +32,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
-from dantaro_tui.analytics.alerts import Alert, AlertConfig, AlertEngine
 from dantaro_tui.analytics.scanner import (
     QUOTES,
     SORT_KEYS,
@@ -44,9 +42,12 @@ from dantaro_tui.analytics.scanner import (
     highlight,
 )
 from dantaro_tui.feed.client import WebSocketClient
-from dantaro_tui.model import Market, Status, Ticker
+from dantaro_tui.model import Market, Ticker
+from dantaro_tui.services.alerts import AlertService
 from dantaro_tui.ui.feeds import app_hub
-from dantaro_tui.ui.widgets.base import format_compact, format_price, pane_visible
+from dantaro_tui.ui.format import fit, format_compact, market_price
+from dantaro_tui.ui.host import HasAlertService
+from dantaro_tui.ui.widgets.base import pane_visible
 
 log = logging.getLogger(__name__)
 
@@ -66,26 +67,74 @@ COLUMNS: tuple[Column, ...] = (
     Column("English", "english", 16, False),
     Column("Price", "price", 14, True),
     Column("Change", "change", 8, True),
-    Column("Value 24h", "value", 9, True),
-    Column("Spike", "spike", 6, True),
+    Column("Value 24h", "value", 11, True),
+    Column("Spike", "spike", 7, True),
 )
 CONTENT_WIDTH = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1
+# A pane wider than every column gives the room to the names, up to these widths (a third
+# to the Korean name, the rest to the English one): names are cut less, numbers stay put.
+NAME_MAX_WIDTHS: dict[str, int] = {"한글명": 24, "English": 40}
+# A pane narrower than every column drops these, in this order, rather than cut a number.
+NARROW_DROPS: tuple[str, ...] = ("English", "Spike", "한글명")
+
+
+def columns_for(width: int) -> tuple[Column, ...]:
+    """The columns of a pane ``width`` cells wide: ``COLUMNS``, with the name columns
+    widened into any room beyond ``CONTENT_WIDTH`` (see ``NAME_MAX_WIDTHS``)."""
+    extra = width - CONTENT_WIDTH
+    if extra <= 0:
+        return COLUMNS
+    kr, en = (next(c for c in COLUMNS if c.title == t) for t in ("한글명", "English"))
+    kr_extra = min(extra // 3, NAME_MAX_WIDTHS[kr.title] - kr.width)
+    en_extra = min(extra - kr_extra, NAME_MAX_WIDTHS[en.title] - en.width)
+    widths = {kr.title: kr.width + kr_extra, en.title: en.width + en_extra}
+    return tuple(replace(c, width=widths.get(c.title, c.width)) for c in COLUMNS)
+
+
+def visible_columns(width: int) -> tuple[int, ...]:
+    """Indexes of the columns shown in a pane ``width`` cells wide."""
+    shown = list(range(len(COLUMNS)))
+    used = CONTENT_WIDTH
+    for title in NARROW_DROPS:
+        if used <= width or width <= 0:
+            break
+        i = next(i for i, c in enumerate(COLUMNS) if c.title == title)
+        shown.remove(i)
+        used -= COLUMNS[i].width + 1
+    return tuple(shown)
+
+
+def _spans(shown: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Cell ranges of the shown columns in a full-width row (each with the space before)."""
+    starts, x = [], 0
+    for column in COLUMNS:
+        starts.append(x)
+        x += column.width + 1
+    spans = [
+        (starts[i] - (1 if n else 0), starts[i] + COLUMNS[i].width) for n, i in enumerate(shown)
+    ]
+    return spans
+
+
+Movers = Literal["all", "gainers", "losers"]
+MOVERS: tuple[Movers, ...] = ("all", "gainers", "losers")
+# Minimum 24 h turnover steps (``M``), in the quote currency.
+MIN_VALUES: dict[str, tuple[float, ...]] = {
+    "KRW": (1e9, 1e10, 1e11),
+    "BTC": (1.0, 10.0, 100.0),
+    "USDT": (1e5, 1e6, 1e7),
+}
 _TEXT_KEYS: frozenset[str] = frozenset({"market", "korean", "english"})
 
 
+def flagged(market: Market) -> bool:
+    """Upbit's warning (투자유의) or any caution (주의) flag: the ⚠ marker."""
+    return market.warning or bool(market.cautions)
+
+
 def _cell(text: str, column: Column) -> str:
-    if column.right:
-        text = text.rjust(column.width)
-    return set_cell_size(text, column.width)
-
-
-class AlertRaised(Message):
-    """An alert for the app to notify and log (``on_alert_raised``)."""
-
-    def __init__(self, alert: Alert, source: Widget | None = None) -> None:
-        super().__init__()
-        self.alert = alert
-        self.source = source
+    """``text`` in the column's display width; longer text ends with an ellipsis."""
+    return fit(text, column.width, right=column.right)
 
 
 class ScannerView(ScrollView, can_focus=True):
@@ -144,6 +193,10 @@ class ScannerView(ScrollView, can_focus=True):
         Binding("less_than_sign", "sort_step(-1)", "Sort back", show=False),
         Binding("r,S", "sort_reverse", "Reverse"),
         Binding("f", "cycle_quote", "Quote"),
+        Binding("m", "cycle_movers", "Movers", tooltip="All markets, gainers only, losers only"),
+        Binding(
+            "M", "cycle_min_value", "Min value", tooltip="Minimum 24h turnover (e.g. ≥ 1B KRW)"
+        ),
     ]
     REFRESH_HZ = 4.0
     SORT_HZ = 1.0
@@ -156,7 +209,7 @@ class ScannerView(ScrollView, can_focus=True):
         exchange: str = "upbit",
         threshold: float = 0.05,
         spike_threshold: float = 5.0,
-        alert_config: AlertConfig | None = None,
+        spike_source: AlertService | None = None,
         sort: SortKey = "value",
         descending: bool = True,
         link_group: str | None = None,
@@ -169,16 +222,15 @@ class ScannerView(ScrollView, can_focus=True):
         self.exchange = exchange
         self.link_group = link_group
         self.model = ScannerModel(markets or (), threshold=threshold)
-        self.alerts = AlertEngine(
-            alert_config or AlertConfig(move_threshold=threshold, spike_threshold=spike_threshold)
-        )
-        self.spike_threshold = self.alerts.config.spike_threshold
+        self._flagged: set[str] = {m.symbol for m in markets or () if flagged(m)}
+        self._movers: Movers = "all"  # filters: gainers / losers only, minimum turnover
+        self._min_value = 0.0
+        # The app's AlertService (found at mount): the Spike column and its highlight are
+        # the service's score and alert test, so the column and the alerts agree.
+        self.spike_source = spike_source
+        self.spike_threshold = spike_threshold
         if client is None:
-            client = WebSocketClient(
-                id or "scanner", exchange=exchange, on_status=self._on_status, hub=app_hub(self)
-            )
-        elif client.on_status is None:
-            client.on_status = self._on_status
+            client = WebSocketClient(id or "scanner", exchange=exchange, hub=app_hub(self))
         self.client = client
         self._quote = quote
         self._sort: SortKey = sort
@@ -197,14 +249,21 @@ class ScannerView(ScrollView, can_focus=True):
         self._header: tuple[tuple[object, ...], Strip] | None = None
         self._style_gen = 0
         self._base: Style | None = None
-        self._last_status: tuple[str, int] | None = None
         self._title_prefix: str | None = None
+        # The columns at the current width (the names widen in a wide pane: ``columns_for``).
+        self._columns: tuple[Column, ...] = COLUMNS
+        self._content_width = CONTENT_WIDTH
         self._resort()
 
     # -- public state --------------------------------------------------------------------
     @property
     def quote(self) -> str:
         return self._quote
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns at the pane's width (the names widen: ``columns_for``)."""
+        return self._columns
 
     @property
     def sort_key(self) -> SortKey:
@@ -234,23 +293,15 @@ class ScannerView(ScrollView, can_focus=True):
     @threshold.setter
     def threshold(self, value: float) -> None:
         self.model.threshold = value
-        cfg = self.alerts.config
-        self.alerts.reconfigure(
-            AlertConfig(
-                move_threshold=value,
-                move_hysteresis=min(cfg.move_hysteresis, value / 2),
-                spike_threshold=cfg.spike_threshold,
-                spike_hysteresis=cfg.spike_hysteresis,
-                cooldown_s=cfg.cooldown_s,
-                alert_on_first=cfg.alert_on_first,
-                log_size=cfg.log_size,
-            )
-        )
+        if self.spike_source is not None:
+            self.spike_source.set_move_threshold(value)  # the pump/dump alerts follow
         self._invalidate()
 
     def set_markets(self, markets: list[Market]) -> None:
         """The market list (with names) from REST; subscribes the selected quote's markets."""
         self.model.set_markets(markets)
+        self._flagged.difference_update(m.symbol for m in markets)
+        self._flagged.update(m.symbol for m in markets if flagged(m))
         self._apply_quote()
 
     def set_quote(self, quote: str) -> None:
@@ -307,7 +358,7 @@ class ScannerView(ScrollView, can_focus=True):
 
     # -- feed --------------------------------------------------------------------------
     def on_ticker(self, ticker: Ticker) -> None:
-        """Feed callback: update the row, note it dirty, check alert crossings."""
+        """Feed callback: update the row, note it dirty (alerts are the AlertService's)."""
         market = ticker.symbol
         if market not in self._wanted:
             return  # a market of a quote no longer shown
@@ -317,33 +368,6 @@ class ScannerView(ScrollView, can_focus=True):
         if not self.model.apply(ticker):
             return
         self._dirty.add(market)
-        self._check_alerts(self.model.get(market))
-
-    def _check_alerts(self, row: ScannerRow | None) -> None:
-        if row is None:
-            return
-        for alert in self.alerts.check(
-            row.market,
-            row.updated_ms,
-            row.change_rate,
-            row.spike,
-            label=row.korean or row.english,
-            price=row.price,
-        ):
-            self.post_message(AlertRaised(alert, self))
-
-    def _on_status(self, status: Status) -> None:
-        """Connection problems and exchange errors become ``connection`` alerts (the same
-        text at most once a minute)."""
-        if status.kind not in ("connection", "error"):
-            return
-        text = status.message or status.code
-        now = time.time_ns() // 1_000_000
-        last = self._last_status
-        if last is not None and last[0] == text and now - last[1] < 60_000:
-            return
-        self._last_status = (text, now)
-        self.post_message(AlertRaised(self.alerts.connection(text, now, status.symbol), self))
 
     def _apply_quote(self) -> None:
         wanted = frozenset(self.model.markets(self._quote))
@@ -372,6 +396,10 @@ class ScannerView(ScrollView, can_focus=True):
 
     # -- lifecycle -----------------------------------------------------------------------
     def on_mount(self) -> None:
+        if self.spike_source is None and isinstance(self.app, HasAlertService):
+            self.spike_source = self.app.alert_service
+        if self.spike_source is not None:
+            self.model.spike_fn = self.spike_source.spike
         self.set_interval(1 / self.REFRESH_HZ, self._tick)
         self._update_title()
         if self._wanted:
@@ -379,8 +407,6 @@ class ScannerView(ScrollView, can_focus=True):
 
     async def on_unmount(self) -> None:
         await self.client.cleanup()
-        if self.client.on_status == self._on_status:
-            self.client.on_status = None  # no reference cycle left behind
 
     def _tick(self) -> None:
         if not pane_visible(self):
@@ -390,7 +416,6 @@ class ScannerView(ScrollView, can_focus=True):
             self._resort_soon = False
             for market in self.model.refresh_spikes(quote=self._quote):
                 self._dirty.add(market)
-                self._check_alerts(self.model.get(market))
             self._resort()
         self.paint()
 
@@ -415,7 +440,7 @@ class ScannerView(ScrollView, can_focus=True):
 
     def _resort(self) -> None:
         self._last_sort = time.monotonic()
-        order = self.model.view(self._sort, self._descending, self._quote)
+        order = self._filtered(self.model.view(self._sort, self._descending, self._quote))
         if order == self._order:
             return
         count_changed = len(order) != len(self._order)
@@ -426,7 +451,9 @@ class ScannerView(ScrollView, can_focus=True):
             self._cursor_pinned = False
         self._full_refresh = True
         if count_changed:
-            self.virtual_size = Size(CONTENT_WIDTH, len(order) + 1)
+            width = self.virtual_size.width or self._content_width
+            self.virtual_size = Size(width, len(order) + 1)
+            self._update_title()  # the count (a filter lets markets in and out)
 
     def _base_style(self) -> Style:
         """``rich_style`` walks the DOM on every call: keep it until styles change."""
@@ -451,9 +478,13 @@ class ScannerView(ScrollView, can_focus=True):
             return
         if self._title_prefix is None:
             self._title_prefix = self.border_title or "Scanner"
-        arrow = "v" if self._descending else "^"
+        arrow = "▼" if self._descending else "▲"
+        filters = "" if self._movers == "all" else f" · {self._movers}"
+        if self._min_value > 0:
+            filters += f" · ≥{format_compact(self._min_value, self._quote)}"
         self.border_title = (
             f"{self._title_prefix} {self._quote} · {len(self._order)} · {self._sort} {arrow}"
+            f"{filters}"
         )
 
     # -- rendering -----------------------------------------------------------------------
@@ -462,12 +493,33 @@ class ScannerView(ScrollView, can_focus=True):
         width = self.size.width
         base = self._base_style()
         if y == 0:
-            return self._header_strip().crop_extend(scroll_x, scroll_x + width, base)
+            header = self._narrow(self._header_strip())
+            return header.crop_extend(scroll_x, scroll_x + width, base)
         index = scroll_y + y - 1
         if index >= len(self._order):
             return Strip.blank(width, base)
         strip, fill = self._row_strip(index, self._order[index])
-        return strip.crop_extend(scroll_x, scroll_x + width, fill)
+        return self._narrow(strip).crop_extend(scroll_x, scroll_x + width, fill)
+
+    def _narrow(self, strip: Strip) -> Strip:
+        """The row without the columns a narrow pane drops (see ``NARROW_DROPS``)."""
+        shown = visible_columns(self.size.width)
+        if len(shown) == len(COLUMNS):
+            return strip
+        return Strip.join(strip.crop(a, b) for a, b in _spans(shown))
+
+    def on_resize(self) -> None:
+        # The names widen into the room left of the vertical scrollbar (the market list is
+        # longer than the pane: it shows), so the numbers never scroll out of sight.
+        columns = columns_for(self.size.width - self.styles.scrollbar_size_vertical)
+        if columns != self._columns:  # a resize, never a data update, changes the layout
+            self._columns = columns
+            self._content_width = sum(c.width for c in columns) + len(columns) - 1
+            self._invalidate()
+        shown = visible_columns(self.size.width)
+        width = sum(columns[i].width + 1 for i in shown) - 1
+        if self.virtual_size.width != width:
+            self.virtual_size = Size(width, len(self._order) + 1)
 
     def _header_strip(self) -> Strip:
         key = (self._sort, self._descending, self._style_gen)
@@ -476,16 +528,16 @@ class ScannerView(ScrollView, can_focus=True):
         plain = self.get_component_rich_style("scanner--header")
         sorted_style = self.get_component_rich_style("scanner--header", "scanner--header-sorted")
         segments: list[Segment] = []
-        for i, column in enumerate(COLUMNS):
+        for i, column in enumerate(self._columns):
             title = column.title
             style = plain
             if column.key == self._sort:
-                title = f"{title}{'v' if self._descending else '^'}"
+                title = f"{title} {'▼' if self._descending else '▲'}"
                 style = sorted_style
             if i:
                 segments.append(Segment(" ", plain))
             segments.append(Segment(_cell(title, column), style))
-        strip = Strip(segments, CONTENT_WIDTH)
+        strip = Strip(segments, self._content_width)
         self._header = (key, strip)
         return strip
 
@@ -494,7 +546,12 @@ class ScannerView(ScrollView, can_focus=True):
         assert row is not None
         cursor = market == self._cursor
         hl = highlight(row, self.model.threshold)
-        spiking = row.spike >= self.spike_threshold
+        source = self.spike_source
+        spiking = (
+            source.spiking(market, self.model.clock_ms)
+            if source is not None
+            else row.spike >= self.spike_threshold
+        )
         key = (row.version, index, cursor, hl, spiking, self._style_gen)
         cached = self._strips.get(market)
         if cached is not None and cached[0] == key:
@@ -512,8 +569,10 @@ class ScannerView(ScrollView, can_focus=True):
         if cursor:
             names = (*names, "scanner--cursor")
         style: Style = self.get_component_rich_style(*names) if names else self._base_style()
-        c_rank, c_market, c_kr, c_en, c_price, c_change, c_value, c_spike = COLUMNS
-        market_text = f"{row.market}!" if row.warning else row.market
+        columns = self._columns
+        c_rank, c_market, c_kr, c_en, c_price, c_change, c_value, c_spike = columns
+        warned = row.warning or row.market in self._flagged
+        market_text = f"{row.market} ⚠" if warned else row.market
         head = " ".join(
             (
                 _cell(str(index + 1), c_rank),
@@ -523,14 +582,14 @@ class ScannerView(ScrollView, can_focus=True):
             )
         )
         if not row.has_data:
-            rest = " ".join(_cell("-", c) for c in COLUMNS[4:])
-            return Strip([Segment(f"{head} {rest}", style)], CONTENT_WIDTH), style
+            rest = " ".join(_cell("-", c) for c in columns[4:])
+            return Strip([Segment(f"{head} {rest}", style)], self._content_width), style
         move = style
         if row.change_rate > 0:
             move = style + self.get_component_rich_style("scanner--rise", partial=True)
         elif row.change_rate < 0:
             move = style + self.get_component_rich_style("scanner--fall", partial=True)
-        price = format_price(row.price)
+        price = market_price(row.market, row.price, self.exchange)
         if len(price) > c_price.width:
             price = format_compact(row.price)
         spike_style = style
@@ -547,7 +606,7 @@ class ScannerView(ScrollView, can_focus=True):
             Segment(" ", style),
             Segment(_cell(spike, c_spike), spike_style),
         ]
-        return Strip(segments, CONTENT_WIDTH), style
+        return Strip(segments, self._content_width), style
 
     # -- cursor and actions --------------------------------------------------------------
     def _move_cursor_to(self, index: int) -> None:
@@ -596,6 +655,52 @@ class ScannerView(ScrollView, can_focus=True):
         else:
             self.set_sort(key)
 
+    # -- filters -----------------------------------------------------------------------
+    @property
+    def movers(self) -> Movers:
+        return self._movers
+
+    @property
+    def min_value(self) -> float:
+        return self._min_value
+
+    def set_filter(self, *, movers: Movers | None = None, min_value: float | None = None) -> None:
+        """Show only gainers or losers (``movers``) and markets that traded at least
+        ``min_value`` (in the quote currency) in 24 h; ``"all"`` and 0 show every market."""
+        if movers is not None:
+            self._movers = movers
+        if min_value is not None:
+            self._min_value = max(0.0, min_value)
+        self._resort()
+        self._full_refresh = True
+        self._update_title()
+        if self.is_mounted:
+            self.paint()
+
+    def _filtered(self, order: list[str]) -> list[str]:
+        if self._movers == "all" and self._min_value <= 0:
+            return order
+        rows = self.model
+        out = []
+        for market in order:
+            row = rows.get(market)
+            if row is None or not row.has_data or row.value_24h < self._min_value:
+                continue
+            if self._movers == "gainers" and row.change_rate <= 0:
+                continue
+            if self._movers == "losers" and row.change_rate >= 0:
+                continue
+            out.append(market)
+        return out
+
+    def action_cycle_movers(self) -> None:
+        self.set_filter(movers=MOVERS[(MOVERS.index(self._movers) + 1) % len(MOVERS)])
+
+    def action_cycle_min_value(self) -> None:
+        steps = MIN_VALUES.get(self._quote, MIN_VALUES["KRW"])
+        later = [v for v in steps if v > self._min_value]
+        self.set_filter(min_value=later[0] if later else 0.0)
+
     def action_cycle_quote(self) -> None:
         quotes = self.model.quotes() or list(QUOTES)
         position = quotes.index(self._quote) if self._quote in quotes else -1
@@ -607,7 +712,8 @@ class ScannerView(ScrollView, can_focus=True):
             return
         if offset.y == 0:
             x = offset.x + self.scroll_offset.x
-            for i, column in enumerate(COLUMNS):
+            for i in visible_columns(self.size.width):
+                column = self._columns[i]
                 if x < column.width + 1:
                     self.action_sort_column(i)
                     return

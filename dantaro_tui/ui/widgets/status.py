@@ -1,4 +1,6 @@
-"""The bottom status bar: a DEMO / LIVE / REPLAY badge and every feed client's health.
+"""The bottom status bar: a DEMO / LIVE / REPLAY badge, the BTC kimchi premium and the
+USD/KRW rate (``김프 BTC +3.1%  USDT 1,411``, from the app's ``PremiumService``; ``김프 –``
+while an input is missing or stale), and every feed client's health.
 
 Once a second it reads the app's feed hub (cheap snapshots of counters the connections
 and owners keep on the hot path) and repaints one line. It also notices changes a trader
@@ -20,6 +22,7 @@ from textual.widget import Widget
 
 from dantaro_tui.feed.health import HealthSnapshot
 from dantaro_tui.feed.hub import FeedHub
+from dantaro_tui.services.premium import PremiumReading, PremiumService, premium_text
 from dantaro_tui.ui.feeds import app_hub
 
 Mode = Literal["demo", "live", "replay"]
@@ -117,6 +120,7 @@ class StatusBar(Widget):
         mode: Mode = "live",
         *,
         source: Callable[[], list[HealthSnapshot]] | None = None,
+        premium: Callable[[], PremiumReading | None] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -124,6 +128,8 @@ class StatusBar(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self.mode: Mode = mode
         self.source = source or (lambda: live_health(app_hub(self)))
+        self.premium_source = premium or self._app_premium
+        self.premium: PremiumReading | None = None
         self.notice = ""  # e.g. "cannot reach Upbit: try --demo"
         self.snapshots: list[HealthSnapshot] = []
         self.watcher = HealthWatcher()
@@ -150,9 +156,34 @@ class StatusBar(Widget):
         except Exception:  # pragma: no cover - health must never break the screen
             return
         self.snapshots = snaps
+        try:
+            self.premium = self.premium_source()
+        except Exception:  # pragma: no cover - a figure must never break the screen
+            self.premium = None
         for text, severity in self.watcher.update(snaps):
             self.post_message(self.HealthEvent(text, severity))
         self.refresh()
+
+    def _app_premium(self) -> PremiumReading | None:
+        service = getattr(self.app, "premium_service", None)
+        return service.reading() if isinstance(service, PremiumService) else None
+
+    def premium_cell(self) -> Text:
+        """``김프 BTC +3.1%  USDT 1,411`` (the premium in the theme's rising / falling
+        colour); ``김프 –`` while the premium is not live."""
+        reading = self.premium
+        value = reading.premium if reading is not None else None
+        head, sep, rate = premium_text(reading).partition("  ")
+        if value is None or value == 0:
+            colour = self._colour("price-flat", "#8B949E")
+        elif value > 0:
+            colour = self._colour("price-up", "#3FB950")
+        else:
+            colour = self._colour("price-down", "#F85149")
+        text = Text(head, style=Style(color=colour.rich_color, bold=True))
+        if rate:
+            text.append(sep + rate)
+        return text
 
     def _colour(self, name: str, fallback: str) -> Color:
         try:
@@ -192,6 +223,8 @@ class StatusBar(Widget):
         text.append(" ")
         if self.notice:
             text.append(self.notice + "  ", style=Style(color=err.rich_color, bold=True))
+        text.append_text(self.premium_cell())
+        text.append("  ")
         live = sum(1 for s in snaps if s.state == "connected")
         active = [s for s in snaps if s.state != "idle"]
         total_30s = sum(s.msgs_30s for s in snaps)
@@ -209,6 +242,9 @@ class StatusBar(Widget):
         text.append(f"lat≤{fmt_latency(worst)} ", style=Style(color=dim.rich_color))
         text.append(f"↻{reconnects} ", style=Style(color=(warn if reconnects else dim).rich_color))
         text.append(f"⚠{errors}", style=Style(color=(err if errors else dim).rich_color))
+        unread = getattr(getattr(self.app, "alert_service", None), "unread", 0)
+        if unread:  # alerts not yet seen in the log (``a``)
+            text.append(f" ⚑ {unread} new", style=Style(color=warn.rich_color, bold=True))
         for s in snaps:
             if s.state == "idle" and not s.messages:
                 continue

@@ -27,20 +27,40 @@ from textual.strip import Strip
 
 from dantaro_tui.feed.client import WebSocketClient
 from dantaro_tui.model import Trade
-from dantaro_tui.ui.widgets.base import (
-    LivePane,
-    PaneOptions,
-    format_compact,
-    format_price,
-    format_size,
-)
+from dantaro_tui.ui.format import format_compact, format_size, lot_decimals, market_price
+from dantaro_tui.ui.widgets.base import LivePane, PaneOptions
 
 _W_TIME, _W_SIDE, _W_PRICE, _W_SIZE, _W_VALUE = 8, 1, 14, 12, 8
 CONTENT_WIDTH = _W_TIME + _W_SIDE + _W_PRICE + _W_SIZE + _W_VALUE + 4
-_HEADER = (
-    f"{'Time':<{_W_TIME}} {'':{_W_SIDE}} {'Price':>{_W_PRICE}} {'Size':>{_W_SIZE}} "
-    f"{'Value':>{_W_VALUE}}"
-)
+
+
+_NARROW = CONTENT_WIDTH - _W_VALUE - 1  # no value column
+_NARROWEST = _NARROW - _W_TIME - 1  # no time either
+
+
+def _columns(width: int) -> tuple[bool, bool]:
+    """(time shown, value shown) in a pane ``width`` cells wide: a narrow tape drops the
+    value column, then the time, rather than cut a size in two."""
+    if width >= CONTENT_WIDTH or width <= 0:
+        return True, True
+    return width >= _NARROW, False
+
+
+def _join(time: str, body: str, value: str, columns: tuple[bool, bool]) -> str:
+    show_time, show_value = columns
+    text = f"{time} {body}" if show_time else body
+    return f"{text} {value}" if show_value else text
+
+
+def _header_text(quote: str, columns: tuple[bool, bool] = (True, True)) -> str:
+    return _join(
+        f"{'Time':<{_W_TIME}}",
+        f"{'':{_W_SIDE}} {'Price':>{_W_PRICE}} {'Size':>{_W_SIZE}}",
+        f"{quote or 'Value':>{_W_VALUE}}",
+        columns,
+    )
+
+
 _CHUNK = 64  # the virtual height grows in steps: no layout per trade
 
 
@@ -110,6 +130,8 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
         self._added = 0
         self._strips: dict[int, tuple[Strip, Style]] = {}  # seq -> (strip, fill style)
         self._header: Strip | None = None
+        self._lot: int | None = None  # size decimals, from the first trade of the symbol
+        self._cols = (True, True)  # (time, value) columns shown at the pane's width
 
     # -- feed --------------------------------------------------------------------------
     async def subscribe(self, client: WebSocketClient, symbol: str) -> None:
@@ -132,6 +154,8 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
             self._ids.discard(old.trade.trade_id)
             self._strips.pop(old.seq, None)
         self._added += 1
+        if len(self._rows) == 1:
+            self._header = None  # the header names the quote currency
         self.mark_dirty()
 
     def _is_large(self, notional: float) -> bool:
@@ -160,6 +184,8 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
         self._median = 0.0
         self._median_age = 0
         self._strips.clear()
+        self._header = None
+        self._lot = None
         self._added = 0
         if self.is_mounted:
             self.scroll_to(y=0, animate=False, immediate=True)
@@ -171,6 +197,14 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
         if added and self.scroll_offset.y > 0:  # keep the trades the user is reading in view
             self.scroll_to(y=self.scroll_offset.y + added, animate=False, immediate=True)
         self.refresh()
+
+    def on_resize(self) -> None:
+        cols = _columns(self.size.width)
+        if cols != self._cols:
+            self._cols = cols
+            self._strips.clear()
+            self._header = None
+            self.refresh()
 
     def _update_virtual_size(self) -> None:
         rows = len(self._rows)
@@ -195,11 +229,15 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
             names = ("tape--sell", "tape--large") if row.large else ("tape--sell",)
         style = self.get_component_rich_style(*names)
         stamp = time.strftime("%H:%M:%S", time.localtime(trade.timestamp / 1000.0))
-        text = (
-            f"{stamp:<{_W_TIME}} {'B' if buy else 'S'} "
-            f"{format_price(trade.price):>{_W_PRICE}} "
-            f"{format_size(trade.volume, _W_SIZE):>{_W_SIZE}} "
-            f"{format_compact(trade.price * trade.volume):>{_W_VALUE}}"
+        if self._lot is None:  # one number of decimals for the whole column
+            self._lot = lot_decimals(trade.price, trade.quote)
+        text = _join(
+            f"{stamp:<{_W_TIME}}",
+            f"{'B' if buy else 'S'} "
+            f"{market_price(trade.symbol, trade.price, trade.exchange):>{_W_PRICE}} "
+            f"{format_size(trade.volume, self._lot, _W_SIZE):>{_W_SIZE}}",
+            f"{format_compact(trade.price * trade.volume):>{_W_VALUE}}",
+            self._cols,
         )
         cached = (Strip([Segment(text, style)], len(text)), style)
         self._strips[row.seq] = cached
@@ -208,7 +246,9 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
     def _header_strip(self) -> Strip:
         if self._header is None:
             style = self.get_component_rich_style("tape--header")
-            self._header = Strip([Segment(_HEADER, style)], len(_HEADER))
+            quote = self._rows[-1].trade.quote if self._rows else ""
+            text = _header_text(quote, self._cols)
+            self._header = Strip([Segment(text, style)], len(text))
         return self._header
 
     def render_line(self, y: int) -> Strip:

@@ -1,0 +1,1 @@
+"""Services: long-lived workers that keep running whatever screen is visible (alerts)."""
