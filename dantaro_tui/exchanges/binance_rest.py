@@ -48,7 +48,7 @@ from dantaro_tui.exchanges.sanity import (
     check_symbol,
     checked,
     clean,
-    invalid_status,
+    kept,
 )
 from dantaro_tui.model import Candle, Market, OrderBook, Status, Ticker, Trade
 
@@ -247,14 +247,7 @@ T = TypeVar("T")
 
 
 def _kept(rows: Iterable[R], build: Callable[[R], T], rejected: list[Status] | None) -> list[T]:
-    out: list[T] = []
-    for r in rows:
-        try:
-            out.append(build(r))
-        except Invalid as exc:
-            if rejected is not None:
-                rejected.append(invalid_status(EXCHANGE, exc))
-    return out
+    return kept(EXCHANGE, rows, build, rejected)
 
 
 def _f(value: Any) -> float:

@@ -39,7 +39,7 @@ from dantaro_tui.exchanges.gateio import (
     to_float,
     trade_from,
 )
-from dantaro_tui.exchanges.sanity import Invalid, checked, clean, invalid_status
+from dantaro_tui.exchanges.sanity import Invalid, checked, clean, kept
 from dantaro_tui.model import Candle, Market, OrderBook, Status, Ticker, Trade
 
 __all__ = [
@@ -130,14 +130,7 @@ T = TypeVar("T")
 
 
 def _kept(rows: Iterable[R], build: Callable[[R], T], rejected: list[Status] | None) -> list[T]:
-    out: list[T] = []
-    for r in rows:
-        try:
-            out.append(build(r))
-        except Invalid as exc:
-            if rejected is not None:
-                rejected.append(invalid_status(EXCHANGE, exc))
-    return out
+    return kept(EXCHANGE, rows, build, rejected)
 
 
 # -- requests ---------------------------------------------------------------------------

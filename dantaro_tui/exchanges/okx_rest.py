@@ -29,7 +29,7 @@ from dantaro_tui.exchanges.okx import (
     ticker_from,
     trade_from,
 )
-from dantaro_tui.exchanges.sanity import Invalid, clean, invalid_status
+from dantaro_tui.exchanges.sanity import Invalid, clean, kept
 from dantaro_tui.model import Candle, Market, OrderBook, Status, Ticker, Trade
 
 INSTRUMENTS = "/api/v5/public/instruments"
@@ -95,15 +95,7 @@ T = TypeVar("T")
 
 
 def _kept(rows: Iterable[R], build: Callable[[R], T], rejected: list[Status] | None) -> list[T]:
-    """``build`` of every row that passes the checks; the others are reported, not raised."""
-    out: list[T] = []
-    for r in rows:
-        try:
-            out.append(build(r))
-        except Invalid as exc:
-            if rejected is not None:
-                rejected.append(invalid_status(EXCHANGE, exc))
-    return out
+    return kept(EXCHANGE, rows, build, rejected)
 
 
 # -- requests ---------------------------------------------------------------------------

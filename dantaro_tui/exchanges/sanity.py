@@ -32,7 +32,7 @@ Upbit fast path leaves most of them to msgspec constraints checked in C while pa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -343,3 +343,22 @@ def checked(ev: E, *, unpriced: bool = False) -> E:
     if bad_symbol is not None:
         raise Invalid(f"Ignored {venue(ev.exchange)} {what(ev)} {bad_symbol}.")
     raise Invalid(sentence(ev.exchange, what(ev), symbol, why or "that cannot be right"), symbol)
+
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def kept(
+    exchange: str, rows: Iterable[R], build: Callable[[R], T], rejected: list[Status] | None
+) -> list[T]:
+    """``build`` of every row that passes the checks; the others are reported in
+    ``rejected`` (when given), never raised: one bad row of a REST list costs that row."""
+    out: list[T] = []
+    for r in rows:
+        try:
+            out.append(build(r))
+        except Invalid as exc:
+            if rejected is not None:
+                rejected.append(invalid_status(exchange, exc))
+    return out

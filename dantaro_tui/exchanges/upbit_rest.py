@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import msgspec
 import orjson
 
-from dantaro_tui.exchanges.sanity import Invalid, checked, clean, invalid_status
+from dantaro_tui.exchanges.sanity import checked, clean, kept
 from dantaro_tui.exchanges.upbit import (
     EXCHANGE,
     CandleMsg,
@@ -221,15 +221,7 @@ T = TypeVar("T")
 
 
 def _kept(rows: Iterable[R], build: Callable[[R], T], rejected: list[Status] | None) -> list[T]:
-    """``build`` of every row that passes the checks; the others are reported, not raised."""
-    out: list[T] = []
-    for r in rows:
-        try:
-            out.append(build(r))
-        except Invalid as exc:
-            if rejected is not None:
-                rejected.append(invalid_status(EXCHANGE, exc))
-    return out
+    return kept(EXCHANGE, rows, build, rejected)
 
 
 def _market(r: _MarketRow) -> Market:

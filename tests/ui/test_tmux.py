@@ -1,93 +1,33 @@
 """Drive the real app in a real terminal: ``python -m dantaro_tui --demo`` inside tmux.
 
-Starts a detached 160x48 tmux session, waits for live simulated data, reads the screen
-with ``capture-pane``, presses keys with ``send-keys`` (help, a chart switch, quit) and
-checks that the app exits cleanly and writes its settings. Skipped where tmux is missing.
+Starts a detached tmux session, waits for live simulated data, reads the screen with
+``capture-pane``, presses keys with ``send-keys`` (help, a chart switch, quit) and checks
+that the app exits cleanly and writes its settings. Skipped where tmux is missing.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shlex
-import shutil
-import subprocess
-import sys
 import time
 import tomllib
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-TMUX = shutil.which("tmux")
+from tests.terminal import Terminal, needs_tmux
+from tests.terminal import terminal as open_terminal
 
-pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+pytestmark = needs_tmux
 
 PRICE = re.compile(r"\d{1,3}(,\d{3})+")  # a KRW price as the panes print it
 
 
-class Terminal:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def run(self, *args: str) -> str:
-        assert TMUX is not None
-        out = subprocess.run([TMUX, *args], capture_output=True, text=True, timeout=10, check=False)
-        return out.stdout
-
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-t", self.name)
-
-    def keys(self, *keys: str) -> None:
-        self.run("send-keys", "-t", self.name, *keys)
-
-    def wait_for(self, test: Callable[[str], bool], timeout: float = 15.0) -> str:
-        end = time.monotonic() + timeout
-        text = ""
-        while time.monotonic() < end:
-            text = self.screen()
-            if test(text):
-                return text
-            time.sleep(0.2)
-        raise AssertionError(f"screen never matched; last screen:\n{text}")
-
-    def alive(self) -> bool:
-        assert TMUX is not None
-        return (
-            subprocess.run(
-                [TMUX, "has-session", "-t", self.name], capture_output=True, check=False
-            ).returncode
-            == 0
-        )
-
-
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
-    name = f"dantaro-test-{uuid.uuid4().hex[:8]}"
-    config = tmp_path / "config.toml"
-    done = tmp_path / "exit-code"
-    env = {"DANTARO_CONFIG": str(config), "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
-    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    command = (
-        f"cd {shlex.quote(str(ROOT))} && {exports} {shlex.quote(sys.executable)} "
-        f"-m dantaro_tui --demo --seed 7; echo $? > {shlex.quote(str(done))}; sleep 30"
-    )
-    assert TMUX is not None
-    subprocess.run(
-        [TMUX, "new-session", "-d", "-s", name, "-x", "160", "-y", "48", command],
-        check=True,
-        timeout=10,
-        env={**os.environ, "TMUX": ""},
-    )
-    term = Terminal(name)
-    try:
+    env = {"DANTARO_CONFIG": str(tmp_path / "config.toml")}
+    with open_terminal(["--demo", "--seed", "7"], env, tmp_path) as term:
         yield term, tmp_path
-    finally:
-        if term.alive():
-            term.run("kill-session", "-t", name)
 
 
 ALL_LIVE = re.compile(r"feeds (\d+)/\1 ")
@@ -123,11 +63,22 @@ def test_demo_in_tmux(terminal: tuple[Terminal, Path]) -> None:
     term.wait_for(lambda s: "Scanner" in s)
 
     term.keys("q")
-    deadline = time.monotonic() + 10
-    while not (folder / "exit-code").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert (folder / "exit-code").read_text().strip() == "0"
+    assert term.exit_code() == 0
     saved = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
     assert saved["charts"]["intervals"][1] == "5m"
     after = term.screen()
     assert "Traceback" not in after
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48), (220, 60)])
+def test_every_pane_shows_data_at_every_size(tmp_path: Path, size: tuple[int, int]) -> None:
+    env = {"DANTARO_CONFIG": str(tmp_path / "config.toml")}
+    with open_terminal(["--demo", "--seed", "7", "--no-save"], env, tmp_path, size) as term:
+        screen = term.wait_for(lambda s: ALL_LIVE.search(s) is not None and "◀" in s, 25)
+        lines = screen.splitlines()
+        assert len(lines) == size[1] and max(len(x) for x in lines) <= size[0]
+        assert "DEMO" in lines[-2] and "Traceback" not in screen
+        assert "spread" in screen  # the book shows its levels around the spread
+        assert PRICE.search(screen)
+        term.keys("q")
+        assert term.exit_code() == 0
