@@ -301,3 +301,65 @@ async def test_swaps_beyond_the_message_budget_spill_onto_another_socket(sim: Si
 
 def _wall(monotonic_t: float) -> float:
     return time.time() - (time.monotonic() - monotonic_t)
+
+
+async def test_two_hundred_owners_share_one_socket_and_all_stay_live(sim: SimServer) -> None:
+    hub = FeedHub()
+    markets = ["KRW-BTC", "KRW-ETH", "KRW-XRP", "KRW-SOL", "KRW-DOGE", "KRW-ADA"]
+    seen: dict[str, set[str]] = {}
+    clients = [WebSocketClient(f"owner{i}", url=ws(sim), hub=hub) for i in range(200)]
+
+    def counter(name: str) -> Callable[[Ticker], None]:
+        def cb(t: Ticker) -> None:
+            seen.setdefault(name, set()).add(t.symbol)
+
+        return cb
+
+    try:
+        for i, c in enumerate(clients):
+            await c.subscribe_ticker([markets[i % 6], markets[(i + 1) % 6]], counter(c.name))
+        await until(lambda: len(seen) == 200, 10.0)
+        assert sim.connections == 1 and hub.sockets() == 1
+        # each owner got only what it asked for
+        for i, c in enumerate(clients):
+            assert seen[c.name] <= {markets[i % 6], markets[(i + 1) % 6]}
+        await until(lambda: all(c.health().state == "connected" for c in clients), 10.0)
+    finally:
+        await asyncio.gather(*(c.cleanup() for c in clients))
+        await hub.close()
+
+
+async def test_swaps_under_load_never_deliver_a_market_after_it_was_left(sim: SimServer) -> None:
+    sim.market.intensity = 20.0  # a busy market: frames queue while the swaps go out
+    got: list[tuple[float, str]] = []  # (delivery time, symbol)
+
+    def take(e: Ticker | Trade | OrderBook) -> None:
+        got.append((time.monotonic(), e.symbol))
+
+    client = WebSocketClient("swapper", url=ws(sim))
+    symbols = ["KRW-BTC", "KRW-ETH", "KRW-XRP", "KRW-SOL", "KRW-DOGE", "KRW-ADA"] * 2
+    windows: list[tuple[float, float, str]] = []  # [swap returned, next swap called): symbol
+    try:
+        await asyncio.gather(
+            client.subscribe_ticker([symbols[0]], take),
+            client.subscribe_trade([symbols[0]], take),
+            client.subscribe_orderbook([symbols[0]], take),
+        )
+        await until(lambda: bool(got))
+        start = time.monotonic()
+        current = symbols[0]
+        for nxt in symbols[1:]:
+            await asyncio.sleep(0.25)  # about 4 swaps a second
+            called = time.monotonic()
+            windows.append((start, called, current))
+            await client.resubscribe([nxt])
+            start, current = time.monotonic(), nxt
+        await until(lambda: any(sym == current for _, sym in got), 3.0)
+        windows.append((start, time.monotonic(), current))
+        for t, sym in got:
+            for begin, end, wanted in windows:
+                if begin <= t < end:
+                    assert sym == wanted, f"{sym} delivered while only {wanted} was wanted"
+        assert len({sym for _, sym in got}) == 6  # every market did get data in its turn
+    finally:
+        await client.cleanup()
