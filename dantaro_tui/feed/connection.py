@@ -24,6 +24,7 @@ import logging
 import random
 import time
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -541,6 +542,13 @@ class Connection:
             status, body = 0, f"{type(exc).__name__}: {exc}".encode()
         if conn_id != self.conn_id or self._ws is None:
             return  # a reply for a session that is gone: its codec state was reset
+        if status == 200 and self.venue.hub.taps:
+            # Recorded beside the frames: a replay needs the snapshot the deltas build on.
+            query = urlencode(request.params)
+            url = f"{self.venue.http().base_url}{request.path}" + (f"?{query}" if query else "")
+            rec = TapRecord("rest", time.time_ns(), self.exchange, url, self.conn_id, body)
+            for fn in self.venue.hub.taps:
+                fn(rec)
         events = self.codec.on_rest(request, status, body, time.time_ns())
         if events:
             self.venue.route(self, events, time.time_ns(), time.monotonic())

@@ -12,7 +12,7 @@ from typing import Literal
 
 import msgspec
 
-TapKind = Literal["connect", "disconnect", "send", "recv"]
+TapKind = Literal["connect", "disconnect", "send", "recv", "rest"]
 
 
 class TapRecord(msgspec.Struct, frozen=True, gc=False):
@@ -22,6 +22,8 @@ class TapRecord(msgspec.Struct, frozen=True, gc=False):
     url: str
     conn_id: str  # unique per connection attempt in this process
     data: bytes | str | None = None  # the frame as the wire delivered it; reason for disconnect
+    # "rest": a REST reply the hub fetched for a codec (a book snapshot); ``url`` is the
+    # request's full URL and ``data`` the body.
 
 
 Tap = Callable[[TapRecord], None]

@@ -352,6 +352,20 @@ class Recorder:
                         data=text,
                     )
                 )
+            elif kind == "rest":
+                text, binary, encoding = frame_fields(data or b"")
+                append(
+                    Record(
+                        rec.ts_ns,
+                        "rest",
+                        rec.exchange,
+                        rec.conn_id,
+                        url=rec.url,
+                        binary=binary,
+                        encoding=encoding,
+                        data=text,
+                    )
+                )
             elif kind == "connect":
                 stats.connects += 1
                 stats.urls.add((rec.exchange, rec.url))

@@ -3,6 +3,9 @@ synced from the REST snapshot the hub fetches for the codec (from the owner's re
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
 from dantaro_tui import OrderBook, Trade, WebSocketClient
@@ -65,3 +68,31 @@ async def test_rest_market_list_candles_trades_and_book(
         assert any(t.symbol == symbol for t in tickers)
     finally:
         await rest.close()
+
+
+async def test_a_recording_keeps_the_book_snapshot_the_deltas_build_on(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    if "binance" not in sim.endpoints:
+        pytest.skip("the simulator does not serve binance")
+    from dantaro_tui.recording.format import Recording
+    from dantaro_tui.recording.recorder import Recorder
+
+    urls = sim.endpoints["binance"]
+    hub = FeedHub()
+    recorder = Recorder(tmp_path).start(hub)
+    books: list[OrderBook] = []
+    client = WebSocketClient("rec", "binance", url=urls["ws"], rest_url=urls["rest"], hub=hub)
+    try:
+        await client.subscribe_orderbook(["BTCUSDT"], books.append)
+        await until(lambda: len(books) >= 2, 10.0)
+    finally:
+        await client.cleanup()
+        await hub.close()
+        await asyncio.to_thread(recorder.close)
+    rest = [r for r in Recording(tmp_path).records() if r.type == "rest"]
+    assert rest, "the snapshot the book was synced from is not in the recording"
+    assert "/api/v3/depth" in (rest[0].url or "") and "BTCUSDT" in (rest[0].url or "")
+    assert b"lastUpdateId" in (
+        rest[0].frame if isinstance(rest[0].frame, bytes) else rest[0].frame.encode()
+    )
