@@ -776,40 +776,27 @@ class BinanceCodec(ExchangeCodec):
     # -- market data --------------------------------------------------------------------
 
     def _trade(self, d: TradeMsg, recv_ns: int) -> list[Event]:
-        sym = d.s
-        base, quote = self._pairs.get(sym) or self._pair(sym)
-        return [
-            Trade(
-                exchange=EXCHANGE,
-                symbol=sym,
-                base=base,
-                quote=quote,
-                price=d.p,
-                volume=d.q,
-                side="sell" if d.m else "buy",  # m: the buyer was the maker
-                trade_id=str(d.t),
-                timestamp=d.T,
-                recv_ns=recv_ns,
-            )
-        ]
+        return [self._trade_event(d, str(d.t), recv_ns)]
 
     def _agg_trade(self, d: AggTradeMsg, recv_ns: int) -> list[Event]:
+        return [self._trade_event(d, str(d.a), recv_ns)]
+
+    def _trade_event(self, d: TradeMsg | AggTradeMsg, trade_id: str, recv_ns: int) -> Trade:
+        """@trade and @aggTrade differ only in where the trade id is."""
         sym = d.s
         base, quote = self._pairs.get(sym) or self._pair(sym)
-        return [
-            Trade(
-                exchange=EXCHANGE,
-                symbol=sym,
-                base=base,
-                quote=quote,
-                price=d.p,
-                volume=d.q,
-                side="sell" if d.m else "buy",
-                trade_id=str(d.a),
-                timestamp=d.T,
-                recv_ns=recv_ns,
-            )
-        ]
+        return Trade(
+            exchange=EXCHANGE,
+            symbol=sym,
+            base=base,
+            quote=quote,
+            price=d.p,
+            volume=d.q,
+            side="sell" if d.m else "buy",  # m: the buyer was the maker
+            trade_id=trade_id,
+            timestamp=d.T,
+            recv_ns=recv_ns,
+        )
 
     def _ticker(self, d: TickerMsg, recv_ns: int) -> list[Event]:
         sym = d.s

@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 Callback = Callable[[Any], Awaitable[None] | None]
 
-CANDLE_INTERVALS = ("1s", "1m", "3m", "5m", "10m", "15m", "30m", "1h", "4h")
 SLICE = 0.003  # seconds of callbacks before the mailbox yields to the event loop
 # An owner whose callbacks are quick is called straight from the socket's frame (no task
 # hop: the end-to-end benchmark's cost); STRIKES calls in a row slower than INLINE_MAX (one
