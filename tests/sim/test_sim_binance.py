@@ -309,6 +309,7 @@ async def test_diff_depth_rebuilds_the_rest_book_with_no_gap(
             for _ in range(6):
                 await advance(sim, 4)
                 await pump(0.15)
+            await pump(0.5)  # what a loaded machine delivered late
             for sym, book in books.items():
                 _, snap, _ = await get(session, rest(sim, f"depth?symbol={sym}&limit=1000"))
                 assert book.gaps == 0 and book.applied >= 3, sym

@@ -57,6 +57,12 @@ def acks(got: list[Frame]) -> list[Frame]:
     return [f for f in got if f.get("event") != "update"]
 
 
+async def acked(ws: aiohttp.ClientWebSocketResponse) -> list[Frame]:
+    """The frames up to the server's answer to the request just sent: the market must not
+    move before the server has taken the subscription, however loaded the machine."""
+    return await frames(ws, 5.0, until=lambda got: bool(acks(got)))
+
+
 def updates(got: list[Frame], channel: str) -> list[Frame]:
     return [f["result"] for f in got if f.get("event") == "update" and f["channel"] == channel]
 
@@ -236,8 +242,8 @@ async def test_deltas_rebuild_the_rest_book_with_no_gap(
         books = {"BTC_USDT": DiffBook(), "DOGE_USDT": DiffBook()}
         full: dict[str, Frame] = {}
 
-        async def pump(seconds: float = 0.2) -> None:
-            for f in await frames(ws, seconds):
+        async def pump(seconds: float = 0.2, until: Any = None) -> None:
+            for f in await frames(ws, seconds, until):
                 if f.get("event") != "update":
                     assert f["result"] == {"status": "success"}
                     continue
@@ -249,8 +255,16 @@ async def test_deltas_rebuild_the_rest_book_with_no_gap(
 
         for pair in books:
             await ws.send_str(request("spot.order_book_update", [pair, "100ms"]))
+        # Both subscriptions are taken (ack + full push) before the market moves, so a
+        # loaded machine cannot let the first deltas go out before the server subscribed.
+        await pump(5.0, until=lambda got: len(acks(got)) == 2)
         await advance(sim, 4)
-        await pump()
+
+        def deltas_for_both(got: list[Frame]) -> bool:
+            updates = [f["result"] for f in got if f.get("event") == "update"]
+            return {r["s"] for r in updates if not r.get("full")} == set(books)
+
+        await pump(5.0, until=deltas_for_both)
         assert set(full) == set(books)
         for pair, book in books.items():
             url = rest(sim, f"order_book?currency_pair={pair}&limit=100&with_id=true")
@@ -261,6 +275,7 @@ async def test_deltas_rebuild_the_rest_book_with_no_gap(
         for _ in range(8):
             await advance(sim, 3)
             await pump(0.1)
+        await pump(0.5)  # what a loaded machine delivered late
         for pair, book in books.items():
             url = rest(sim, f"order_book?currency_pair={pair}&limit=100&with_id=true")
             _, snap, _ = await get(session, url)
@@ -276,17 +291,18 @@ async def test_full_snapshot_then_deltas_chain(session: aiohttp.ClientSession) -
     even when it subscribes while others already receive deltas."""
     async with manual_sim(["gateio"]) as sim, session.ws_connect(ws_url(sim)) as first:
         await first.send_str(request("spot.order_book_update", ["ETH_USDT", "100ms"]))
+        early = {first: await acked(first)}
         await advance(sim, 3)
         async with session.ws_connect(ws_url(sim)) as second:
             sim.market.step(0.05)  # changes the first connection has not been sent yet
             for v in sim.venues:
                 v.dispatch(sim.market.step(0.01))
             await second.send_str(request("spot.order_book_update", ["ETH_USDT", "100ms"]))
-            await asyncio.sleep(0.1)
+            early[second] = await acked(second)
             await advance(sim, 10)
             book = DiffBook()
             for ws in (first, second):
-                got = updates(await frames(ws, 0.5), "spot.order_book_update")
+                got = updates(early[ws] + await frames(ws, 0.5), "spot.order_book_update")
                 book = DiffBook()
                 for r in got:
                     if r.get("full"):
@@ -308,8 +324,9 @@ async def test_skip_seq_every_leaves_gaps(session: aiohttp.ClientSession) -> Non
         sim.faults.skip_seq_every = 4
         async with session.ws_connect(ws_url(sim)) as ws:
             await ws.send_str(request("spot.order_book_update", ["BTC_USDT", "100ms"]))
+            early = await acked(ws)
             await advance(sim, 14)
-            got = updates(await frames(ws, 0.5), "spot.order_book_update")
+            got = updates(early + await frames(ws, 0.5), "spot.order_book_update")
         assert got[0]["full"] is True
         deltas = got[1:]
         assert len(deltas) >= 8
