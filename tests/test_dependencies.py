@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Distribution name -> the module it installs, where they differ.
-MODULE = {"pyarrow": "pyarrow", "textual-plotext": "textual_plotext"}
+MODULE = {"pyarrow": "pyarrow", "textual-plotext": "textual_plotext", "pyjwt": "jwt"}
 
 
 def _name(requirement: str) -> str:
