@@ -1,5 +1,6 @@
 """Command line: ``dantaro-tui [tui flags]`` (the default), ``sim``, ``record``, ``replay``,
-``export``. Each subcommand's flags and body live with the code they drive."""
+``export``, ``watch``, ``serve``. Each subcommand's flags and body live with the code they
+drive."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-SUBCOMMANDS = ("tui", "sim", "record", "replay", "export")
+SUBCOMMANDS = ("tui", "sim", "record", "replay", "export", "watch", "serve", "collect")
 
 
 def _add_sim_args(parser: argparse.ArgumentParser) -> None:
@@ -20,13 +21,37 @@ def _add_sim_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--intensity", type=float, default=1.0, help="message volume multiplier (1 = busy day)"
     )
+    parser.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="KEY:SECRET",
+        help="a paper account for this API key pair (repeatable; default: a generated pair, "
+        "printed at start)",
+    )
 
 
 def _sim_main(args: argparse.Namespace) -> int:
+    from dantaro_tui.sim.account import generate_key, parse_account
     from dantaro_tui.sim.server import run
 
     try:
-        run(args.host, args.port, args.seed, args.kimchi_premium, args.intensity)
+        accounts = [parse_account(text) for text in args.account]
+    except ValueError as exc:
+        print(f"dantaro-tui sim: {exc}", file=sys.stderr)
+        return 2
+    if not accounts:
+        accounts = [generate_key()]
+        # stderr: stdout's first line is the endpoints' JSON, which callers parse.
+        print(
+            "dantaro-tui sim: paper account (simulated money) - "
+            f"DANTARO_UPBIT_ACCESS_KEY={accounts[0].access_key} "
+            f"DANTARO_UPBIT_SECRET_KEY={accounts[0].secret_key}",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        run(args.host, args.port, args.seed, args.kimchi_premium, args.intensity, accounts)
     except (OSError, OverflowError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         print(
@@ -46,7 +71,9 @@ def package_version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from dantaro_tui import serve, watch
     from dantaro_tui.recording import cli as rec
+    from dantaro_tui.recording import collect
     from dantaro_tui.ui import run as tui
 
     parser = argparse.ArgumentParser(
@@ -69,6 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
         "record": ("record live feeds to disk, no TUI", rec.add_record_args, rec.record_main),
         "replay": ("replay a recording", rec.add_replay_args, rec.replay_main),
         "export": ("export a recording to Parquet/CSV", rec.add_export_args, rec.export_main),
+        "watch": (
+            "send alerts by rule (Telegram, ntfy, ...), no TUI",
+            watch.add_watch_args,
+            watch.watch_main,
+        ),
+        "serve": ("the cockpit in a web browser", serve.add_serve_args, serve.serve_main),
+        "collect": (
+            "publish live feeds to Redis for many terminals, no TUI",
+            collect.add_collect_args,
+            collect.collect_main,
+        ),
     }
     for name, (help_text, add_args, main) in commands.items():
         prog = "dantaro-tui" if name == "tui" else f"dantaro-tui {name}"

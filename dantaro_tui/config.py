@@ -33,6 +33,13 @@ from platformdirs import user_config_dir
 
 from dantaro_tui.analytics.alerts import ALL_KINDS
 from dantaro_tui.services.alerts import DEFAULT_TOASTS
+from dantaro_tui.services.watch_config import (
+    NotifySettings,
+    WatchRule,
+    parse_notify,
+    parse_rules,
+    writable,
+)
 
 if TYPE_CHECKING:
     from textual.theme import Theme
@@ -96,6 +103,12 @@ class Config:
     # before it can alert.
     alert_toasts: list[str] = field(default_factory=lambda: list(DEFAULT_ALERT_TOASTS))
     alert_min_turnover: float = DEFAULT_ALERT_MIN_TURNOVER
+    # [notify] and [[watch]] (services/watch_config.py): parsed, and the tables as read,
+    # which are written back as they were.
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    watch_rules: list[WatchRule] = field(default_factory=list)
+    notify_table: dict[str, Any] = field(default_factory=dict)
+    watch_tables: list[dict[str, Any]] = field(default_factory=list)
     # Not persisted: where the file lives and what went wrong reading it.
     path: Path | None = field(default=None, compare=False)
     warnings: list[str] = field(default_factory=list, compare=False)
@@ -115,6 +128,9 @@ class Config:
             intervals=list(self.intervals),
             chart_links=list(self.chart_links),
             alert_toasts=list(self.alert_toasts),
+            watch_rules=list(self.watch_rules),
+            notify_table=dict(self.notify_table),
+            watch_tables=[dict(t) for t in self.watch_tables],
             warnings=list(self.warnings),
         )
 
@@ -152,8 +168,6 @@ def known_exchanges() -> list[str]:
 
     return sorted(set(exchanges()) & set(RestClient.venues()))
 
-    return exchanges()
-
 
 def default_path() -> Path:
     return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
@@ -172,9 +186,19 @@ def config_path(
 
 # -- validation ----------------------------------------------------------------------------
 def _symbol(value: object) -> str | None:
+    """A market as the cockpit takes it: ``KRW-BTC`` (home venue) or ``binance:BTCUSDT``."""
     if not isinstance(value, str):
         return None
-    code = value.strip().upper()
+    text = value.strip()
+    if ":" in text:
+        from dantaro_tui.venues import full_ref, split_ref
+
+        try:
+            exchange, code = split_ref(text, "upbit")
+        except ValueError:
+            return None
+        return full_ref(exchange, code)
+    code = text.upper()
     if not code or any(c.isspace() or c in ",;/" for c in code):
         return None
     return code
@@ -293,8 +317,25 @@ def _apply(cfg: Config, data: Mapping[str, Any], source: str) -> None:
                 cfg.alert_min_turnover = turnover
             else:
                 warn(f"alerts.min_turnover {value!r} should be 0 or more (KRW of 24h turnover)")
+        elif key == "notify":
+            cfg.notify = parse_notify(value, warn)
+            if isinstance(value, Mapping):
+                cfg.notify_table = writable(value)
+        elif key == "notify_urls":  # the environment: tokens need not sit in the file
+            cfg.notify = replace(cfg.notify, **_notify_urls(value, warn))
+        elif key == "watch":
+            cfg.watch_rules = parse_rules(value, warn)
+            if isinstance(value, list | tuple):
+                cfg.watch_tables = [writable(t) for t in value if isinstance(t, Mapping)]
         else:
             warn(f"unknown setting {key!r} (ignored)")
+
+
+def _notify_urls(value: Any, warn: Callable[[str], None]) -> dict[str, Any]:
+    """``DANTARO_NOTIFY_URLS``: Apprise URLs separated by spaces (or commas)."""
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    settings = parse_notify({"urls": items}, warn)
+    return {"urls": settings.urls}
 
 
 def _link_group(value: object) -> str | None:
@@ -367,6 +408,7 @@ ENV_KEYS = {
     "DANTARO_SCANNER_THRESHOLD": "scanner_threshold",
     "DANTARO_SCANNER_SORT": "scanner_sort",
     "DANTARO_ALERT_TOASTS": "alert_toasts",
+    "DANTARO_NOTIFY_URLS": "notify_urls",
 }
 
 
@@ -513,8 +555,28 @@ def dumps(cfg: Config) -> str:
             f"toasts = {_toml_value(list(cfg.alert_toasts))}",
             f"min_turnover = {_toml_value(float(cfg.alert_min_turnover))}",
             "",
+            *_tables(cfg),
         ]
     )
+
+
+def _tables(cfg: Config) -> list[str]:
+    """``[notify]`` and the ``[[watch]]`` rules, as they were read (none: nothing)."""
+    lines: list[str] = []
+    for header, table in [("[notify]", cfg.notify_table)] + [
+        ("[[watch]]", t) for t in cfg.watch_tables
+    ]:
+        if not table and header == "[notify]":
+            continue
+        lines.append(header)
+        lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items())
+        lines.append("")
+    return lines
+
+
+def _toml_key(key: str) -> str:
+    bare = key and all((c.isalnum() and c.isascii()) or c in "_-" for c in key)
+    return key if bare else _toml_str(key)
 
 
 def save_config(cfg: Config, path: str | os.PathLike[str] | None = None) -> Path:

@@ -28,6 +28,10 @@ class Market(msgspec.Struct, frozen=True, gc=False):
     english_name: str = ""
     warning: bool = False
     cautions: tuple[str, ...] = ()
+    # The price step and the size step the venue trades in; 0.0 = not stated (Upbit's KRW
+    # markets step by the price-unit table instead).
+    tick: float = 0.0
+    lot: float = 0.0
 
 
 class Ticker(msgspec.Struct, frozen=True, gc=False, tag="ticker"):
@@ -132,3 +136,59 @@ MarketEvent = Ticker | Trade | OrderBook | Candle
 
 # The names a client subscribes by; a codec maps them to the exchange's own channels.
 CHANNELS = ("ticker", "trade", "orderbook", "candle")
+
+
+# -- private (account) events: the owner's own orders and balances -------------------------
+OrderSide = Literal["buy", "sell"]  # the order's side (Upbit "bid" = buy, "ask" = sell)
+OrderType = Literal["limit", "price", "market", "best"]  # price = market buy by total
+OrderState = Literal["wait", "watch", "trade", "done", "cancel", "prevented"]
+
+
+class MyOrder(msgspec.Struct, frozen=True, gc=False, tag="myOrder"):
+    """One change of one of the account's orders. With ``state == "trade"`` it is a fill:
+    ``price``/``volume`` are the fill's, ``trade_fee`` and ``is_maker`` say what it cost."""
+
+    exchange: str
+    symbol: str
+    base: str
+    quote: str
+    uuid: str
+    side: OrderSide
+    order_type: OrderType
+    state: OrderState
+    price: float | None  # limit price, the fill's price, or a market buy's total; None = none
+    avg_price: float
+    volume: float | None  # None for a market buy by total (``order_type == "price"``)
+    remaining_volume: float
+    executed_volume: float
+    trades_count: int = 0
+    reserved_fee: float = 0.0
+    remaining_fee: float = 0.0
+    paid_fee: float = 0.0
+    locked: float = 0.0
+    executed_funds: float = 0.0
+    trade_fee: float | None = None  # this fill's fee (fills only)
+    is_maker: bool | None = None  # this fill rested on the book (fills only)
+    trade_uuid: str = ""
+    identifier: str = ""
+    time_in_force: str = ""
+    order_timestamp: int = 0  # ms
+    trade_timestamp: int = 0  # ms, fills only
+    timestamp: int = 0  # ms
+    recv_ns: int = 0
+
+
+class MyAsset(msgspec.Struct, frozen=True, gc=False, tag="myAsset"):
+    """The balance of one currency after a change (``balance`` is free to use, ``locked``
+    is held by open orders)."""
+
+    exchange: str
+    currency: str
+    balance: float
+    locked: float
+    asset_uuid: str = ""
+    timestamp: int = 0  # ms
+    recv_ns: int = 0
+
+
+PrivateEvent = MyOrder | MyAsset

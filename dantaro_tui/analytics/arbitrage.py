@@ -41,7 +41,14 @@ from dantaro_tui.analytics.alerts import Alert, AlertKind, Crossings
 
 UPBIT = "upbit"
 OKX = "okx"
+# The legs: Upbit and "the global venue". The global leg keeps the key ``OKX`` (its
+# first venue) in rows, samples and the VWAP window; which exchange stands behind it is
+# the screen's choice: Binance by default (the venue traders quote the premium against),
+# OKX or Gate.io.
 VENUES = (UPBIT, OKX)
+GLOBAL_VENUES = ("binance", "okx", "gateio")
+# Standard-tier spot taker fees, %: what a trader without a VIP tier pays.
+TAKER_FEE_PCT = {"upbit": 0.05, "binance": 0.1, "okx": 0.1, "gateio": 0.2}
 RATE_SYMBOL = "KRW-USDT"  # the Upbit market that prices USDT in KRW
 
 Basis = Literal["last", "mid"]
@@ -55,6 +62,16 @@ def upbit_symbol(coin: str) -> str:
 
 def okx_symbol(coin: str) -> str:
     return f"{coin.upper()}-USDT"
+
+
+def global_symbol(venue: str, coin: str) -> str:
+    """``coin``'s USDT spot market as ``venue`` writes it."""
+    coin = coin.upper()
+    if venue == "binance":
+        return f"{coin}USDT"
+    if venue == "gateio":
+        return f"{coin}_USDT"
+    return f"{coin}-USDT"
 
 
 class TopOfBook(Protocol):
@@ -310,6 +327,7 @@ class ArbAlertEngine:
     """
 
     config: ArbAlertConfig = field(default_factory=ArbAlertConfig)
+    global_name: str = "OKX"  # the global venue as the messages name it
     log: deque[Alert] = field(init=False)
     _rules: Crossings = field(init=False, default_factory=Crossings)
 
@@ -336,13 +354,15 @@ class ArbAlertEngine:
             if cross(cfg, market, "premium", prem, thr, thr - hys, now):
                 msg = (
                     f"{row.coin} premium {prem:+.2f}% ≥ {thr:.2f}%: Upbit"
-                    f" {fmt_price(row.upbit_krw)} KRW vs OKX {fmt_price(row.okx_krw)} KRW"
+                    f" {fmt_price(row.upbit_krw)} KRW vs {self.global_name}"
+                    f" {fmt_price(row.okx_krw)} KRW"
                 )
                 out.append(_alert(now, market, "premium", msg, prem / 100.0))
             if cross(cfg, market, "discount", -prem, thr, thr - hys, now):
                 msg = (
                     f"{row.coin} reverse premium {prem:+.2f}% ≤ -{thr:.2f}%: Upbit"
-                    f" {fmt_price(row.upbit_krw)} KRW vs OKX {fmt_price(row.okx_krw)} KRW"
+                    f" {fmt_price(row.upbit_krw)} KRW vs {self.global_name}"
+                    f" {fmt_price(row.okx_krw)} KRW"
                 )
                 out.append(_alert(now, market, "discount", msg, prem / 100.0))
         best = row.best
@@ -543,10 +563,11 @@ def coins_on_both(upbit_symbols: Iterable[str], okx_symbols: Iterable[str]) -> l
     return sorted((up & ok) - {"USDT"})
 
 
-def markets_for(coins: Sequence[str]) -> dict[str, list[str]]:
+def markets_for(coins: Sequence[str], global_venue: str = OKX) -> dict[str, list[str]]:
     """The collector's market map for ``coins``: Upbit ``KRW-<coin>`` plus ``KRW-USDT``,
-    OKX ``<coin>-USDT``."""
+    and each coin's USDT market on ``global_venue``."""
     upbit = [upbit_symbol(c) for c in coins]
     if RATE_SYMBOL not in upbit:
         upbit.append(RATE_SYMBOL)
-    return {UPBIT: upbit, OKX: [okx_symbol(c) for c in coins if c.upper() != "USDT"]}
+    legs = [global_symbol(global_venue, c) for c in coins if c.upper() != "USDT"]
+    return {UPBIT: upbit, global_venue: legs}

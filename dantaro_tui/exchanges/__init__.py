@@ -11,6 +11,8 @@ _CODECS = {
     "okx": "dantaro_tui.exchanges.okx:OkxCodec",
     "gateio": "dantaro_tui.exchanges.gateio:GateioCodec",
     "binance": "dantaro_tui.exchanges.binance:BinanceCodec",
+    "coinone": "dantaro_tui.exchanges.coinone:CoinoneCodec",
+    "bithumb": "dantaro_tui.exchanges.bithumb:BithumbCodec",
 }
 
 

@@ -70,9 +70,16 @@ class ExchangeCodec(ABC):
     # Whether the exchange answers every subscription at once (a snapshot, an ack), so that
     # silence after a request means it was lost. False for Upbit's realtime-only requests.
     answers_subscriptions: bool = True
+    # The stream carries the owner's account (orders, balances): taps see only that the
+    # connection existed (connect/disconnect), never its frames.
+    private: ClassVar[bool] = False
     # Connection attempts per process for this exchange, and messages per connection.
     connect_limits: ClassVar[tuple[RateLimit, ...]]
     message_limits: ClassVar[tuple[RateLimit, ...]]
+    # The exchange's own WebSocket close codes in words (Coinone's 4290: too many
+    # connections); those in ``limit_close_codes`` are limits, backed off like HTTP 429.
+    close_codes: ClassVar[dict[int, str]] = {}
+    limit_close_codes: ClassVar[frozenset[int]] = frozenset()
 
     def endpoint(self, channel: str) -> str:
         """Which socket of the exchange carries ``channel`` ("" = the default one)."""
@@ -104,6 +111,11 @@ class ExchangeCodec(ABC):
 
     def reset(self) -> None:  # noqa: B027 - stateless codecs need no reset
         """Forget per-connection state (called on every new connection)."""
+
+    def connect_headers(self) -> dict[str, str] | None:
+        """Headers of the WebSocket upgrade request (a private stream's fresh token, signed
+        for each connection attempt); None = none. Never logged or recorded."""
+        return None
 
     def heartbeat_frame(self) -> Frame | None:
         """The keepalive to send now (``ping_frame`` unless the exchange wants something

@@ -35,8 +35,9 @@ next ``U == previous u + 1``. A snapshot older than the first buffered delta is 
 again (the buffer is kept). A gap, an impossible level (NaN, negative: ``books.BadLevel``), an
 unreadable delta or a crossed book drops the book, emits ``Status(kind="resync")`` and asks
 for a new snapshot; no book is shown until it is synced again. Each applied delta emits the
-top ``depth`` levels (a side the delta did not reach into keeps its previous tuple, and
-unchanged Level objects are reused: see ``_top``).
+top ``depth`` levels. The book is a ``books.LevelBook``: the ``Level`` objects the decoder
+made are kept and shown as they are, and a side the delta did not reach into keeps its
+previous tuple and total.
 
 Decoding has two paths, as in ``upbit.py``. The fast path reads the stream name at the head
 of the frame and hands the whole frame to a ``msgspec`` decoder for that stream's envelope
@@ -45,6 +46,13 @@ sizes). Anything it refuses (acks, errors, raw ``/ws`` payloads, other key order
 values) takes the slow path: ``orjson`` into Python objects, then unconstrained structs and
 ``sanity.checked``, which writes the sentence: ``Status(kind="error", code="invalid")``.
 ``decode`` never raises. All text from the wire reaches a Status through ``sanity.status``.
+
+Depth levels are decoded straight into ``Level`` objects. That decoder also reads numbers
+where Binance writes strings, which the book must refuse as unreadable (a sign the frame is
+not what it seems); a diff-depth frame is therefore only taken on the fast path when its
+double quotes add up to Binance's shape (``_DEPTH_QUOTES`` plus 4 per level). Any other
+frame, numbers in the levels included, takes the slow path, which reads levels as strings
+only. The levels' values are checked by the book (``BadLevel``).
 """
 
 from __future__ import annotations
@@ -53,8 +61,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, cast
 
 import msgspec
 import orjson
@@ -66,9 +73,8 @@ from dantaro_tui.exchanges.base import (
     RestRequest,
     Subscription,
 )
-from dantaro_tui.exchanges.books import BadLevel, BookSide, L2Book
+from dantaro_tui.exchanges.books import BadLevel, LevelBook, levels_from_raw
 from dantaro_tui.exchanges.sanity import (
-    INF,
     Invalid,
     check_symbol,
     checked,
@@ -268,9 +274,33 @@ class DepthMsg(msgspec.Struct, gc=False):
     s: str
     U: int
     u: int
+    b: list[Level]
+    a: list[Level]
+    E: int = 0
+
+
+class RawDepthMsg(msgspec.Struct, gc=False):
+    """A diff-depth payload as the slow path reads it: every price and size a string."""
+
+    s: str
+    U: int
+    u: int
     b: list[tuple[str, str]]
     a: list[tuple[str, str]]
     E: int = 0
+
+    def levels(self) -> DepthMsg:
+        """The same update with ``Level`` objects; ValueError for an unreadable number."""
+        b, a = levels_from_raw(self.b), levels_from_raw(self.a)
+        return DepthMsg(self.s, self.U, self.u, b, a, self.E)
+
+
+class DepthSnapshot(msgspec.Struct, gc=False):
+    """``GET /api/v3/depth`` as the book sync reads it."""
+
+    lastUpdateId: int
+    bids: list[Level]
+    asks: list[Level]
 
 
 def _constrained(base: type[msgspec.Struct], types: Mapping[str, Any], **extra: Any) -> Any:
@@ -300,13 +330,18 @@ _FAST_KLINE = _constrained(
 
 
 def _envelope(data: Any) -> Any:
-    return msgspec.defstruct(
-        f"Env{data.__name__}", [("stream", str), ("data", data)], gc=False, module=__name__
-    )
+    # Only "data": the stream name picked the decoder already (and skipping is cheaper).
+    return msgspec.defstruct(f"Env{data.__name__}", [("data", data)], gc=False, module=__name__)
 
 
 def _decoder(data: Any) -> Callable[[Frame], Any]:
     return msgspec.json.Decoder(_envelope(data), strict=False).decode
+
+
+# Double quotes of a combined-stream diff-depth frame besides its levels' (4 each): the keys
+# "stream", "data", "e", "E", "s", "U", "u", "b", "a" and the values of "stream", "e", "s".
+_DEPTH_QUOTES = 24
+_decode_snapshot = msgspec.json.Decoder(DepthSnapshot, strict=False).decode
 
 
 # Stream suffix -> (fast envelope decoder, handler name).
@@ -328,12 +363,30 @@ _SLOW_TYPES: dict[str, tuple[type[msgspec.Struct], str]] = {
     "aggTrade": (AggTradeMsg, "_agg_trade"),
     "24hrTicker": (TickerMsg, "_ticker"),
     "kline": (KlineMsg, "_kline"),
-    "depthUpdate": (DepthMsg, "_depth"),
+    "depthUpdate": (RawDepthMsg, "_depth"),
 }
 
 _Handler = Callable[[Any, int], list[Event]]
-_HEAD = '{"stream":"'
-_HEAD_B = _HEAD.encode()
+# (envelope decoder, handler, the quote character of the frame's type when the levels must
+# be strings: the diff-depth streams, see the module doc).
+_Route = tuple[Callable[[Frame], Any], _Handler, "str | bytes | None"]
+_ROUTES_CACHED = 4096  # stream names remembered (a connection carries at most 1,024)
+
+
+def _positional(cls: Any, names: tuple[str, ...]) -> Callable[..., Any]:
+    """``cls`` itself when its first fields are ``names`` in this order (a msgspec Struct
+    is built faster from positions than from keywords), else a keyword adapter: should
+    model.py ever reorder its fields, slower, never wrong."""
+    if tuple(cls.__struct_fields__[: len(names)]) == names:
+        return cast(Callable[..., Any], cls)
+    return lambda *args: cls(**dict(zip(names, args, strict=True)))
+
+
+_BOOK_FIELDS = (
+    "exchange", "symbol", "base", "quote", "bids", "asks", "total_bid_size", "total_ask_size",
+    "timestamp", "recv_ns", "snapshot",
+)  # fmt: skip
+_new_book: Callable[..., OrderBook] = _positional(OrderBook, _BOOK_FIELDS)
 
 
 # --------------------------------------------------------------------------- book state
@@ -343,23 +396,13 @@ _HEAD_B = _HEAD.encode()
 class _BookSync:
     """One symbol's diff-depth state: buffering until synced, then a book and its id."""
 
-    book: L2Book | None = None  # None = not synced (deltas are buffered)
+    book: LevelBook | None = None  # None = not synced (deltas are buffered)
     last_id: int = 0  # the ``u`` (or lastUpdateId) the book is at
     fresh: bool = True  # no delta applied since the snapshot (the first-delta rule)
     requested: bool = False  # a snapshot request is outstanding
     buffer: deque[DepthMsg] = field(default_factory=lambda: deque(maxlen=BUFFER_LIMIT))
     snapshots: int = 0  # snapshots received (for the status text)
-    # The top ``depth`` levels last emitted and their totals, rebuilt only for a side whose
-    # delta touched a price inside them (most deltas change deep levels: measured, building
-    # 60 Level objects was half the cost of a delta).
-    view_bids: tuple[Level, ...] = ()
-    view_asks: tuple[Level, ...] = ()
-    bid_total: float = 0.0
-    ask_total: float = 0.0
-    # Level objects by the book's sort key, reused while their size is unchanged (a delta
-    # drops the ones it touches): rebuilding a 30-level view is then one C-level map.
-    bid_memo: dict[float, Level] = field(default_factory=dict)
-    ask_memo: dict[float, Level] = field(default_factory=dict)
+    pair: tuple[str, str] = ("", "")  # (base, quote), set when the book is synced
 
 
 BUFFER_LIMIT = 5000  # deltas kept while the snapshot is on its way (~8 min at 100 ms)
@@ -419,11 +462,12 @@ class BinanceCodec(ExchangeCodec):
         self._rest: list[RestRequest] = []
         # Symbols whose book we asked for; None = unknown (decode-only use: replay, tests).
         self._book_subs: set[str] | None = None
-        # Stream suffix -> (envelope decoder, bound handler), by text and by bytes.
-        self._fast: dict[str, tuple[Callable[[Frame], Any], _Handler]] = {
+        # Stream suffix -> (envelope decoder, bound handler); routes by whole stream name
+        # (text or bytes, as frames come) are learnt from it.
+        self._by_suffix: dict[str, tuple[Callable[[Frame], Any], _Handler]] = {
             suffix: (dec, getattr(self, name)) for suffix, (dec, name) in _FAST_DECODERS.items()
         }
-        self._fast_b = {k.encode(): v for k, v in self._fast.items()}
+        self._routes: dict[str | bytes, _Route] = {}
         self.stats = BookStats()
         self.errors = 0  # malformed or impossible messages turned into error Statuses
 
@@ -542,12 +586,7 @@ class BinanceCodec(ExchangeCodec):
             )
             return [self._error(f"http{status_code}", message, sym, recv_ns)]
         try:
-            snap = orjson.loads(body)
-            last_id = int(snap["lastUpdateId"])
-            raw_bids = snap["bids"]
-            raw_asks = snap["asks"]
-            book = L2Book()
-            book.snapshot(raw_bids, raw_asks)
+            last_id, book = _snapshot_book(body, self.depth)
         except BadLevel as exc:
             self._ask_snapshot(sym, st)
             message = f"Ignored a Binance order book snapshot for {sym} with {exc}; asking again."
@@ -573,53 +612,71 @@ class BinanceCodec(ExchangeCodec):
         st.book = book
         st.last_id = last_id
         st.fresh = True
+        st.pair = self._pair(sym)
         st.snapshots += 1
         self.stats.snapshots += 1
         pending = list(buffered)
         buffered.clear()
         ts = 0
-        for d in pending:
-            out = self._apply(sym, st, d, recv_ns)
-            if out:
+        for d in pending:  # through the live path: the same checks, its event dropped
+            before = st.last_id
+            out = self._depth(d, recv_ns)
+            if out and out[0].__class__ is not OrderBook:
                 return out  # a resync
-            if out is None:
+            if st.last_id != before:  # applied
                 ts = d.E
-        st.bid_memo.clear()
-        st.ask_memo.clear()
-        bids = _top(book.bids, st.bid_memo, self.depth, -1.0)
-        asks = _top(book.asks, st.ask_memo, self.depth, 1.0)
-        st.view_bids, st.view_asks = bids, asks
-        st.bid_total = sum([lv.size for lv in bids])
-        st.ask_total = sum([lv.size for lv in asks])
-        return [self._view_event(sym, self._pair(sym), st, ts, recv_ns, True)]
+        return [_view_event(sym, st.pair, book, ts, recv_ns, True)]
 
     # -- decoding ---------------------------------------------------------------------
 
     def decode(self, frame: Frame, recv_ns: int) -> list[Event]:
-        # The stream name heads every combined-stream frame: its suffix picks the decoder.
-        fast = None
-        if isinstance(frame, str):
-            if frame.startswith(_HEAD):
-                at = frame.find("@", 11, 64)
-                if at > 0:
-                    fast = self._fast.get(frame[at + 1 : frame.find('"', at, 128)])
-        elif type(frame) is bytes and frame.startswith(_HEAD_B):
-            at = frame.find(b"@", 11, 64)
-            if at > 0:
-                fast = self._fast_b.get(frame[at + 1 : frame.find(b'"', at, 128)])
-        if fast is None:
+        # The stream name heads every combined-stream frame: it picks the decoder.
+        # (Not checked to start with '{"stream":"': a frame that does not is no stream name
+        # we know there, or is refused by the envelope decoder.)
+        route = None
+        end = 0
+        if type(frame) is str:
+            end = frame.find('"', 11, 140)
+            name: str | bytes = frame[11:end]
+            route = self._routes.get(name) or self._route(name)
+        elif type(frame) is bytes:
+            end = frame.find(b'"', 11, 140)
+            name = frame[11:end]
+            route = self._routes.get(name) or self._route(name)
+        if route is None:
             return self._decode_slow(frame, recv_ns)
         try:
-            env = fast[0](frame)
+            data = route[0](frame).data
         except Exception:  # not the expected shape: the slow path says what it is
             return self._decode_slow(frame, recv_ns)
+        quote: Any = route[2]
+        if quote is not None:  # counted after the stream name, whose 3 quotes are known
+            levels = len(data.b) + len(data.a)
+            if frame.count(quote, end) != _DEPTH_QUOTES - 3 + 4 * levels:
+                return self._decode_slow(frame, recv_ns)  # numbers in the levels, or new keys
         try:
-            return fast[1](env.data, recv_ns)
+            return route[1](data, recv_ns)
         except Invalid as exc:
             self.errors += 1
             return [invalid_status(EXCHANGE, exc, recv_ns)]
         except Exception as exc:  # a bug costs this frame, never the caller
             return [self._malformed(frame, recv_ns, f"{type(exc).__name__}: {_short(exc)}")]
+
+    def _route(self, name: str | bytes) -> _Route | None:
+        """The route of a stream name not seen before (None: not a stream we decode)."""
+        text = name if isinstance(name, str) else name.decode("ascii", "replace")
+        _, at, suffix = text.partition("@")
+        found = self._by_suffix.get(suffix) if at else None
+        if found is None:
+            return None
+        quote = None
+        if suffix.startswith("depth"):
+            quote = '"' if type(name) is str else b'"'
+        route: _Route = (found[0], found[1], quote)
+        if len(self._routes) >= _ROUTES_CACHED:
+            self._routes.clear()
+        self._routes[name] = route
+        return route
 
     def _decode_slow(self, frame: Frame, recv_ns: int) -> list[Event]:
         try:
@@ -665,6 +722,8 @@ class BinanceCodec(ExchangeCodec):
                     return [self._malformed(frame, recv_ns, "it has no event type")]
                 return []  # a stream or event we never ask for
             wire = msgspec.convert(data, slow[0], strict=False)
+            if wire.__class__ is RawDepthMsg:
+                wire = wire.levels()
             events: list[Event] = getattr(self, slow[1])(wire, recv_ns)
             out: list[Event] = []
             for ev in events:
@@ -879,7 +938,7 @@ class BinanceCodec(ExchangeCodec):
 
     # -- the local order book ----------------------------------------------------------
 
-    def book(self, symbol: str) -> L2Book | None:
+    def book(self, symbol: str) -> LevelBook | None:
         """The live synced book for ``symbol`` (None while it is being (re)built)."""
         st = self._books.get(symbol)
         return st.book if st is not None else None
@@ -889,103 +948,68 @@ class BinanceCodec(ExchangeCodec):
         self._rest = [r for r in self._rest if r.key != f"depth:{sym}"]
 
     def _depth(self, d: DepthMsg, recv_ns: int) -> list[Event]:
+        """One diff-depth update: buffered until the book is synced, then checked against
+        the U/u chain, applied, and shown (the hot path: kept flat on purpose)."""
         sym = d.s
-        pair = self._pairs.get(sym) or self._pair(sym)  # Invalid: never ask REST for it
-        subs = self._book_subs
-        if subs is not None and sym not in subs:
-            return []  # in flight after an unsubscribe
         st = self._books.get(sym)
-        if st is None:
-            st = self._books[sym] = _BookSync()
-        if st.book is None:
-            st.buffer.append(d)
-            self._ask_snapshot(sym, st)
-            return []
-        out = self._apply(sym, st, d, recv_ns)
-        if out is not None:
-            return out
-        if not d.b and not d.a:
-            return []
-        book = st.book
-        depth = self.depth
-        if d.b:
-            memo = st.bid_memo
-            top = -INF
-            for px, _ in d.b:
-                price = float(px)
-                memo.pop(-price, None)
-                if price > top:
-                    top = price
-            view = st.view_bids
-            if len(view) < depth or top >= view[-1].price:
-                view = st.view_bids = _top(book.bids, memo, depth, -1.0)
-                st.bid_total = sum(map(_SIZE, view))
-        if d.a:
-            memo = st.ask_memo
-            low = INF
-            for px, _ in d.a:
-                price = float(px)
-                memo.pop(price, None)
-                if price < low:
-                    low = price
-            view = st.view_asks
-            if len(view) < depth or low <= view[-1].price:
-                view = st.view_asks = _top(book.asks, memo, depth, 1.0)
-                st.ask_total = sum(map(_SIZE, view))
-        return [self._view_event(sym, pair, st, d.E, recv_ns, False)]
-
-    def _view_event(
-        self, sym: str, pair: tuple[str, str], st: _BookSync, ts: int, recv_ns: int, snap: bool
-    ) -> Event:
-        """The OrderBook of ``st``'s view (from a synced L2Book: positive, finite, ordered
-        and uncrossed by construction; only the totals can still be out of range)."""
-        ev = OrderBook(
-            exchange=EXCHANGE,
-            symbol=sym,
-            base=pair[0],
-            quote=pair[1],
-            bids=st.view_bids,
-            asks=st.view_asks,
-            total_bid_size=st.bid_total,
-            total_ask_size=st.ask_total,
-            timestamp=ts,
-            recv_ns=recv_ns,
-            snapshot=snap,
-        )
-        total = st.bid_total + st.ask_total
-        if total - total == 0.0:
-            return ev
-        return checked(ev)
-
-    def _apply(self, sym: str, st: _BookSync, d: DepthMsg, recv_ns: int) -> list[Event] | None:
-        """Apply one delta to the synced book: None when it was applied, [] when it was
-        already in the snapshot, else the events of a resync."""
+        if st is None or (book := st.book) is None:
+            return self._buffer(d, st)
         last = st.last_id
-        if d.u <= last:
+        u = d.u
+        if u <= last:
             self.stats.dropped += 1
             return []  # already in the snapshot: nothing to apply or show
         if last + 1 < d.U or (not st.fresh and last + 1 != d.U):
             self.stats.gaps += 1
             why = f"missed updates (expected update {last + 1}, got {d.U})"
             return [self._resync(sym, "sequence", why, recv_ns, keep=d)]
-        book = st.book
-        assert book is not None
         try:
-            book.update(d.b, d.a)  # atomic: raises before touching the book
+            changed = book.update(d.b, d.a)  # atomic: raises before touching the book
         except BadLevel as exc:
             said = f"Ignored a Binance order book update for {sym} with {exc}."
             return [
                 self._error("invalid", said, sym, recv_ns),
                 self._resync(sym, "invalid", "received an impossible price or size", recv_ns),
             ]
-        except Exception as exc:
-            return self._bad_book(sym, f"{type(exc).__name__}: {_short(exc)}", recv_ns)
-        st.last_id = d.u
+        st.last_id = u
         st.fresh = False
         self.stats.applied += 1
-        if book.crossed():
-            return [self._crossed(sym, book, recv_ns)]
-        return None
+        bids = book.bids
+        asks = book.asks
+        bid_view = bids.view
+        ask_view = asks.view
+        if changed:
+            # Only a change within the shown levels can cross the book; the views start
+            # with the best levels.
+            if bid_view and ask_view and bid_view[0].price >= ask_view[0].price:
+                return [self._crossed(sym, book, recv_ns)]
+        elif not d.b and not d.a:
+            return []
+        bid_total = bids.total
+        ask_total = asks.total
+        base, quote = st.pair
+        ev = _new_book(
+            EXCHANGE, sym, base, quote, bid_view, ask_view, bid_total, ask_total, d.E, recv_ns,
+            False,
+        )  # fmt: skip
+        total = bid_total + ask_total
+        if total - total == 0.0:  # finite: the levels are checked and ordered by the book
+            return [ev]
+        return [checked(ev)]
+
+    def _buffer(self, d: DepthMsg, st: _BookSync | None) -> list[Event]:
+        """Keep a delta until the snapshot has come (asking for it)."""
+        sym = d.s
+        if sym not in self._pairs:
+            self._pair(sym)  # Invalid for a symbol no market has: never ask REST for it
+        subs = self._book_subs
+        if subs is not None and sym not in subs:
+            return []  # in flight after an unsubscribe
+        if st is None:
+            st = self._books[sym] = _BookSync()
+        st.buffer.append(d)
+        self._ask_snapshot(sym, st)
+        return []
 
     def _resync(
         self, sym: str, code: str, why: str, recv_ns: int, keep: DepthMsg | None = None
@@ -1006,7 +1030,7 @@ class BinanceCodec(ExchangeCodec):
         message = f"Binance order book for {sym} {why}; it was cleared and is being reloaded."
         return status(EXCHANGE, "resync", code, message, sym, recv_ns)
 
-    def _crossed(self, sym: str, book: L2Book, recv_ns: int) -> Status:
+    def _crossed(self, sym: str, book: LevelBook, recv_ns: int) -> Status:
         bid, ask = book.best_bid() or 0.0, book.best_ask() or 0.0
         why = f"became crossed (best bid {num(bid)} at or above best ask {num(ask)})"
         return self._resync(sym, "crossed", why, recv_ns)
@@ -1029,28 +1053,35 @@ _HTTP_TEXT = {
 }
 
 
-_SIZE = attrgetter("size")
+def _view_event(
+    sym: str, pair: tuple[str, str], book: LevelBook, ts: int, recv_ns: int, snap: bool
+) -> Event:
+    """The OrderBook of ``book``'s view (positive, finite, ordered and uncrossed by
+    construction; only the totals can still be out of range)."""
+    ev = _new_book(
+        EXCHANGE, sym, pair[0], pair[1], book.bids.view, book.asks.view, book.bids.total,
+        book.asks.total, ts, recv_ns, snap,
+    )  # fmt: skip
+    total = book.bids.total + book.asks.total
+    if total - total == 0.0:
+        return ev
+    return checked(ev)
 
 
-def _top(side: BookSide, memo: dict[float, Level], n: int, sign: float) -> tuple[Level, ...]:
-    """``side.top(n)``, reusing the Level objects in ``memo`` (keyed like the side: the
-    price, negated for bids). Reads the side's sorted keys directly, which is what makes it
-    fast; falls back to ``top`` if ``BookSide`` ever stops having them."""
+def _snapshot_book(body: bytes, depth: int) -> tuple[int, LevelBook]:
+    """(lastUpdateId, book) of a ``/api/v3/depth`` body. Levels are read in C; a body that
+    does not decode so (a number out of float range, an odd shape) is read again with
+    Python's ``float``, so that it fails (or not) exactly as a level-by-level read would.
+    ``BadLevel`` for an impossible level, another exception for an unreadable body."""
+    book = LevelBook(depth)
     try:
-        keys = side._keys[:n]
-        levels = side._levels
-    except AttributeError:
-        return side.top(n)
-    get = memo.__getitem__
-    try:
-        return tuple(map(get, keys))
-    except KeyError:
-        if len(memo) > 4 * n + 256:  # levels long out of view
-            memo.clear()
-        for k in keys:
-            if k not in memo:
-                memo[k] = Level(sign * k, levels[k][2])
-        return tuple(map(get, keys))
+        snap = _decode_snapshot(body)
+    except msgspec.DecodeError:
+        raw = orjson.loads(body)
+        book.snapshot(levels_from_raw(raw["bids"]), levels_from_raw(raw["asks"]))
+        return int(raw["lastUpdateId"]), book
+    book.snapshot(snap.bids, snap.asks)
+    return snap.lastUpdateId, book
 
 
 def _streams(sub: Subscription) -> dict[str, tuple[str, str]]:

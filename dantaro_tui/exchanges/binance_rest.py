@@ -49,6 +49,7 @@ from dantaro_tui.exchanges.sanity import (
     checked,
     clean,
     kept,
+    positive_step,
 )
 from dantaro_tui.model import Candle, Market, OrderBook, Status, Ticker, Trade
 
@@ -292,7 +293,17 @@ def _market(d: dict[str, Any]) -> Market:
         quote=clean(d["quoteAsset"]),
         warning=not trading,
         cautions=() if trading else (state,),
+        tick=_filter_step(d, "PRICE_FILTER", "tickSize"),
+        lot=_filter_step(d, "LOT_SIZE", "stepSize"),
     )
+
+
+def _filter_step(d: dict[str, Any], kind: str, key: str) -> float:
+    """A filter's step (``tickSize``, ``stepSize``); 0.0 when absent or not a positive number."""
+    for f in d.get("filters") or ():
+        if type(f) is dict and f.get("filterType") == kind:
+            return positive_step(f.get(key))
+    return 0.0
 
 
 def _symbols(body: Body) -> list[dict[str, Any]]:

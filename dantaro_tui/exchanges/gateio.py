@@ -25,8 +25,9 @@ Wire reference: ``docs/exchanges.md`` section 4 in the shared folder. Summary:
   ``on_rest()`` (see ``BookSync`` below). A frame with ``full: true`` is a complete book
   and replaces the local one. A gap, an impossible level or a crossed book drops the book,
   emits ``Status(kind="resync")`` and asks for a new snapshot; nothing is shown until the
-  book is whole again. The levels an event carries are kept from the deltas
-  (``_SideView``) rather than rebuilt from the book each time.
+  book is whole again. The book is a ``books.LevelBook``: the levels are decoded straight
+  into ``Level`` objects, kept as they are, and a side's shown levels and total are rebuilt
+  only when a delta changed them.
 
 Decoding has two paths, as on Upbit. The fast path is one ``msgspec`` decoder for every
 update envelope, tagged by ``channel``: numbers are read from Gate.io's strings in C
@@ -53,7 +54,6 @@ from __future__ import annotations
 
 import sys
 import time
-from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -70,7 +70,7 @@ from dantaro_tui.exchanges.base import (
     Subscription,
     split_symbol,
 )
-from dantaro_tui.exchanges.books import BadLevel, BookSide, L2Book
+from dantaro_tui.exchanges.books import BadLevel, LevelBook, levels_from_raw
 from dantaro_tui.exchanges.sanity import (
     INF,
     Invalid,
@@ -376,7 +376,7 @@ def book_event(
     ordered: bool = False,
 ) -> OrderBook:
     """An OrderBook event; totals are the sums over the levels it carries. ``ordered=True``
-    (levels from an ``L2Book`` found uncrossed) checks only that the totals are finite."""
+    (levels from a synced book found uncrossed) checks only that the totals are finite."""
     base, quote = _SPLITS.get(pair) or split_pair(pair)
     book = _new_book(
         EXCHANGE, pair, base, quote, bids, asks,
@@ -458,9 +458,22 @@ class _BookUpdateMsg(msgspec.Struct, gc=False):
     s: str
     U: int
     u: int
-    b: list[tuple[float, float]] = []
-    a: list[tuple[float, float]] = []
+    b: list[Level] = []  # values checked by the book (BadLevel)
+    a: list[Level] = []
     full: bool = False
+
+
+class _SnapshotMsg(msgspec.Struct, gc=False):
+    """``spot/order_book?with_id=true`` as the book sync reads it, levels in C."""
+
+    id: int
+    bids: list[Level]
+    asks: list[Level]
+    current: int = 0
+    update: int = 0
+
+
+_decode_snapshot = msgspec.json.Decoder(_SnapshotMsg, strict=False).decode
 
 
 class _Update(msgspec.Struct, gc=False, tag_field="channel"):
@@ -495,81 +508,6 @@ _FastMsg = _TickerUpdate | _TradeUpdate | _CandleUpdate | _BookTickerUpdate | _B
 # --------------------------------------------------------------------------- book sync
 
 
-class _SideView:
-    """The best levels of one book side as ``Level`` objects, kept up to date from the
-    deltas themselves instead of being rebuilt from the book for every event.
-
-    Measured (``benchmarks/bench_decode_gateio.py``): ``L2Book.top(30)`` builds 60 new
-    ``Level`` objects, 8.7 us of the 14 us a 100-level delta cost. The view is always a
-    prefix of the side (its best ``len(levels)`` levels): a change inside it is applied
-    in place, one beyond it is ignored, and the view is refilled from the book only when
-    deletes leave it shorter than the levels shown. It holds ``VIEW_SPARE`` extra levels
-    so that refills are rare, and the sizes apart, for the event's totals."""
-
-    __slots__ = ("keys", "levels", "sign", "sizes", "whole")
-
-    def __init__(self, side: BookSide, descending: bool, cap: int) -> None:
-        self.sign = -1.0 if descending else 1.0
-        self.fill(side, cap)
-
-    def fill(self, side: BookSide, cap: int) -> None:
-        levels = list(side.top(cap))
-        sign = self.sign
-        self.levels = levels
-        self.keys = [sign * lv.price for lv in levels]
-        self.sizes = [lv.size for lv in levels]
-        self.whole = len(levels) == len(side)  # the view holds the entire side
-
-    def apply(self, changes: Sequence[Sequence[str]], side: BookSide, n: int, cap: int) -> None:
-        """Apply deltas already accepted by the ``L2Book`` (so they parse and are valid)."""
-        keys = self.keys
-        levels = self.levels
-        sizes = self.sizes
-        sign = self.sign
-        for lv in changes:
-            price = float(lv[0])
-            size = float(lv[1])
-            k = sign * price
-            i = bisect_left(keys, k)
-            if i < len(keys) and keys[i] == k:
-                if size == 0.0:
-                    del keys[i]
-                    del levels[i]
-                    del sizes[i]
-                else:
-                    levels[i] = Level(price, size)
-                    sizes[i] = size
-            elif size != 0.0 and (i < len(keys) or self.whole):
-                keys.insert(i, k)
-                levels.insert(i, Level(price, size))
-                sizes.insert(i, size)
-        if len(keys) > cap:
-            del keys[cap:]
-            del levels[cap:]
-            del sizes[cap:]
-            self.whole = False
-        elif (len(keys) < n and not self.whole) or (self.whole and len(keys) != len(side)):
-            self.fill(side, cap)  # deletes emptied the view (the second case never happens)
-
-
-class _BookView:
-    __slots__ = ("asks", "bids", "cap")
-
-    def __init__(self, book: L2Book, n: int) -> None:
-        self.cap = n + VIEW_SPARE
-        self.bids = _SideView(book.bids, True, self.cap)
-        self.asks = _SideView(book.asks, False, self.cap)
-
-    def update(self, book: L2Book, bids: Any, asks: Any, n: int) -> None:
-        if bids:
-            self.bids.apply(bids, book.bids, n, self.cap)
-        if asks:
-            self.asks.apply(asks, book.asks, n, self.cap)
-
-
-VIEW_SPARE = 20
-
-
 @dataclass(slots=True)
 class BookSync:
     """The sync state of one pair's book (Gate.io's documented procedure, section 4.4):
@@ -584,14 +522,13 @@ class BookSync:
        snapshots are asked for again with a capped exponential backoff (0.5 s .. 30 s).
     """
 
-    book: L2Book | None = None  # None until synced
+    book: LevelBook | None = None  # None until synced
     last_u: int = 0
     buffer: deque[tuple[int, int, int, Any, Any]] = field(default_factory=deque)
     asked: bool = False  # a snapshot request is queued or in flight
     retry_at: float = 0.0  # clock time before which no new snapshot request is made
     failures: int = 0
     first: bool = True  # the next update is the first after the snapshot
-    view: _BookView | None = None  # the levels shown, kept from the deltas
 
 
 BUFFER_LIMIT = 4096  # updates kept while waiting for a snapshot (oldest dropped first)
@@ -789,20 +726,19 @@ class GateioCodec(ExchangeCodec):
         sync.asked = False
         if sync.book is not None:
             return []  # synced meanwhile (a ``full`` update): this reply is not needed
-        from dantaro_tui.exchanges.gateio_rest import GateioApiError, parse_book_snapshot
+        from dantaro_tui.exchanges.gateio_rest import GateioApiError
 
         try:
             if status_code != 200:
                 raise GateioApiError.from_body(status_code, body)
-            snap = parse_book_snapshot(body)
+            base_id, bids, asks, snap_ms = _snapshot_levels(body)
         except (GateioApiError, BadLevel) as exc:
             return [self._snapshot_failed(pair, sync, str(exc), recv_ns)]
-        book = L2Book()
+        book = LevelBook(self.depth)
         try:
-            book.snapshot(snap.bids, snap.asks)
+            book.snapshot(bids, asks)
         except BadLevel as exc:
             return [self._snapshot_failed(pair, sync, f"it holds {exc}", recv_ns)]
-        base_id = snap.id
         buffer = sync.buffer
         while buffer and buffer[0][1] <= base_id:
             buffer.popleft()  # already in the snapshot
@@ -818,7 +754,7 @@ class GateioCodec(ExchangeCodec):
             return [status(EXCHANGE, "status", "stale_snapshot", message, pair, recv_ns)]
         sync.book = book
         sync.last_u = base_id
-        timestamp = snap.timestamp or recv_ns // 1_000_000
+        timestamp = snap_ms or recv_ns // 1_000_000
         first = True
         while buffer:
             U, u, t, bids, asks = buffer.popleft()
@@ -840,7 +776,7 @@ class GateioCodec(ExchangeCodec):
             sync.retry_at = self._clock() + min(30.0, 0.5 * 2**sync.failures)
             return [self._crossed(pair, sync, book, recv_ns)]
         sync.failures = 0
-        return [self._emit(pair, sync, book, timestamp, recv_ns, snapshot=True)]
+        return [self._emit(pair, book, timestamp, recv_ns, snapshot=True)]
 
     def _snapshot_failed(self, pair: str, sync: BookSync, why: str, recv_ns: int) -> Status:
         sync.failures += 1
@@ -1004,7 +940,7 @@ class GateioCodec(ExchangeCodec):
 
     # -- the synced book ----------------------------------------------------------------
 
-    def book(self, pair: str) -> L2Book | None:
+    def book(self, pair: str) -> LevelBook | None:
         """The live merged book for ``pair`` (None while it is being (re)built)."""
         sync = self._books.get(pair)
         return sync.book if sync is not None else None
@@ -1016,11 +952,19 @@ class GateioCodec(ExchangeCodec):
 
     def _book_update_slow(self, d: dict[str, Any], recv_ns: int) -> list[Event]:
         pair = d["s"]
-        bids = d.get("b") or []
-        asks = d.get("a") or []
-        if type(bids) is not list or type(asks) is not list:
+        raw_bids = d.get("b") or []
+        raw_asks = d.get("a") or []
+        if type(raw_bids) is not list or type(raw_asks) is not list:
             raise ValueError("its levels are not lists")
         full = d.get("full") is True
+        try:
+            bids = levels_from_raw(raw_bids)
+            asks = levels_from_raw(raw_asks)
+        except (ValueError, TypeError, IndexError) as exc:
+            sync = self._books.get(pair)
+            if sync is not None and (sync.book is not None or full):
+                return self._bad_book(pair, sync, exc, recv_ns)
+            raise  # a malformed message; the buffered chain now has a gap the sync sees
         return self._on_book_update(
             pair, int(d["U"]), int(d["u"]), int(d["t"]), full, bids, asks, recv_ns
         )
@@ -1064,31 +1008,28 @@ class GateioCodec(ExchangeCodec):
                 return []  # an old update, already in the book
             return [self._gap(pair, sync, U, recv_ns, deque([(U, u, t, bids, asks)]))]
         try:
-            book.update(bids, asks)
+            changed = book.update(bids, asks)  # atomic: raises before touching the book
         except BadLevel as exc:
             return self._bad_level(pair, sync, "update", exc, recv_ns)
-        except (ValueError, TypeError, IndexError) as exc:
-            return self._bad_book(pair, sync, exc, recv_ns)
         sync.last_u = u
         sync.first = False
-        if book.crossed():
+        bids = book.bids
+        asks = book.asks
+        bid_view = bids.view
+        ask_view = asks.view
+        # Only a change within the shown levels can cross the book; the views start with
+        # the best levels.
+        if changed and bid_view and ask_view and bid_view[0].price >= ask_view[0].price:
             return [self._crossed(pair, sync, book, recv_ns)]
-        view = sync.view
-        if view is None:
-            return [self._emit(pair, sync, book, t, recv_ns, snapshot=False)]
-        n = self.depth
-        view.update(book, bids, asks, n)
-        vb = view.bids
-        va = view.asks
-        total_bid = sum(vb.sizes[:n])
-        total_ask = sum(va.sizes[:n])
+        total_bid = bids.total
+        total_ask = asks.total
         if not total_bid + total_ask < INF:  # sizes near 1e308: let the check explain
-            return [self._emit(pair, sync, book, t, recv_ns, snapshot=False)]
+            return [self._emit(pair, book, t, recv_ns, snapshot=False)]
         base, quote = _SPLITS.get(pair) or split_pair(pair)
         return [
             _new_book(
-                EXCHANGE, pair, base, quote, tuple(vb.levels[:n]), tuple(va.levels[:n]),
-                total_bid, total_ask, t, recv_ns, False,
+                EXCHANGE, pair, base, quote, bid_view, ask_view, total_bid, total_ask, t,
+                recv_ns, False,
             )
         ]  # fmt: skip
 
@@ -1096,13 +1037,11 @@ class GateioCodec(ExchangeCodec):
         self, pair: str, sync: BookSync, u: int, t: int, bids: Any, asks: Any, recv_ns: int
     ) -> list[Event]:
         """A ``full: true`` update: the whole book, replacing ours; its ``u`` is the id."""
-        book = L2Book()
+        book = LevelBook(self.depth)
         try:
             book.snapshot(bids, asks)
         except BadLevel as exc:
             return self._bad_level(pair, sync, "snapshot", exc, recv_ns)
-        except (ValueError, TypeError, IndexError) as exc:
-            return self._bad_book(pair, sync, exc, recv_ns)
         sync.book = book
         sync.last_u = u
         sync.buffer = deque()
@@ -1115,21 +1054,24 @@ class GateioCodec(ExchangeCodec):
             sync.asked = False
         if book.crossed():
             return [self._crossed(pair, sync, book, recv_ns)]
-        return [self._emit(pair, sync, book, t, recv_ns, snapshot=True)]
+        return [self._emit(pair, book, t, recv_ns, snapshot=True)]
 
-    def _emit(
-        self, pair: str, sync: BookSync, book: L2Book, t: int, recv_ns: int, snapshot: bool
-    ) -> OrderBook:
-        """The book event of a (re)built book; the view starts again from it."""
-        n = self.depth
-        view = sync.view = _BookView(book, n)
-        bids = tuple(view.bids.levels[:n])
-        asks = tuple(view.asks.levels[:n])
-        return book_event(pair, bids, asks, t, recv_ns, snapshot, ordered=True)
+    @staticmethod
+    def _emit(pair: str, book: LevelBook, t: int, recv_ns: int, snapshot: bool) -> OrderBook:
+        """The book event of ``book``'s view (positive, finite, ordered and uncrossed by
+        construction; only the totals can still be out of range)."""
+        bids = book.bids
+        asks = book.asks
+        base, quote = _SPLITS.get(pair) or split_pair(pair)
+        ev = _new_book(
+            EXCHANGE, pair, base, quote, bids.view, asks.view, bids.total, asks.total, t,
+            recv_ns, snapshot,
+        )  # fmt: skip
+        total = bids.total + asks.total
+        return ev if total - total == 0.0 else checked(ev)
 
     def _resync(self, pair: str, sync: BookSync, code: str, why: str, recv_ns: int) -> Status:
         sync.book = None
-        sync.view = None
         sync.last_u = 0
         sync.first = True
         self._ask_snapshot(pair, sync)
@@ -1149,7 +1091,7 @@ class GateioCodec(ExchangeCodec):
         why = f"missed updates (expected update {expected}, got {got})"
         return self._resync(pair, sync, "sequence", why, recv_ns)
 
-    def _crossed(self, pair: str, sync: BookSync, book: L2Book, recv_ns: int) -> Status:
+    def _crossed(self, pair: str, sync: BookSync, book: LevelBook, recv_ns: int) -> Status:
         sync.buffer = deque()
         bid, ask = book.best_bid(), book.best_ask()
         why = f"became crossed (best bid {num(bid or 0.0)} at or above best ask {num(ask or 0.0)})"
@@ -1178,6 +1120,20 @@ class GateioCodec(ExchangeCodec):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _snapshot_levels(body: bytes) -> tuple[int, list[Level], list[Level], int]:
+    """(id, bids, asks, time in ms or 0) of an ``order_book?with_id=true`` body. Levels are
+    read in C; a body that does not decode so (an error reply, no id, a number out of
+    float range) goes through ``gateio_rest``, whose errors say what is wrong."""
+    try:
+        snap = _decode_snapshot(body)
+    except msgspec.DecodeError:
+        from dantaro_tui.exchanges.gateio_rest import parse_book_snapshot
+
+        raw = parse_book_snapshot(body)
+        return raw.id, levels_from_raw(raw.bids), levels_from_raw(raw.asks), raw.timestamp
+    return snap.id, snap.bids, snap.asks, snap.update or snap.current
 
 
 def _fast_ticker(r: _TickerMsg, ts: int, recv_ns: int) -> Ticker:

@@ -235,7 +235,15 @@ def _market(d: dict[str, Any]) -> Market:
         english_name=clean(d.get("base_name") or ""),
         warning=bool(cautions),
         cautions=cautions,
+        tick=_decimals_step(d.get("precision")),
+        lot=_decimals_step(d.get("amount_precision")),
     )
+
+
+def _decimals_step(decimals: object) -> float:
+    """Gate.io states steps as decimals (``precision: 2`` = 0.01); 0.0 when unusable."""
+    places = _int_or_none(decimals)
+    return 10.0**-places if places is not None and 0 <= places <= 18 else 0.0
 
 
 def _pair_info(d: dict[str, Any]) -> PairInfo:

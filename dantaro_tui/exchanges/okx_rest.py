@@ -29,7 +29,7 @@ from dantaro_tui.exchanges.okx import (
     ticker_from,
     trade_from,
 )
-from dantaro_tui.exchanges.sanity import Invalid, clean, kept
+from dantaro_tui.exchanges.sanity import Invalid, clean, kept, positive_step
 from dantaro_tui.model import Candle, Market, OrderBook, Status, Ticker, Trade
 
 INSTRUMENTS = "/api/v5/public/instruments"
@@ -171,6 +171,8 @@ def _market(d: dict[str, Any]) -> Market:
         quote=clean(d.get("quoteCcy") or split_quote),
         warning=not live,
         cautions=() if live else (clean(state),),
+        tick=positive_step(d.get("tickSz")),
+        lot=positive_step(d.get("lotSz")),
     )
 
 

@@ -31,6 +31,7 @@ Upbit fast path leaves most of them to msgspec constraints checked in C while pa
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
@@ -99,6 +100,16 @@ _VENUES = {"upbit": "an Upbit", "okx": "an OKX", "binance": "a Binance", "gateio
 def venue(exchange: str) -> str:
     """``"an Upbit"``: the exchange's name with its article, for sentences."""
     return _VENUES.get(exchange) or f"a {exchange.title()}"
+
+
+def positive_step(value: object) -> float:
+    """A price or size step as an exchange states it (``"0.01"``); 0.0 for anything that
+    is not a finite positive number, so a bad value means "unknown", never a wrong step."""
+    try:
+        step = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return step if math.isfinite(step) and step > 0.0 else 0.0
 
 
 def num(x: float) -> str:

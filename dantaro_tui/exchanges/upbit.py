@@ -184,15 +184,16 @@ def list_subscriptions_request(*, ticket: str, fmt: str = "SIMPLE") -> str:
 _SPLITS: dict[str, tuple[str, str]] = {}
 
 
-def split_code(code: str) -> tuple[str, str]:
+def split_code(code: str, exchange: str = EXCHANGE) -> tuple[str, str]:
     """(base, quote) of an Upbit market code: ``KRW-BTC`` -> ``("BTC", "KRW")``. Cached.
+    Bithumb's v1 codes follow the same rule; ``exchange`` names the venue in the sentence.
 
     Raises ``sanity.Invalid`` for a code that is empty or holds anything unprintable (a
     terminal control sequence, say); such codes are never cached, so the check costs a
     dict lookup per event."""
     pair = _SPLITS.get(code)
     if pair is None:
-        check_symbol(EXCHANGE, code)
+        check_symbol(exchange, code)
         if len(_SPLITS) > 20_000:  # only a misbehaving peer sends that many codes
             _SPLITS.clear()
         pair = _SPLITS[code] = split_symbol(code, "-", quote_first=True)
@@ -238,9 +239,11 @@ class TickerMsg(msgspec.Struct, gc=False):
     trade_volume: float = 0.0
     stream_type: str = ""
 
+    exchange: ClassVar[str] = EXCHANGE  # Bithumb's twins of these structs say "bithumb"
+
     def event(self, recv_ns: int, snapshot: bool | None = None) -> Ticker:
         code = self.code
-        base, quote = _SPLITS.get(code) or split_code(code)
+        base, quote = _SPLITS.get(code) or split_code(code, self.exchange)
         finite_rate = True
         rate = self.signed_change_rate
         diff = self.signed_change_price
@@ -259,7 +262,7 @@ class TickerMsg(msgspec.Struct, gc=False):
                     if not -INF < rate < INF:  # a previous close of ~0 overflows
                         finite_rate = False
         ticker = Ticker(
-            exchange=EXCHANGE,
+            exchange=self.exchange,
             symbol=code,
             base=base,
             quote=quote,
@@ -289,11 +292,13 @@ class TradeMsg(msgspec.Struct, gc=False):
     trade_timestamp: int
     stream_type: str = ""
 
+    exchange: ClassVar[str] = EXCHANGE  # Bithumb's twins of these structs say "bithumb"
+
     def event(self, recv_ns: int, snapshot: bool | None = None) -> Trade:
         code = self.code
-        base, quote = _SPLITS.get(code) or split_code(code)
+        base, quote = _SPLITS.get(code) or split_code(code, self.exchange)
         return Trade(
-            exchange=EXCHANGE,
+            exchange=self.exchange,
             symbol=code,
             base=base,
             quote=quote,
@@ -322,9 +327,11 @@ class OrderbookMsg(msgspec.Struct, gc=False):
     total_bid_size: float | None = None
     stream_type: str = ""
 
+    exchange: ClassVar[str] = EXCHANGE  # Bithumb's twins of these structs say "bithumb"
+
     def event(self, recv_ns: int, snapshot: bool | None = None) -> OrderBook:
         code = self.code
-        base, quote = _SPLITS.get(code) or split_code(code)
+        base, quote = _SPLITS.get(code) or split_code(code, self.exchange)
         bids: list[Level] = []
         asks: list[Level] = []
         # Bids must fall and asks rise, strictly, all above zero: one comparison a level, as
@@ -356,7 +363,7 @@ class OrderbookMsg(msgspec.Struct, gc=False):
             tas = sum([lv.size for lv in asks])
             ordered = ordered and tas < INF
         book = OrderBook(
-            exchange=EXCHANGE,
+            exchange=self.exchange,
             symbol=code,
             base=base,
             quote=quote,
@@ -386,12 +393,13 @@ class CandleMsg(msgspec.Struct, gc=False):
     stream_type: str = ""
 
     interval: ClassVar[str] = ""  # set on the WebSocket variants, one class per unit
+    exchange: ClassVar[str] = EXCHANGE
 
     def event(self, recv_ns: int, interval: str = "", closed: bool = False) -> Candle:
         code = self.code
-        base, quote = _SPLITS.get(code) or split_code(code)
+        base, quote = _SPLITS.get(code) or split_code(code, self.exchange)
         candle = Candle(
-            exchange=EXCHANGE,
+            exchange=self.exchange,
             symbol=code,
             base=base,
             quote=quote,

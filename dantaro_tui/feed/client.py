@@ -24,13 +24,17 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dantaro_tui.exchanges import codec_class
 from dantaro_tui.exchanges.base import ExchangeCodec
 from dantaro_tui.feed.health import STALE_AFTER, Health, HealthSnapshot, State, worst
-from dantaro_tui.feed.hub import FeedHub, Venue, default_hub
+from dantaro_tui.feed.hub import FeedHub, Venue, default_hub, source_hub
 from dantaro_tui.model import Event, Status, Trade
+
+if TYPE_CHECKING:
+    from dantaro_tui.credentials import Credentials
+    from dantaro_tui.feed.private import PrivateFeed
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +73,16 @@ class WebSocketClient:
         on_status: Callback | None = None,
         codec_factory: Callable[[], ExchangeCodec] | None = None,
         max_pending_trades: int = 10_000,
+        credentials: Credentials | None = None,
+        source: str | None = None,
     ) -> None:
         self.name = name
         self.exchange = exchange.lower()
         codec_class(self.exchange)  # ValueError for an exchange we do not speak
-        self.hub = hub or default_hub()
+        # ``source="redis://..."``: the same events from a collector's Redis streams.
+        if hub is not None and source is not None and hub.source != source:
+            raise ValueError("give a hub or a source, not a hub reading from another source")
+        self.hub = hub or (source_hub(source) if source is not None else default_hub())
         self._url = url
         self._rest_url = rest_url
         self._codec_factory = codec_factory
@@ -102,6 +111,9 @@ class WebSocketClient:
         self._last_trade: dict[str, str] = {}
         self._sync_only = True  # no coroutine callbacks: those are awaited in order, by the task
         self._drainer: asyncio.Task[None] | None = None
+        # Keys for the private streams: given, else loaded on the first private subscription.
+        self._credentials = credentials
+        self._private: PrivateFeed | None = None
         self.hub.register(self)
 
     @property
@@ -126,6 +138,34 @@ class WebSocketClient:
         self, symbols: Iterable[str], callback: Callback, interval: str = "1m"
     ) -> None:
         await self.subscribe(f"candle.{interval}", symbols, callback)
+
+    # -- private (account) streams: their own sockets, signed with the owner's key pair ------
+    async def subscribe_my_order(
+        self, callback: Callback, codes: Iterable[str] | None = None
+    ) -> None:
+        """The account's orders (``MyOrder`` events) in ``codes`` (None = every market);
+        every change of state, in order. Raises ``PrivateStreamError`` when the exchange
+        refuses the key, ``CredentialsError`` when none is configured."""
+        await self._private_feed().subscribe("myOrder", callback, codes, self.sync_timeout)
+
+    async def subscribe_my_asset(self, callback: Callback) -> None:
+        """The account's balances (one ``MyAsset`` event per currency that changed)."""
+        await self._private_feed().subscribe("myAsset", callback, None, self.sync_timeout)
+
+    def private_health(self) -> HealthSnapshot | None:
+        """The private streams' health (None when this owner has none)."""
+        return self._private.health() if self._private is not None else None
+
+    def _private_feed(self) -> PrivateFeed:
+        if self._private is None:
+            from dantaro_tui.credentials import CredentialsError, how_to_add, load
+            from dantaro_tui.feed.private import PrivateFeed
+
+            creds = self._credentials or load(self.exchange)
+            if creds is None:
+                raise CredentialsError(how_to_add(self.exchange))
+            self._private = PrivateFeed(self, creds)
+        return self._private
 
     async def subscribe(self, channel: str, symbols: Iterable[str], callback: Callback) -> None:
         """Set ``channel``'s symbols (replacing the previous ones) and its callback."""
@@ -161,6 +201,8 @@ class WebSocketClient:
         return frozenset().union(*(s.symbols for s in self._subs.values()))
 
     def health(self) -> HealthSnapshot:
+        if not self._subs and self._private is not None and self._private.wanted:
+            return self._private.health()  # an owner of private streams only
         self._flush_count()
         own = self._health
         venue = self._venue
@@ -214,6 +256,8 @@ class WebSocketClient:
         the client stays usable."""
         self._subs.clear()
         await self._apply()
+        if self._private is not None:
+            await self._private.close()
         self._closed = True
         drainer, self._drainer = self._drainer, None
         if drainer is not None and not drainer.done():

@@ -82,19 +82,24 @@ class Unconfirmed(Exception):
     """The exchange did not answer a subscription: the session is replaced."""
 
 
-def explain(exc: BaseException) -> str:
-    """A cause a trader can read, instead of a traceback."""
+def explain(exc: BaseException, codec: ExchangeCodec | None = None) -> str:
+    """A cause a trader can read, instead of a traceback (``codec``: the exchange's own
+    close codes in words)."""
     if isinstance(exc, websockets.InvalidStatus):
         code = exc.response.status_code
         if code == 429:
             return "the exchange refused the connection: too many connections (rate limit)"
         if code == 418:
             return "the exchange has temporarily blocked this IP for exceeding rate limits"
+        if code in (401, 403):
+            return f"the exchange refused the API key (HTTP {code}): check it and its permissions"
         return f"the exchange refused the connection (HTTP {code})"
     if isinstance(exc, websockets.ConnectionClosed):
         rcvd = exc.rcvd
         if rcvd is None:
             return "the connection dropped without a goodbye"
+        if codec is not None and rcvd.code in codec.close_codes:
+            return f"{codec.close_codes[rcvd.code]} (close code {rcvd.code})"
         return f"the exchange closed the connection (code {rcvd.code} {rcvd.reason})".strip()
     if isinstance(exc, ConnectionRefusedError):
         return "nothing answers at the exchange address (connection refused)"
@@ -107,7 +112,9 @@ def explain(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _refused(exc: BaseException) -> bool:
+def _refused(exc: BaseException, codec: ExchangeCodec) -> bool:
+    if isinstance(exc, websockets.ConnectionClosed) and exc.rcvd is not None:
+        return exc.rcvd.code in codec.limit_close_codes
     return isinstance(exc, websockets.InvalidStatus) and exc.response.status_code in (429, 418)
 
 
@@ -249,10 +256,10 @@ class Connection:
                 first = False
                 continue  # on purpose: no error, no backoff
             except Exception as exc:
-                reason = explain(exc)
+                reason = explain(exc, self.codec)
                 self.health.on_error(reason)
                 log.info("%s: %s", self.health.name, reason)
-                if _refused(exc):
+                if _refused(exc, self.codec):
                     cap = BACKOFF_REFUSED
                     backoff = max(backoff, 5.0)
             if self._closing:
@@ -283,6 +290,7 @@ class Connection:
             max_queue=4096,
             compression=None,
             close_timeout=1.0,
+            additional_headers=self.codec.connect_headers(),
         )
         self._ws = ws
         self._own_heartbeat = own_heartbeat
@@ -310,11 +318,11 @@ class Connection:
             if self.desired and not self._let_go:
                 reason = "the exchange ended the connection"
         except websockets.ConnectionClosed as exc:
-            reason = explain(self._fatal or exc)
+            reason = explain(self._fatal or exc, self.codec)
             if self._fatal is None:
                 raise
         except BaseException as exc:
-            reason = explain(exc)
+            reason = explain(exc, self.codec)
             raise
         finally:
             writer.cancel()
@@ -332,7 +340,7 @@ class Connection:
 
     def _tap(self, kind: TapKind, data: bytes | str | None, ts_ns: int = 0) -> None:
         taps = self.venue.hub.taps
-        if not taps:
+        if not taps or (self.codec.private and kind in ("send", "recv")):
             return
         rec = TapRecord(kind, ts_ns or time.time_ns(), self.exchange, self.url, self.conn_id, data)
         for fn in taps:
@@ -542,14 +550,15 @@ class Connection:
             status, body = 0, f"{type(exc).__name__}: {exc}".encode()
         if conn_id != self.conn_id or self._ws is None:
             return  # a reply for a session that is gone: its codec state was reset
+        recv_ns = time.time_ns()  # one stamp: a replay gives the book the same receive time
         if status == 200 and self.venue.hub.taps:
             # Recorded beside the frames: a replay needs the snapshot the deltas build on.
             query = urlencode(request.params)
             url = f"{self.venue.http().base_url}{request.path}" + (f"?{query}" if query else "")
-            rec = TapRecord("rest", time.time_ns(), self.exchange, url, self.conn_id, body)
+            rec = TapRecord("rest", recv_ns, self.exchange, url, self.conn_id, body)
             for fn in self.venue.hub.taps:
                 fn(rec)
-        events = self.codec.on_rest(request, status, body, time.time_ns())
+        events = self.codec.on_rest(request, status, body, recv_ns)
         if events:
             self.venue.route(self, events, time.time_ns(), time.monotonic())
         more = self.codec.frames_to_send()

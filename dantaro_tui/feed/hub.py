@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from dantaro_tui.exchanges import codec_class
 from dantaro_tui.exchanges.base import ExchangeCodec, RateLimit
@@ -30,7 +30,9 @@ from dantaro_tui.feed.tap import Tap
 from dantaro_tui.model import Candle, Event, OrderBook, Status, Ticker, Trade
 
 if TYPE_CHECKING:
+    from dantaro_tui.credentials import Credentials
     from dantaro_tui.feed.client import WebSocketClient
+    from dantaro_tui.feed.private import PrivateVenue
 
 CodecFactory = Callable[[], ExchangeCodec]
 
@@ -224,8 +226,19 @@ class FeedHub:
     """Connections, taps, endpoint overrides and rate limiters for one process."""
 
     def __init__(
-        self, *, confirm_timeout: float = 3.0, quiet_after: dict[str, float] | None = None
+        self,
+        *,
+        confirm_timeout: float = 3.0,
+        quiet_after: dict[str, float] | None = None,
+        source: str | None = None,
     ) -> None:
+        """``source``: ``redis://...`` to take every event from a collector's Redis streams
+        instead of the exchanges (``feed/redis_source.py``); None = the exchanges."""
+        if source is not None:
+            from dantaro_tui.feed.redis_layout import check_url
+
+            check_url(source)
+        self.source = source
         self.confirm_timeout = confirm_timeout
         self.quiet_after = dict(quiet_after or {})
         self.taps: list[Tap] = []
@@ -292,8 +305,30 @@ class FeedHub:
             for k in [k for k in self._venues if k[0] != id(loop)]:
                 del self._venues[k]  # venues of a loop that is gone
             factory = codec_factory or codec_class(exchange)
-            venue = self._venues[key] = Venue(self, exchange, url, factory, keepalive, rest_url)
+            if self.source is None:
+                venue = Venue(self, exchange, url, factory, keepalive, rest_url)
+            else:
+                from dantaro_tui.feed.redis_source import RedisVenue
+
+                venue = RedisVenue(self, exchange, url, factory, keepalive, rest_url, self.source)
+            self._venues[key] = venue
         return venue
+
+    def private_venue(
+        self, exchange: str, url: str, credentials: Credentials, rest_url: str | None = None
+    ) -> PrivateVenue:
+        """The venue of one key pair's private streams: sockets of its own, apart from the
+        public ones and from any other key's."""
+        from dantaro_tui.feed.private import PrivateVenue
+
+        loop = asyncio.get_running_loop()
+        key = (id(loop), exchange, url, "private", credentials, rest_url)
+        venue = self._venues.get(key)
+        if venue is None:
+            for k in [k for k in self._venues if k[0] != id(loop)]:
+                del self._venues[k]
+            venue = self._venues[key] = PrivateVenue(self, exchange, url, credentials, rest_url)
+        return cast("PrivateVenue", venue)
 
     def clients(self) -> list[WebSocketClient]:
         return sorted(self._clients, key=lambda c: c.name)
@@ -323,6 +358,7 @@ class FeedHub:
 
 
 _default: FeedHub | None = None
+_sources: dict[str, FeedHub] = {}
 
 
 def default_hub() -> FeedHub:
@@ -332,3 +368,12 @@ def default_hub() -> FeedHub:
     if _default is None:
         _default = FeedHub()
     return _default
+
+
+def source_hub(source: str) -> FeedHub:
+    """The process's hub reading from ``source`` (``redis://...``), shared by every client
+    that names it, as ``default_hub()`` is by those that name nothing."""
+    hub = _sources.get(source)
+    if hub is None:
+        hub = _sources[source] = FeedHub(source=source)
+    return hub

@@ -7,11 +7,19 @@ says which path to GET and which codec parser reads the body, so HTTP concerns s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
-from dantaro_tui.exchanges import binance_rest, gateio_rest, okx_rest, upbit_rest
+from dantaro_tui.exchanges import (
+    binance_rest,
+    bithumb_rest,
+    coinone_rest,
+    gateio_rest,
+    okx_rest,
+    upbit_rest,
+)
 from dantaro_tui.exchanges.base import RateLimit, RestRequest
 from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.feed.rest import HttpClient, RestError
@@ -296,4 +304,150 @@ class GateioRest(RestClient):
         )
 
 
-__all__ = ["BinanceRest", "GateioRest", "OkxRest", "RestClient", "RestError", "UpbitRest"]
+class BithumbRest(RestClient):
+    exchange = "bithumb"
+    group_limit = RateLimit(20, 1.0)  # Bithumb allows 150 / s per category: stay far inside
+
+    async def _call(
+        self, group: str, request: tuple[str, Any], parse: Callable[[bytes], T], what: str
+    ) -> T:
+        try:
+            return await super()._call(group, request, parse, what)
+        except bithumb_rest.BithumbApiError as exc:  # sent with HTTP 200: never "no data"
+            raise RestError(f"{self.exchange} refused the {what} request: {exc}") from exc
+
+    async def markets(self) -> list[Market]:
+        try:
+            warnings = await self._call(
+                "other",
+                bithumb_rest.warnings_request(),
+                bithumb_rest.parse_warnings,
+                "market warning",
+            )
+        except RestError:
+            warnings = []  # the alerts are extra: the market list stands without them
+        now_ms = time.time_ns() // 1_000_000
+        return await self._call(
+            "other",
+            bithumb_rest.markets_request(),
+            partial(bithumb_rest.parse_markets, warnings=warnings, now_ms=now_ms),
+            "market list",
+        )
+
+    async def tickers(self, symbols: Iterable[str]) -> list[Ticker]:
+        codes = sorted(set(symbols))
+        out: list[Ticker] = []
+        for i in range(0, len(codes), UPBIT_BATCH):
+            req = bithumb_rest.ticker_request(codes[i : i + UPBIT_BATCH])
+            parse = partial(bithumb_rest.parse_tickers, recv_ns=time.time_ns())
+            out.extend(await self._call("ticker", req, parse, "ticker"))
+        return out
+
+    async def all_tickers(self, quotes: Iterable[str] = ("KRW",)) -> list[Ticker]:
+        wanted = set(quotes)
+        markets = await self.markets()
+        return await self.tickers(m.symbol for m in markets if not wanted or m.quote in wanted)
+
+    async def orderbooks(self, symbols: Iterable[str]) -> list[OrderBook]:
+        codes = sorted(set(symbols))
+        out: list[OrderBook] = []
+        for i in range(0, len(codes), UPBIT_BATCH):
+            req = bithumb_rest.orderbook_request(codes[i : i + UPBIT_BATCH])
+            out.extend(
+                await self._call("orderbook", req, bithumb_rest.parse_orderbooks, "order book")
+            )
+        return out
+
+    async def trades(self, symbol: str, count: int = 100) -> list[Trade]:
+        req = bithumb_rest.trades_request(symbol, count=count)
+        return await self._call("trades", req, bithumb_rest.parse_trades, "trades")
+
+    async def candles(self, symbol: str, interval: str = "1m", count: int = 200) -> list[Candle]:
+        req = bithumb_rest.candles_request(symbol, interval, count=count)
+        return await self._call(
+            "candles", req, partial(bithumb_rest.parse_candles, interval=interval), "candle"
+        )
+
+
+class CoinoneRest(RestClient):
+    exchange = "coinone"
+    group_limit = RateLimit(15, 1.0)  # Coinone allows 1,200 public requests a minute per IP
+
+    async def _call(
+        self, group: str, request: tuple[str, Any], parse: Callable[[bytes], T], what: str
+    ) -> T:
+        try:
+            return await super()._call(group, request, parse, what)
+        except coinone_rest.CoinoneApiError as exc:  # sent with HTTP 200
+            if exc.code in ("malformed", "invalid"):
+                why = f"{self.exchange} sent an unreadable {what} reply ({exc.message})"
+            else:
+                why = f"{self.exchange} refused the {what} request: {exc}"
+            raise RestError(why) from exc
+
+    async def markets(self) -> list[Market]:
+        req = coinone_rest.markets_request()
+        return await self._call("markets", req, coinone_rest.parse_markets, "market list")
+
+    async def currencies(self) -> dict[str, coinone_rest.CurrencyInfo]:
+        """Deposit and withdrawal status per coin."""
+        req = coinone_rest.currencies_request()
+        return await self._call("currencies", req, coinone_rest.parse_currencies, "currency list")
+
+    async def all_tickers(self, quotes: Iterable[str] = ("KRW",)) -> list[Ticker]:
+        out: list[Ticker] = []
+        for quote in dict.fromkeys(quotes):
+            req = coinone_rest.ticker_request(quote=quote)
+            out.extend(await self._call("ticker", req, coinone_rest.parse_tickers, "ticker"))
+        return out
+
+    async def tickers(self, symbols: Iterable[str]) -> list[Ticker]:
+        wanted = set(symbols)
+        if len(wanted) == 1:
+            req = coinone_rest.ticker_request(next(iter(wanted)))
+            return await self._call("ticker", req, coinone_rest.parse_tickers, "ticker")
+        quotes = sorted({s.rpartition("/")[2] for s in wanted})
+        return [t for t in await self.all_tickers(quotes) if t.symbol in wanted]
+
+    async def orderbooks(self, symbols: Iterable[str]) -> list[OrderBook]:
+        out = []
+        for symbol in sorted(set(symbols)):
+            req = coinone_rest.orderbook_request(symbol, 16)
+            parse = partial(coinone_rest.parse_order_book, symbol=symbol)
+            out.append(await self._call("orderbook", req, parse, "order book"))
+        return out
+
+    async def trades(self, symbol: str, count: int = 100) -> list[Trade]:
+        req = coinone_rest.trades_request(symbol, count)
+        parse = partial(coinone_rest.parse_trades, symbol=symbol)
+        return await self._call("trades", req, parse, "trades")
+
+    async def candles(self, symbol: str, interval: str = "1m", count: int = 200) -> list[Candle]:
+        out: list[Candle] = []
+        end: int | None = None
+        while len(out) < count:
+            req = coinone_rest.chart_request(symbol, interval, count - len(out), end)
+            page = await self._call(
+                "chart",
+                req,
+                lambda body: coinone_rest.parse_candles(body, symbol, interval, time.time_ns()),
+                "candle",
+            )
+            older = [c for c in page if not out or c.open_time < out[0].open_time]
+            if not older:
+                break
+            out = older + out
+            end = older[0].open_time - 1
+        return out[-count:]
+
+
+__all__ = [
+    "BinanceRest",
+    "BithumbRest",
+    "CoinoneRest",
+    "GateioRest",
+    "OkxRest",
+    "RestClient",
+    "RestError",
+    "UpbitRest",
+]

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import WSMsgType, web
 
 from dantaro_tui.exchanges import codec_class, exchanges
-from dantaro_tui.exchanges.base import ExchangeCodec
+from dantaro_tui.exchanges.base import ExchangeCodec, RestRequest
 from dantaro_tui.exchanges.sanity import clean
 from dantaro_tui.model import Candle, Event, OrderBook, Status, Ticker, Trade
 from dantaro_tui.recording.format import (
@@ -237,6 +237,9 @@ class ReplaySource:
         codecs = self._codecs
         start, end, wanted = self.start_ns, self.end_ns, self.exchanges
         current_session: object = None
+        # A codec that keeps its book from a REST snapshot (Binance, Gate.io) asks for it;
+        # the recording holds the reply the live hub fetched, on the same connection.
+        asked: dict[str, list[RestRequest]] = {}
         for block in self.recording.blocks(start, end):
             for rec in block:
                 kind = rec.type
@@ -247,12 +250,27 @@ class ReplaySource:
                     if (start is not None and ts < start) or (end is not None and ts > end):
                         continue
                     codec = codecs.get(rec.conn) or self._codec(rec.conn, rec.exchange)
-                    yield rec, codec.decode(record_frame(rec), ts)
+                    events = codec.decode(record_frame(rec), ts)
+                    more = codec.rest_requests()
+                    if more:
+                        asked.setdefault(rec.conn, []).extend(more)
+                    yield rec, events
                     continue
+                if kind == "rest" and rec.conn in codecs:
+                    request = _answered(asked.get(rec.conn, []), rec.url)
+                    if request is not None:
+                        codec = codecs[rec.conn]
+                        body = record_frame(rec)
+                        raw = body if isinstance(body, bytes) else body.encode()
+                        events = codec.on_rest(request, 200, raw, rec.ts)
+                        asked[rec.conn].extend(codec.rest_requests())
+                        yield rec, events
+                        continue
                 if kind == "connect":
                     self._codec(rec.conn, rec.exchange)  # a new connection: fresh state
                 elif kind == "disconnect":
                     codecs.pop(rec.conn, None)
+                    asked.pop(rec.conn, None)
                 elif kind == "session":
                     session = (rec.info or {}).get("session")
                     if session != current_session:  # a new recording process: ids restart
@@ -322,6 +340,12 @@ class ReplaySource:
                         summary.wall_seconds = now - t0
                         progress(summary)
                         next_progress = now + 0.5
+            elif kind == "rest" and events:  # a book synced from its recorded snapshot
+                for ev in events:
+                    if type(ev) is not Status:
+                        events_count[rec.exchange, channel_of(ev)] += 1
+                if on_events is not None:
+                    on_events(rec, events)
             elif kind == "connect":
                 summary.connects += 1
                 gaps.connect(rec)
@@ -608,14 +632,28 @@ class ReplayServer:
         path = urlsplit(rec.url).path.rstrip("/")
         self._rest.setdefault(rec.exchange, []).append((path, rec))
 
+    def _recorded_reply(self, exchange: str, tail: str, query: str) -> Record | None:
+        """The latest recorded answer to ``tail?query``. A reply recorded for other
+        parameters (another symbol's depth snapshot) is never served in its place; one
+        recorded without parameters (a market list) answers any."""
+        wanted = set(parse_qsl(query))
+        exact: Record | None = None
+        loose: Record | None = None
+        for path, rec in self._rest.get(exchange, []):
+            if not (tail and path.endswith(tail)):
+                continue
+            got = set(parse_qsl(urlsplit(rec.url).query))
+            if got == wanted:
+                exact = rec
+            elif (got <= wanted or wanted <= got) and not _names_a_market(got ^ wanted):
+                loose = rec
+        return exact or loose
+
     # -- handlers ------------------------------------------------------------------------
     async def _rest_handler(self, request: web.Request) -> web.StreamResponse:
         exchange = request.match_info["exchange"]
         tail = request.match_info["tail"].rstrip("/")
-        best: Record | None = None
-        for path, rec in self._rest.get(exchange, []):
-            if tail and path.endswith(tail):
-                best = rec  # the latest recorded answer wins
+        best = self._recorded_reply(exchange, tail, request.query_string)
         if best is None and "candles" in tail:
             # Candle history is not recorded (the recording starts now): an empty answer,
             # and the chart builds its bars from the replayed trades.
@@ -799,3 +837,24 @@ __all__ = [
     "replay_headless",
     "summary_renderable",
 ]
+
+
+# Parameters that pick a market: a reply for another value of one of them is another
+# market's data.
+_MARKET_PARAMS = frozenset(("symbol", "symbols", "currency_pair", "instId", "market", "markets"))
+
+
+def _names_a_market(params: set[tuple[str, str]]) -> bool:
+    return any(name in _MARKET_PARAMS for name, _ in params)
+
+
+def _answered(asked: list[RestRequest], url: str) -> RestRequest | None:
+    """The request (taken off ``asked``) a recorded reply from ``url`` answers."""
+    parts = urlsplit(url)
+    params = set(parse_qsl(parts.query))
+    for i, request in enumerate(asked):
+        if parts.path.rstrip("/").endswith(request.path.rstrip("/")) and params == set(
+            request.params
+        ):
+            return asked.pop(i)
+    return None

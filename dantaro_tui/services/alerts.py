@@ -54,6 +54,7 @@ class AlertService:
         log_size: int = 1000,
         client: WebSocketClient | None = None,
     ) -> None:
+        self.exchange = exchange  # the venue whose markets the rules watch
         self.client = client or WebSocketClient("alerts", exchange=exchange, hub=hub)
         self.rules = MarketRules(rules)
         self.quote = quote
@@ -124,6 +125,10 @@ class AlertService:
         """The Spike column: the last minute's turnover, x the market's own per-minute
         mean (0 = not enough history yet, shown as ``-``)."""
         return self.score(market, now_ms).ratio
+
+    def last(self, market: str) -> Ticker | None:
+        """The newest ticker of ``market`` the service has seen."""
+        return self._last.get(market)
 
     def spiking(self, market: str, now_ms: int | None = None) -> bool:
         """True exactly when the market is in the state a volume-spike alert fires on."""

@@ -2,8 +2,9 @@
 
 One service per app (``app.premium_service``), outside the widgets. Through the app's hub
 it subscribes to three tickers: Upbit ``KRW-BTC`` and ``KRW-USDT`` (the rate Korean
-traders use for the dollar) and OKX ``BTC-USDT``. The premium is
-``KRW-BTC / (BTC-USDT x KRW-USDT) - 1`` (:func:`analytics.arbitrage.premium`).
+traders use for the dollar) and the global venue's BTC/USDT (Binance ``BTCUSDT`` by
+default, the reference traders quote; ``venue="okx"`` or ``"gateio"``). The premium is
+``KRW-BTC / (BTC/USDT x KRW-USDT) - 1`` (:func:`analytics.arbitrage.premium`).
 
 A number is only given while it is live: an input with no update for :attr:`STALE_S`
 seconds (by the local clock of receipt), or never seen, makes the premium ``None``, and
@@ -24,7 +25,7 @@ from dantaro_tui.analytics.arbitrage import (
     OKX,
     RATE_SYMBOL,
     UPBIT,
-    okx_symbol,
+    global_symbol,
     premium,
     upbit_symbol,
 )
@@ -52,14 +53,17 @@ class PremiumService:
         hub: FeedHub | None = None,
         *,
         coin: str = COIN,
+        venue: str = "binance",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.coin = coin
+        self.venue = venue
         self.clock = clock
         self.upbit = WebSocketClient("premium", exchange=UPBIT, hub=hub)
-        self.okx = WebSocketClient("premium-okx", exchange=OKX, hub=hub)
+        # The global leg keeps the name ``okx`` (its first venue) for callers that read it.
+        self.okx = WebSocketClient(f"premium-{venue}", exchange=venue, hub=hub)
         self.krw_symbol = upbit_symbol(coin)
-        self.usdt_symbol = okx_symbol(coin)
+        self.usdt_symbol = global_symbol(venue, coin)
         # (venue, symbol) -> (last price, local time it arrived)
         self._last: dict[tuple[str, str], tuple[float, float]] = {}
 

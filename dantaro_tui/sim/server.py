@@ -24,6 +24,7 @@ from typing import Protocol
 from aiohttp import web
 
 from dantaro_tui.sim.faults import Faults, Peer
+from dantaro_tui.sim.jwt_auth import PaperKey
 from dantaro_tui.sim.market import MarketProcess, StepResult
 from dantaro_tui.sim.upbit import UpbitVenue
 
@@ -40,6 +41,7 @@ class SimContext:
     rate_limits: bool = True
     peers: set[Peer] = field(default_factory=set)
     subscriptions_received: int = 0
+    accounts: list[PaperKey] = field(default_factory=list)  # the paper accounts' key pairs
 
     def forget(self, peer: Peer) -> None:
         self.peers.discard(peer)
@@ -80,6 +82,18 @@ def _venues() -> dict[str, Callable[[SimContext], Venue]]:
         pass
     else:
         venues["gateio"] = GateioVenue
+    try:
+        from dantaro_tui.sim.coinone import CoinoneVenue
+    except ImportError:
+        pass
+    else:
+        venues["coinone"] = CoinoneVenue
+    try:
+        from dantaro_tui.sim.bithumb import BithumbVenue
+    except ImportError:
+        pass
+    else:
+        venues["bithumb"] = BithumbVenue
     return venues
 
 
@@ -107,13 +121,16 @@ class SimServer:
         step_interval: float = 0.1,
         rate_limits: bool = True,
         venues: Sequence[str] | None = None,
+        accounts: Sequence[PaperKey] = (),
     ) -> None:
         self.host = host
         self.port = port
         self.step_interval = step_interval
         self.faults = Faults(seed=seed)
         self.market = MarketProcess(seed, intensity=intensity, kimchi_premium=kimchi_premium)
-        self.ctx = SimContext(self.market, self.faults, idle_timeout, rate_limits)
+        self.ctx = SimContext(
+            self.market, self.faults, idle_timeout, rate_limits, accounts=list(accounts)
+        )
         self.venues: list[Venue] = [VENUES[name](self.ctx) for name in (venues or VENUES)]
         self._runner: web.AppRunner | None = None
         self._driver: asyncio.Task[None] | None = None
@@ -211,13 +228,20 @@ class SimServer:
             self.step_seconds += time.perf_counter() - started
 
 
-async def _serve(host: str, port: int, seed: int, kimchi_premium: float, intensity: float) -> None:
+async def _serve(
+    host: str,
+    port: int,
+    seed: int,
+    kimchi_premium: float,
+    intensity: float,
+    accounts: Sequence[PaperKey] = (),
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before the endpoints line: callers may
         with contextlib.suppress(NotImplementedError, RuntimeError):  # signal right after it
             loop.add_signal_handler(sig, stop.set)
-    sim = SimServer(host, port, seed, kimchi_premium, intensity)
+    sim = SimServer(host, port, seed, kimchi_premium, intensity, accounts=accounts)
     await sim.start()
     print(json.dumps(sim.endpoints), flush=True)
     try:
@@ -232,8 +256,9 @@ def run(
     seed: int = 1,
     kimchi_premium: float = 0.0,
     intensity: float = 1.0,
+    accounts: Sequence[PaperKey] = (),
 ) -> None:
     """Serve until SIGINT/SIGTERM; prints one JSON line of endpoints to stdout first."""
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(host, port, seed, kimchi_premium, intensity))
+        asyncio.run(_serve(host, port, seed, kimchi_premium, intensity, accounts))
     sys.stdout.flush()

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
+from dantaro_tui.sim.account import PaperExchange
 from dantaro_tui.sim.faults import Peer, RateWindow
 from dantaro_tui.sim.market import (
     FIAT_RATES,
@@ -529,12 +530,15 @@ class UpbitVenue:
         self._connects = RateWindow(CONNECTS_PER_S, 1.0)
         self._rest = RateWindow(REST_PER_S, 1.0)
         self._tasks = Tasks()
+        # The exchange API and private socket of the paper accounts (none unless keys given).
+        self.paper = PaperExchange(ctx, self.listings, ctx.accounts)
 
     # -- wiring
     def app(self) -> web.Application:
         app = web.Application()
         r = app.router
         r.add_get(WS_PATH, self._ws)
+        self.paper.routes(r)
         r.add_get("/v1/market/all", self._limited("market", self._market_all))
         r.add_get("/v1/ticker", self._limited("ticker", self._ticker))
         r.add_get("/v1/ticker/all", self._limited("ticker", self._ticker_all))
@@ -553,9 +557,11 @@ class UpbitVenue:
 
     async def close(self) -> None:
         self._tasks.cancel()
+        await self.paper.close()
 
     # -- market data fan-out: each frame is encoded once per format and shared
     def dispatch(self, step: StepResult) -> None:
+        self.paper.dispatch(step)
         subs = self._subs
         if not subs:
             return
@@ -726,6 +732,7 @@ class UpbitVenue:
     async def drop_all(self) -> None:
         for conn in list(self._conns):
             conn.peer.abort()
+        await self.paper.drop_all()
 
     # -- REST
     def _limited(self, group: str, handler: Handler) -> Handler:

@@ -11,6 +11,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any, ClassVar, Literal, Protocol
 
 from textual import on
@@ -28,6 +29,7 @@ from dantaro_tui.config import (
     LAYOUTS,
     THEMES,
     Config,
+    known_exchanges,
     load_themes,
     save_config,
 )
@@ -38,16 +40,18 @@ from dantaro_tui.services.premium import PremiumService
 from dantaro_tui.ui.arbitrage_commands import ArbitrageCommands
 from dantaro_tui.ui.commands import PALETTE_CSS, MarketsProvider, market_palette
 from dantaro_tui.ui.memory import settle_gc
+from dantaro_tui.ui.notify_toggle import CockpitNotify
 from dantaro_tui.ui.screens.alerts import AlertPosted, AlertsScreen
 from dantaro_tui.ui.screens.health import HealthScreen
 from dantaro_tui.ui.screens.help import HelpScreen, help_sections
 from dantaro_tui.ui.screens.main import CockpitScreen
 from dantaro_tui.ui.widgets.base import PANE_THEME_DEFAULTS
 from dantaro_tui.ui.widgets.chart import ChartView
+from dantaro_tui.ui.widgets.scanner import ScannerView
 from dantaro_tui.ui.widgets.status import StatusBar
+from dantaro_tui.venues import split_ref, venue_name
 
 Mode = Literal["demo", "live", "replay"]
-EXCHANGE_NAMES = {"upbit": "Upbit", "okx": "OKX"}
 
 
 class Session(Protocol):
@@ -88,14 +92,33 @@ class DantaroApp(App[int]):
         Binding("question_mark", "help", "Help", tooltip="this list of keys"),
         Binding("h", "health", "Health", tooltip="every connection in detail"),
         Binding(
+            "dollar_sign",
+            "account",
+            "Account",
+            show=False,  # the footer is full; the help and the palette list it
+            tooltip="my balances, open orders and fills",
+        ),
+        Binding(
             "a", "alerts", "Alerts", tooltip="the log of pumps, dumps, volume spikes, feed problems"
         ),
-        Binding("k", "arbitrage", "Kimchi", tooltip="kimchi premium and arbitrage, Upbit vs OKX"),
+        Binding(
+            "k",
+            "arbitrage",
+            "Kimchi",
+            tooltip="kimchi premium and arbitrage: Upbit vs Binance (OKX, Gate.io)",
+        ),
         Binding(
             "t",
             "next_theme",
             "Theme",
             tooltip="next theme (dark, light, high contrast, Korean red-up/blue-down)",
+        ),
+        Binding(
+            "n",
+            "toggle_notify",
+            "Notify",
+            show=False,
+            tooltip="send the watch alerts to your phone ([notify] urls) on/off",
         ),
         Binding("q", "quit", "Quit", tooltip="settings are saved"),
     ]
@@ -122,6 +145,10 @@ class DantaroApp(App[int]):
         self.persist = persist
         self.rest: RestLike | None = None
         self.markets: dict[str, Market] = {}
+        # The other venues panes are on: their REST clients and market lists, on demand.
+        self._venue_rest: dict[str, RestLike] = {}
+        self._venue_markets: dict[str, dict[str, Market]] = {}
+        self._venue_loads: dict[str, asyncio.Task[dict[str, Market]]] = {}
         # Every alert (markets, arbitrage, feeds) in one service that runs whatever screen
         # is open; it reaches the UI as one AlertPosted message (``_alert_posted``).
         rules = MarketRuleConfig(
@@ -138,6 +165,8 @@ class DantaroApp(App[int]):
         self.alerts: deque[Alert] = self.alert_service.log
         # The BTC kimchi premium and USD/KRW rate of the status bar (Upbit vs OKX).
         self.premium_service = PremiumService(self.hub)
+        # The [[watch]] alerts sent away (Telegram, ntfy...) by the cockpit itself.
+        self.notify_away = CockpitNotify(self)
         self.started = asyncio.Event()
         self._save_timer: Timer | None = None
         self._recent_notes: dict[str, float] = {}
@@ -201,6 +230,7 @@ class DantaroApp(App[int]):
         await self.push_screen(cockpit)
         self.run_worker(self._load_markets(), group="markets", exclusive=True, exit_on_error=False)
         self.run_worker(self.premium_service.start(), group="premium", exit_on_error=False)
+        self.notify_away.start_if_configured()
         # pandas (chart overlays) takes ~0.3 s to import: do it off the UI thread, after the
         # first data is on screen, so the first VWAP/Bollinger key is not the one that waits.
         self.set_timer(2.0, self._warm_imports)
@@ -213,13 +243,16 @@ class DantaroApp(App[int]):
 
     async def on_unmount(self) -> None:
         # Closing must never fail the exit.
-        if self.rest is not None:
-            with contextlib.suppress(Exception):
-                await self.rest.close()
+        for rest in [self.rest, *self._venue_rest.values()]:
+            if rest is not None:
+                with contextlib.suppress(Exception):
+                    await rest.close()
         with contextlib.suppress(Exception):
             await self.alert_service.close()
         with contextlib.suppress(Exception):
             await self.premium_service.close()
+        with contextlib.suppress(Exception):
+            await self.notify_away.close()
         if self.session is not None:
             with contextlib.suppress(Exception):
                 await self.session.stop()
@@ -228,7 +261,7 @@ class DantaroApp(App[int]):
 
     @property
     def exchange_name(self) -> str:
-        return EXCHANGE_NAMES.get(self.config.exchange, self.config.exchange)
+        return venue_name(self.config.exchange)
 
     async def _load_markets(self) -> None:
         delay = 2.0
@@ -283,12 +316,74 @@ class DantaroApp(App[int]):
 
     # -- what the panes ask of the app -----------------------------------------------------
     async def history(self, symbol: str, interval: str, count: int) -> list[Candle]:
-        if self.rest is None:
+        """Candles of ``symbol`` (``binance:BTCUSDT`` for another venue than the home one)."""
+        exchange, code = split_ref(symbol, self.config.exchange)
+        rest = self.rest_for(exchange)
+        if rest is None:
             return []
-        return await self.rest.candles(symbol, interval=interval, count=count)
+        return await rest.candles(code, interval=interval, count=count)
 
-    def market(self, symbol: str) -> Market | None:
-        return self.markets.get(symbol)
+    def rest_for(self, exchange: str) -> RestLike | None:
+        if exchange == self.config.exchange:
+            return self.rest
+        rest = self._venue_rest.get(exchange)
+        if rest is None:
+            rest = self._venue_rest[exchange] = self.rest_factory(exchange)
+        return rest
+
+    def market(self, symbol: str, exchange: str | None = None) -> Market | None:
+        if exchange is None or exchange == self.config.exchange:
+            return self.markets.get(symbol)
+        return self.venue_markets(exchange).get(symbol)
+
+    @property
+    def home_exchange(self) -> str:
+        return self.config.exchange
+
+    def venue_markets(self, exchange: str) -> dict[str, Market]:
+        """The market list of ``exchange`` as far as it is known now; the first ask starts
+        loading it (``load_venue_markets`` waits for it)."""
+        if exchange == self.config.exchange:
+            return self.markets
+        if exchange not in self._venue_markets and exchange not in self._venue_loads:
+            self._start_venue_load(exchange)
+        return self._venue_markets.get(exchange, {})
+
+    def loaded_venue_markets(self) -> dict[str, dict[str, Market]]:
+        """The other venues' lists loaded so far (none is started by asking)."""
+        return {k: v for k, v in self._venue_markets.items() if v}
+
+    async def load_venue_markets(self, exchange: str) -> dict[str, Market]:
+        if exchange == self.config.exchange:
+            return self.markets
+        if exchange in self._venue_markets:
+            return self._venue_markets[exchange]
+        task = self._venue_loads.get(exchange) or self._start_venue_load(exchange)
+        return await asyncio.shield(task)
+
+    def _start_venue_load(self, exchange: str) -> asyncio.Task[dict[str, Market]]:
+        task = asyncio.create_task(self._fetch_venue(exchange), name=f"markets:{exchange}")
+        self._venue_loads[exchange] = task
+        return task
+
+    async def _fetch_venue(self, exchange: str) -> dict[str, Market]:
+        try:
+            rest = self.rest_for(exchange)
+            markets = await asyncio.wait_for(rest.markets(), 20.0) if rest else []
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            reason = getattr(exc, "message", "") or str(exc) or "no answer in time"
+            self.tell(f"cannot load the {venue_name(exchange)} market list: {reason}", "Markets")
+            return {}  # asked again later: the next ask starts a new load
+        finally:
+            self._venue_loads.pop(exchange, None)
+        got = {m.symbol: m for m in markets}
+        self._venue_markets[exchange] = got
+        cockpit = self.cockpit
+        if cockpit is not None:
+            cockpit.venue_markets_loaded(exchange, markets)
+        return got
 
     @property
     def cockpit(self) -> CockpitScreen | None:
@@ -359,6 +454,36 @@ class DantaroApp(App[int]):
         chart = message.chart
         self.tell(message.text, f"Chart {chart.index}", "warning", chart.symbol)
 
+    @on(ScannerView.VenueRequested)
+    def _scanner_venue(self, message: ScannerView.VenueRequested) -> None:
+        self.list_venue(message.exchange, message.scanner)
+
+    def list_venue(self, exchange: str, scanner: ScannerView | None = None) -> None:
+        """The scanner lists ``exchange``'s markets (once its market list is in)."""
+        target = scanner
+        if target is None and self.cockpit is not None:
+            target = self.cockpit.scanner
+        if target is not None:
+            self.run_worker(
+                self._list_venue(target, exchange),
+                group="scanner-venue",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    async def _list_venue(self, scanner: ScannerView, exchange: str) -> None:
+        markets = await self.load_venue_markets(exchange)
+        if not markets:
+            self.notify(
+                f"The {venue_name(exchange)} market list is not available: the scanner "
+                "stays where it was.",
+                title="Scanner",
+                severity="warning",
+            )
+            return
+        scanner.set_venue(exchange, list(markets.values()))
+        self.notify(f"Scanner: {venue_name(exchange)} markets", timeout=1.5)
+
     @on(CockpitScreen.SettingsChanged)
     def _settings_changed(self) -> None:
         self.save_soon()
@@ -393,9 +518,18 @@ class DantaroApp(App[int]):
             return
         self.push_screen(HelpScreen(help_sections(self)))
 
+    def action_account(self) -> None:
+        from dantaro_tui.ui.screens.account import AccountScreen
+
+        if not isinstance(self.screen, AccountScreen):
+            self.push_screen(AccountScreen())
+
     def action_health(self) -> None:
         if not isinstance(self.screen, HealthScreen):
             self.push_screen(HealthScreen(self.mode))
+
+    def action_toggle_notify(self) -> None:
+        self.notify_away.toggle()
 
     def action_alerts(self) -> None:
         if not isinstance(self.screen, AlertsScreen):
@@ -427,7 +561,15 @@ class DantaroApp(App[int]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Open market", "Search markets by code or name", self.pick_symbol)
         yield SystemCommand("Health", "Feed health: every connection", self.action_health)
+        yield SystemCommand(
+            "Account", "My balances, open orders and fills (read-only)", self.action_account
+        )
         yield SystemCommand("Alerts", "The alert log", self.action_alerts)
+        yield SystemCommand(
+            "Send alerts away (on/off)",
+            f"The [[watch]] alerts to your phone, now {self.notify_away.status()}",
+            self.action_toggle_notify,
+        )
         # "Kimchi premium / arbitrage" comes from ArbitrageCommands (once, with its aliases).
         yield SystemCommand("Help", "Every key binding", self.action_help)
         for name in THEMES:
@@ -455,6 +597,12 @@ class DantaroApp(App[int]):
             lambda: cockpit.action_toggle_overlay("bollinger"),
         )
         yield SystemCommand("Sort scanner", "By the next column", cockpit.action_scanner_sort)
+        for exchange in known_exchanges():
+            yield SystemCommand(
+                f"Scanner: {venue_name(exchange)} markets",
+                "List this exchange's markets in the scanner (x in the scanner)",
+                partial(self.list_venue, exchange),
+            )
         yield SystemCommand("Link focused pane", "Next link group", cockpit.action_cycle_link)
 
     def _setter(self, attr: str, value: Any) -> Callable[[], None]:

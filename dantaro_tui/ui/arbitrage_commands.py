@@ -22,7 +22,10 @@ from dantaro_tui.ui.commands import choseong, is_choseong_query
 from dantaro_tui.ui.host import ArbitrageOpener
 
 TITLE = "Kimchi premium / arbitrage"
-HELP = "Upbit KRW vs OKX USDT in KRW: premium, net spread after fees, sizes, VWAP, alerts"
+HELP = (
+    "Upbit KRW vs Binance (or OKX, Gate.io) USDT in KRW: premium, net spread after fees, "
+    "sizes, VWAP, alerts"
+)
 ALIASES = (
     "kimchi",
     "kimchi premium",

@@ -14,6 +14,10 @@ initial consonants, as Korean traders type them: ``ㅂㅌ`` finds 비트코인, 
 이더리움 (a query of initial consonants only is compared with the name's, ``ㅂㅌㅋ`` is the
 start of 비트코인's ``ㅂㅌㅋㅇ``). A code the list does not know (``KRW-NEWCOIN``) is offered
 last, so a market listed after startup can be opened; a bad code then says so in the chart.
+
+Other venues: ``binance:btc`` (or ``gateio:``, ``okx:`` ...) searches that exchange's list
+(loaded the first time it is asked for); without a prefix, the home venue's markets come
+first and the markets of venues already loaded follow, each labelled with its venue.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from rich.text import Text
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 
 from dantaro_tui.config import DEFAULT_SYMBOLS
+from dantaro_tui.exchanges import exchanges
 from dantaro_tui.model import Market
-from dantaro_tui.ui.host import HasMarkets, MarketOpener
+from dantaro_tui.ui.host import HasMarkets, HasVenueMarkets, MarketOpener
+from dantaro_tui.venues import SEP, join_ref, venue_name
 
 # The palette hides the cockpit instead of dimming it. Textual draws a translucent modal's
 # backdrop by re-tinting every segment of the screen below on every frame, and the live
@@ -41,6 +47,7 @@ CommandPalette { background: $background; }
 
 QUOTE_BONUS = {"KRW": 0.03, "BTC": 0.02, "USDT": 0.01}
 _CODE = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{1,20}$")
+_VENUE_CODE = re.compile(r"^[A-Z0-9]{2,12}[-_]?[A-Z0-9]{2,12}$")
 _WORDS = re.compile(r"[\s\-_.()]+")
 
 # The 19 initial consonants (choseong) in Unicode order: syllable (code - 0xAC00) // 588.
@@ -132,8 +139,16 @@ def looks_like_code(query: str) -> str | None:
     return code if _CODE.match(code) else None
 
 
-def describe(market: Market) -> Text:
+def venue_code(query: str) -> str | None:
+    """A code as another venue may spell it (``BTCUSDT``, ``BTC_USDT``, ``BTC-USDT``)."""
+    code = query.strip().upper()
+    return code if _VENUE_CODE.match(code) else None
+
+
+def describe(market: Market, home: str = "upbit") -> Text:
     text = Text()
+    if market.exchange != home:
+        text.append(f"{venue_name(market.exchange)} ", style=Style(dim=True))
     text.append(market.symbol, style=Style(bold=True))
     names = [n for n in (market.korean_name, market.english_name) if n]
     if names:
@@ -156,6 +171,26 @@ def _markets_of(app: object) -> list[Market]:
     if markets:
         return list(markets.values())
     return [Market("upbit", s, s.split("-", 1)[1], s.split("-", 1)[0]) for s in DEFAULT_SYMBOLS]
+
+
+def _home(app: object) -> str:
+    return app.home_exchange if isinstance(app, HasVenueMarkets) else "upbit"
+
+
+def _venue_query(app: object, query: str) -> tuple[str | None, str]:
+    """``binance:btc`` -> ("binance", "btc"); no known venue prefix -> (None, query)."""
+    head, sep, rest = query.partition(SEP)
+    venue = head.strip().lower()
+    if sep and venue in exchanges():
+        return venue, rest
+    return None, query
+
+
+def _other_venues(app: object) -> list[Market]:
+    """Markets of venues already loaded besides the home one (no load is started here)."""
+    if not isinstance(app, HasVenueMarkets):
+        return []
+    return [m for ms in app.loaded_venue_markets().values() for m in ms.values()]
 
 
 def _opener(app: Any) -> Callable[[str], object]:
@@ -183,23 +218,33 @@ class MarketsProvider(Provider):
             )
 
     async def search(self, query: str) -> Hits:
-        markets = _markets_of(self.app)
-        opener = _opener(self.app)
+        app = self.app
+        home = _home(app)
+        opener = _opener(app)
+        venue, query = _venue_query(app, query)
+        if venue is not None and isinstance(app, HasVenueMarkets):
+            markets = list(app.venue_markets(venue).values())  # starts the load if needed
+        else:
+            markets = _markets_of(app) + _other_venues(app)
         found = search_markets(markets, query, limit=40)
         for market in found:
+            ref = join_ref(market.exchange, market.symbol, home)
+            # Another venue's market ranks below the home venue's same coin.
+            penalty = 0.0 if venue is not None or market.exchange == home else 0.1
             yield Hit(
-                market_score(market, query),
-                describe(market),
-                partial(opener, market.symbol),
-                text=f"{market.symbol} {market.korean_name} {market.english_name}",
+                max(0.01, market_score(market, query) - penalty),
+                describe(market, home),
+                partial(opener, ref),
+                text=f"{ref} {market.korean_name} {market.english_name}",
                 help="Open in the focused pane (and its link group)",
             )
-        code = looks_like_code(query)
+        code = looks_like_code(query) if venue is None else venue_code(query)
         if code and all(m.symbol != code for m in found):
+            ref = code if venue is None else join_ref(venue, code, home)
             yield Hit(
                 0.05,
-                Text(f"Open {code} (not in the market list)"),
-                partial(opener, code),
-                text=f"Open {code}",
+                Text(f"Open {ref} (not in the market list)"),
+                partial(opener, ref),
+                text=f"Open {ref}",
                 help="The exchange will say whether it exists",
             )

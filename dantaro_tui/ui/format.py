@@ -98,21 +98,23 @@ def market_price(symbol: str, value: float, exchange: str = "upbit", tick: float
     return format_price(value, price_tick(symbol, value, exchange, tick))
 
 
-def average_price(symbol: str, value: float, exchange: str = "upbit") -> str:
+def average_price(symbol: str, value: float, exchange: str = "upbit", tick: float = 0.0) -> str:
     """An average (VWAP, a mean) of one market's prices: one decimal finer than its tick
     (``439.6`` on a 1 KRW tick, not ``439.5785``)."""
     if not math.isfinite(value) or value == 0:
         return "—"
-    return format_price(value, price_tick(symbol, value, exchange) / 10, snap=True)
+    return format_price(value, price_tick(symbol, value, exchange, tick) / 10, snap=True)
 
 
-def column_tick(symbol: str, prices: list[float], exchange: str = "upbit") -> float:
+def column_tick(
+    symbol: str, prices: list[float], exchange: str = "upbit", tick: float = 0.0
+) -> float:
     """One tick for a column of prices of one market: the coarsest of them (the largest
     price's), so every row has the same decimals and a price never shows false precision."""
     finite = [abs(p) for p in prices if math.isfinite(p) and p]
     if not finite:
         return 1.0
-    return price_tick(symbol, max(finite), exchange)
+    return price_tick(symbol, max(finite), exchange, tick)
 
 
 def size_decimals(largest: float, cap: int = 8) -> int:

@@ -41,10 +41,22 @@ class HasMarkets(Protocol):
 
 
 @runtime_checkable
+class HasVenueMarkets(Protocol):
+    """An app that knows other venues' market lists too (loaded when first asked)."""
+
+    @property
+    def home_exchange(self) -> str: ...
+
+    def venue_markets(self, exchange: str) -> Mapping[str, Market]: ...
+
+    def loaded_venue_markets(self) -> Mapping[str, Mapping[str, Market]]: ...
+
+
+@runtime_checkable
 class MarketLookup(Protocol):
     """An app that can name a market (its Korean and English names, its warning)."""
 
-    def market(self, symbol: str) -> Market | None: ...
+    def market(self, symbol: str, exchange: str | None = None) -> Market | None: ...
 
 
 @runtime_checkable

@@ -137,7 +137,8 @@ def enter(root: DOMNode, widget: Widget, group: str | None) -> str | None:
     if group is None:
         return None
     others = [w for w in members(root, group) if w is not widget]
-    symbols = [w.symbol for w in others if isinstance(w, ShowsSymbol)]
+    # ``ref`` names the venue too (a pane on Binance): a joiner adopts the same market.
+    symbols = [getattr(w, "ref", w.symbol) for w in others if isinstance(w, ShowsSymbol)]
     symbol = next((s for s in symbols if isinstance(s, str) and s), None)
     if symbol is not None and isinstance(widget, Linkable):
         widget.set_symbol(symbol)

@@ -21,6 +21,7 @@ from dantaro_tui.config import (
     load_config,
     save_config,
 )
+from dantaro_tui.exchanges import exchanges
 
 if TYPE_CHECKING:
     from dantaro_tui.ui.app import Mode
@@ -51,7 +52,9 @@ def add_tui_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
     parser.add_argument("--theme", help=f"colour theme: {', '.join(THEMES)}")
     parser.add_argument("--layout", choices=LAYOUTS, help="chart grid (default 2x2)")
     parser.add_argument(
-        "--symbols", help="comma-separated markets for charts 1.., e.g. KRW-BTC,KRW-ETH"
+        "--symbols",
+        help="comma-separated markets for charts 1.., e.g. KRW-BTC,binance:BTCUSDT "
+        "(a venue prefix puts a chart on another exchange: binance:, okx:, gateio:)",
     )
     parser.add_argument("--interval", choices=INTERVALS, help="interval of every chart")
     parser.add_argument("--record", metavar="DIR", help="also record every raw feed frame to DIR")
@@ -61,6 +64,19 @@ def add_tui_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
         help="settings file (default: the platform config dir; env DANTARO_CONFIG)",
     )
     parser.add_argument("--no-save", action="store_true", help="do not write settings back at exit")
+    parser.add_argument(
+        "--source",
+        metavar="URL",
+        help="take the feeds from a collector (dantaro-tui collect) on Redis: redis://host:6379,"
+        " rediss:// for TLS, or 'redis' for $DANTARO_REDIS_URL (keeps a password out of ps)",
+    )
+    parser.add_argument(
+        "--fallback",
+        choices=("none", "direct"),
+        default="none",
+        help="with --source: when Redis cannot be reached at start, 'direct' uses the "
+        "exchanges instead (default none: say why and stop)",
+    )
 
 
 class DemoSession:
@@ -92,7 +108,8 @@ class DemoSession:
             )
             await self.sim.start()
         except Exception as exc:
-            for exchange in ("upbit", "okx"):
+            # Every venue: a demo pane must never reach a real exchange.
+            for exchange in exchanges():
                 app.hub.set_endpoint(exchange, **DEAD_END)
             raise RuntimeError(f"the demo simulator could not start: {exc}") from exc
         for exchange, urls in self.sim.endpoints.items():
@@ -201,7 +218,28 @@ def tui_main(args: argparse.Namespace) -> int:
         cfg.warnings.append(why)
     session: Any
     mode: Mode
-    if getattr(args, "replay_server", None) is not None:
+    hub = None
+    if getattr(args, "source", None) and getattr(args, "replay_server", None) is None:
+        from dantaro_tui.ui.redis_session import open_source
+
+        if args.demo:
+            print("dantaro-tui: --source and --demo: pick one (collect --demo)", file=sys.stderr)
+            return 2
+        hub, note, error = open_source(args.source, getattr(args, "fallback", "none"))
+        if hub is None:
+            print(f"dantaro-tui: {error}", file=sys.stderr)
+            return 1
+        if note:
+            cfg.warnings.append(note)
+        if hub.source is not None and recorder is not None:
+            # No exchange frame crosses this process: the collector can record (--record).
+            cfg.warnings.append("--record: nothing to record, the feeds come from Redis")
+            recorder = None
+    if hub is not None and hub.source is not None:
+        from dantaro_tui.ui.redis_session import RedisSession
+
+        session, mode = RedisSession(), "live"
+    elif getattr(args, "replay_server", None) is not None:
         from dantaro_tui.recording.cli import ReplaySession
 
         session = ReplaySession(args.replay_server)
@@ -220,7 +258,7 @@ def tui_main(args: argparse.Namespace) -> int:
     # A replay shows the recording's markets: it is not the trader's session, and what is
     # changed while watching it is not written back to their settings.
     persist = not args.no_save and mode != "replay"
-    app = DantaroApp(cfg, mode=mode, session=session, tune_gc=True, persist=persist)
+    app = DantaroApp(cfg, mode=mode, session=session, tune_gc=True, persist=persist, hub=hub)
     app.run()
     if persist:
         try:

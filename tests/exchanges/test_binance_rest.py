@@ -25,9 +25,9 @@ def test_exchange_info_markets(exchange_info: str) -> None:
     markets = br.parse_exchange_info(exchange_info, rejected=rejected)
     assert len(markets) == 1262 and not rejected  # TRADING only
     first = markets[0]
-    assert first == Market("binance", "ETHBTC", "ETH", "BTC")
+    assert first == Market("binance", "ETHBTC", "ETH", "BTC", tick=0.000001, lot=0.0001)
     by = br.markets_by_symbol(markets)
-    assert by["NKNUSDT"] == Market("binance", "NKNUSDT", "NKN", "USDT")
+    assert by["NKNUSDT"] == Market("binance", "NKNUSDT", "NKN", "USDT", tick=0.0001, lot=1.0)
     assert (by["RUNEEUR"].base, by["RUNEEUR"].quote) == ("RUNE", "EUR")
     everything = br.parse_exchange_info(exchange_info, trading_only=False)
     assert len(everything) == 1695
@@ -309,3 +309,16 @@ def test_request_builders() -> None:
     )
     with pytest.raises(ValueError):
         br.klines_request("BTCUSDT", "1H")
+
+
+def test_every_market_carries_the_recorded_tick_and_lot(exchange_info: str) -> None:
+    """The cockpit formats prices on the venue's own step: PRICE_FILTER tickSize and
+    LOT_SIZE stepSize, as exchangeInfo states them for every symbol."""
+    raw = {d["symbol"]: d for d in orjson.loads(exchange_info)["symbols"]}
+    markets = br.parse_exchange_info(exchange_info, trading_only=False)
+    for m in markets:
+        filters = {f["filterType"]: f for f in raw[m.symbol]["filters"]}
+        assert m.tick == float(filters["PRICE_FILTER"]["tickSize"]) > 0, m.symbol
+        assert m.lot == float(filters["LOT_SIZE"]["stepSize"]) > 0, m.symbol
+    by = br.markets_by_symbol(markets)
+    assert (by["BTCUSDT"].tick, by["BTCUSDT"].lot) == (0.01, 0.00001)

@@ -343,3 +343,14 @@ def test_candles_column_order() -> None:
         parse_candles(orjson.dumps(CANDLES), "BTC_USDT", "3m")
     with pytest.raises(GateioApiError):
         parse_candles(orjson.dumps([["1", "2"]]), "BTC_USDT", "1m")
+
+
+def test_every_pair_carries_the_recorded_tick_and_lot(pairs_body: str) -> None:
+    """Gate.io states steps as decimals: ``precision`` for the price, ``amount_precision``
+    for the size; the cockpit formats on them."""
+    raw = {d["id"]: d for d in orjson.loads(pairs_body)}
+    for m in parse_currency_pairs(pairs_body):
+        assert m.tick == pytest.approx(10.0 ** -int(raw[m.symbol]["precision"])), m.symbol
+        assert m.lot == pytest.approx(10.0 ** -int(raw[m.symbol]["amount_precision"])), m.symbol
+    btc = next(m for m in parse_currency_pairs(pairs_body) if m.symbol == "BTC_USDT")
+    assert btc.tick == pytest.approx(0.01) and btc.lot == pytest.approx(0.0001)

@@ -163,3 +163,10 @@ def test_requests() -> None:
     assert params == {"instId": "BTC-USDT", "bar": "5m", "limit": "100", "after": "1700000000000"}
     with pytest.raises(ValueError):
         candles_request("BTC-USDT", "7m")
+
+
+def test_every_instrument_carries_the_recorded_tick_and_lot(instruments_body: str) -> None:
+    raw = {d["instId"]: d for d in orjson.loads(instruments_body)["data"]}
+    for m in parse_instruments(instruments_body):
+        assert m.tick == float(raw[m.symbol]["tickSz"]) > 0, m.symbol
+        assert m.lot == float(raw[m.symbol]["lotSz"]) > 0, m.symbol

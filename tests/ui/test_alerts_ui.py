@@ -114,6 +114,7 @@ async def test_the_kimchi_screen_says_when_it_alerts() -> None:
     screen = ArbitrageScreen(
         list(PREMS),
         collector=c,
+        global_venue="okx",  # the fed quotes are OKX's
         alert_config=ArbAlertConfig(premium_pct=3.0, hysteresis_pct=0.5),
     )
     app = Host(screen)

@@ -160,6 +160,7 @@ async def test_rows_sorting_alerts_and_panel_on_fed_quotes() -> None:
     screen = ArbitrageScreen(
         list(PREMS),
         collector=c,
+        global_venue="okx",  # the fed quotes are OKX's
         refresh_hz=20.0,
         analysis_every=0.2,
         alert_config=ArbAlertConfig(premium_pct=5.0, spread_pct=10.0, cooldown_s=0),
@@ -240,7 +241,7 @@ async def test_rows_sorting_alerts_and_panel_on_fed_quotes() -> None:
 async def test_a_venue_without_data_shows_dashes() -> None:
     c = MarketDataCollector(markets_for(["BTC"]))
     feed(c, "upbit", "KRW-BTC", 140_000_000.0)  # no OKX, no USDT rate
-    screen = ArbitrageScreen(["BTC"], collector=c, refresh_hz=20.0)
+    screen = ArbitrageScreen(["BTC"], collector=c, refresh_hz=20.0, global_venue="okx")
     async with Host(screen).run_test(size=(150, 40)) as pilot:
         await until(pilot, lambda: "BTC" in screen.rows, what="row")
         await pilot.pause(0.1)
@@ -293,3 +294,31 @@ async def test_coins_listed_on_both_are_discovered(kimchi_sim: sim_server.SimSer
     coins = await discover_coins(kimchi_sim.endpoints, max_coins=12)
     assert len(coins) == 12 and "BTC" in coins and "USDT" not in coins
     assert len(set(coins)) == 12
+
+
+async def test_binance_by_default_then_okx_and_gateio_with_v(
+    kimchi_sim: sim_server.SimServer,
+) -> None:
+    """The premium traders quote is against Binance; ``v`` compares with OKX, then Gate.io,
+    and each venue's rows use that venue's own prices and fee, never the last venue's."""
+    screen = ArbitrageScreen(["BTC", "ETH"], urls=kimchi_sim.endpoints, refresh_hz=10.0)
+    app = Host(screen)
+    async with app.run_test(size=(150, 45)) as pilot:
+        for venue, name, fee in (("binance", "Binance", 0.1), ("okx", "OKX", 0.1), ("gateio", "Gate.io", 0.2)):  # fmt: skip
+            if venue != "binance":
+                await pilot.press("v")
+            await until(pilot, lambda v=venue: screen.global_venue == v, what=venue)
+            assert name in str(screen.query_one("#arb-title").render())
+            assert f"{name} USDT" in [str(c.label) for c in screen.table.columns.values()]
+            assert screen.fees.okx_pct == fee
+            await until(
+                pilot,
+                lambda: all(screen.rows.get(c) and screen.rows[c].premium_pct for c in ("BTC", "ETH")),
+                what=f"premiums against {name}",
+            )  # fmt: skip
+            q = screen.quote("okx", "BTC")
+            assert q is not None and q.exchange == venue
+            assert screen.rows["BTC"].premium_pct == pytest.approx(3.5, abs=0.6)
+            await until(pilot, lambda: screen.rows["BTC"].best is not None, what="books")
+            best = screen.rows["BTC"].best
+            assert best is not None and best.net_pct == pytest.approx(3.5 - 0.05 - fee, abs=0.8)

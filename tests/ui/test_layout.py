@@ -147,7 +147,7 @@ class OneApp(App[None]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return {**super().get_theme_variable_defaults(), **PANE_THEME_DEFAULTS}
 
-    def market(self, symbol: str) -> Market | None:
+    def market(self, symbol: str, exchange: str | None = None) -> Market | None:
         return self.markets.get(symbol)
 
     def compose(self) -> ComposeResult:

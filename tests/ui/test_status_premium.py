@@ -1,5 +1,5 @@
 """The status bar's kimchi premium: ``김프 BTC +3.1%  USDT 1,411`` from live Upbit KRW-BTC,
-KRW-USDT and OKX BTC-USDT tickers; ``김프 –`` the moment an input is missing or has been
+KRW-USDT and Binance BTCUSDT tickers; ``김프 –`` the moment an input is missing or has been
 quiet for 10 s, never an old number as if it were live."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import msgspec
 import pytest
 from textual.color import Color
 
@@ -52,20 +53,22 @@ def feed(service: PremiumService, *, btc: bool = True, rate: bool = True, okx: b
     if rate:
         push(service.upbit, ticker("KRW-USDT", USDT_KRW, t=T0))
     if okx:
-        push(service.okx, ticker("BTC-USDT", BTC_USDT, t=T0))
+        binance = ticker("BTC-USDT", BTC_USDT, t=T0)
+        push(service.okx, msgspec.structs.replace(binance, exchange="binance", symbol="BTCUSDT"))
 
 
 @pytest.mark.usefixtures("offline")
-async def test_premium_and_rate_from_upbit_and_okx_on_the_apps_hub() -> None:
+async def test_premium_and_rate_from_upbit_and_binance_on_the_apps_hub() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
         service = app.premium_service
         assert service.upbit.hub is app.hub and service.okx.hub is app.hub
-        assert (service.upbit.exchange, service.okx.exchange) == ("upbit", "okx")
+        # Binance: the reference traders quote the premium against.
+        assert (service.upbit.exchange, service.okx.exchange) == ("upbit", "binance")
         await until(lambda: service.okx.subscriptions.get("ticker"), pilot)
         assert service.upbit.subscriptions["ticker"] == {"KRW-BTC", "KRW-USDT"}
-        assert service.okx.subscriptions["ticker"] == {"BTC-USDT"}
+        assert service.okx.subscriptions["ticker"] == {"BTCUSDT"}
         assert "김프 –" in status(app)  # nothing yet
         feed(service)
         await until(lambda: "김프 BTC" in status(app), pilot)

@@ -1,4 +1,6 @@
-"""``k``: kimchi premium and cross-exchange arbitrage, Upbit KRW against OKX USDT.
+"""``k``: kimchi premium and cross-exchange arbitrage, Upbit KRW against a global venue's
+USDT: Binance by default, OKX or Gate.io with ``v`` (the OKX names below stand for the
+global leg, whichever venue it is).
 
 One row per coin listed on both venues: Upbit's KRW price, OKX's USDT price and that price
 in KRW at the live USDT/KRW rate (Upbit ``KRW-USDT``), the premium, the better direction's
@@ -41,9 +43,11 @@ from textual.widgets import DataTable, Footer, RichLog, Static
 from dantaro_tui.analytics.alerts import Alert
 from dantaro_tui.analytics.arbitrage import (
     DEFAULT_DESCENDING,
+    GLOBAL_VENUES,
     OKX,
     RATE_SYMBOL,
     SORT_KEYS,
+    TAKER_FEE_PCT,
     UPBIT,
     ArbAlertConfig,
     ArbAlertEngine,
@@ -52,10 +56,9 @@ from dantaro_tui.analytics.arbitrage import (
     CrossVenueWindow,
     Fees,
     analyze_snapshot,
-    coins_on_both,
     compute_row,
+    global_symbol,
     markets_for,
-    okx_symbol,
     reference_price,
     sort_rows,
     upbit_symbol,
@@ -68,6 +71,7 @@ from dantaro_tui.model import Trade
 from dantaro_tui.ui.feeds import app_hub
 from dantaro_tui.ui.format import average_price, format_compact, market_price
 from dantaro_tui.ui.host import HasAlertService, MarketOpener
+from dantaro_tui.venues import venue_name
 
 # Shown when the market lists cannot be read: majors that Upbit KRW and OKX USDT both list.
 DEFAULT_COINS = (
@@ -120,7 +124,6 @@ ANALYSIS_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("premium_z", "z", 5),
 )
 NOTIFY_AT_ONCE = 3  # more alerts than this in one refresh: one summary toast
-VENUE_SHORT = {UPBIT: "Upbit", OKX: "OKX"}
 
 
 def fmt_sig(value: float | None, sig: int = 6) -> str:
@@ -179,19 +182,19 @@ async def discover_coins(
     urls: Mapping[str, Mapping[str, str]] | None = None,
     max_coins: int = 40,
     hub: FeedHub | None = None,
+    global_venue: str = OKX,
 ) -> list[str]:
-    """Coins with an Upbit KRW market and an OKX USDT spot market, the most traded on Upbit
-    (24 h KRW value) first, at most ``max_coins``. Raises RestError when a list is out of
-    reach."""
+    """Coins with an Upbit KRW market and a USDT spot market on ``global_venue``, the most
+    traded on Upbit (24 h KRW value) first, at most ``max_coins``. Raises RestError when a
+    list is out of reach."""
     urls = urls or {}
     upbit = RestClient(UPBIT, urls.get(UPBIT, {}).get("rest"), hub=hub)
-    okx = RestClient(OKX, urls.get(OKX, {}).get("rest"), hub=hub)
+    other = RestClient(global_venue, urls.get(global_venue, {}).get("rest"), hub=hub)
     try:
-        up_markets, okx_markets = await asyncio.gather(upbit.markets(), okx.markets())
-        coins = coins_on_both(
-            [m.symbol for m in up_markets if m.quote == "KRW"],
-            [m.symbol for m in okx_markets if m.quote == "USDT"],
-        )
+        up_markets, global_markets = await asyncio.gather(upbit.markets(), other.markets())
+        # By base/quote, not by parsing codes: each venue spells its markets its own way.
+        listed = {m.base for m in global_markets if m.quote == "USDT"}
+        coins = sorted({m.base for m in up_markets if m.quote == "KRW"} & listed - {"USDT"})
         with contextlib.suppress(RestError):
             tickers = await upbit.tickers([upbit_symbol(c) for c in coins])
             value = {t.base: t.acc_trade_price_24h for t in tickers}
@@ -199,7 +202,7 @@ async def discover_coins(
         return coins[:max_coins]
     finally:
         await upbit.close()
-        await okx.close()
+        await other.close()
 
 
 class ArbitrageScreen(Screen[None]):
@@ -217,6 +220,7 @@ class ArbitrageScreen(Screen[None]):
         Binding("left_curly_bracket", "spread_threshold(-0.1)", "Spread alert -", show=False,
                 tooltip="Lower the net spread alert threshold by 0.1 %"),
         Binding("enter", "open", "Open market", tooltip="Open the coin's KRW market"),
+        Binding("v", "next_venue", "Venue", tooltip="Compare with Binance, OKX or Gate.io"),
     ]  # fmt: skip
 
     DEFAULT_CSS = """
@@ -238,7 +242,8 @@ class ArbitrageScreen(Screen[None]):
         coins: Sequence[str] | None = None,
         *,
         upbit_fee_pct: float = 0.05,
-        okx_fee_pct: float = 0.1,
+        okx_fee_pct: float | None = None,
+        global_venue: str = "binance",
         alert_config: ArbAlertConfig | None = None,
         sort: str = "premium",
         basis: Basis = "last",
@@ -259,8 +264,13 @@ class ArbitrageScreen(Screen[None]):
             raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORT_KEYS)}")
         self.coins: list[str] = [c.upper() for c in coins] if coins else []
         self._fixed_coins = bool(coins)
-        self.fees = Fees(upbit_pct=upbit_fee_pct, okx_pct=okx_fee_pct)
-        self.alerts = ArbAlertEngine(alert_config or ArbAlertConfig())
+        if global_venue not in GLOBAL_VENUES:
+            raise ValueError(f"{global_venue!r} is not one of {', '.join(GLOBAL_VENUES)}")
+        self.global_venue = global_venue
+        self._global_fee = okx_fee_pct  # None: the venue's standard taker fee
+        fee = TAKER_FEE_PCT[global_venue] if okx_fee_pct is None else okx_fee_pct
+        self.fees = Fees(upbit_pct=upbit_fee_pct, okx_pct=fee)
+        self.alerts = ArbAlertEngine(alert_config or ArbAlertConfig(), venue_name(global_venue))
         self.sort_key = sort
         self.reverse = False
         self.basis: Basis = basis
@@ -289,11 +299,11 @@ class ArbitrageScreen(Screen[None]):
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("Kimchi premium / arbitrage", id="arb-title")
+        yield Static(self._title(), id="arb-title")
         yield Static("", id="arb-status")
         table: DataTable[Any] = DataTable(id="arb-table", cursor_type="row", zebra_stripes=True)
         for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
+            table.add_column(self._named(label), key=key, width=width)
         yield table
         yield Static("", id="arb-rule")  # what the alerts do, in words
         with Horizontal(id="arb-bottom"):
@@ -301,12 +311,26 @@ class ArbitrageScreen(Screen[None]):
                 yield Static("Deviation & VWAP", classes="arb-caption", id="arb-analysis-title")
                 analysis: DataTable[Any] = DataTable(id="arb-analysis", cursor_type="none")
                 for key, label, width in ANALYSIS_COLUMNS:
-                    analysis.add_column(label, key=key, width=width)
+                    analysis.add_column(self._named(label), key=key, width=width)
                 yield analysis
             with Vertical(id="arb-alerts-box"):
                 yield Static("Alerts", classes="arb-caption", id="arb-alerts-title")
                 yield RichLog(id="arb-alerts", max_lines=200, wrap=True, min_width=20)
         yield Footer()
+
+    @property
+    def _global_name(self) -> str:
+        return venue_name(self.global_venue)
+
+    def _title(self) -> str:
+        return f"Kimchi premium / arbitrage: Upbit KRW vs {self._global_name} USDT  (v: venue)"
+
+    def _named(self, label: str) -> str:
+        """A header naming the global leg names the venue it is now."""
+        return label.replace("OKX", self._global_name)
+
+    def _short(self, venue: str) -> str:
+        return "Upbit" if venue == UPBIT else self._global_name
 
     @property
     def table(self) -> DataTable[Any]:
@@ -324,7 +348,9 @@ class ArbitrageScreen(Screen[None]):
     async def _start(self) -> None:
         if not self._fixed_coins:
             try:
-                self.coins = await discover_coins(self.urls, self.max_coins, app_hub(self))
+                self.coins = await discover_coins(
+                    self.urls, self.max_coins, app_hub(self), self.global_venue
+                )
             except Exception as exc:  # any failure: the majors are still worth watching
                 why = getattr(exc, "message", "") or str(exc) or type(exc).__name__
                 self.notice = f"market lists out of reach ({why}): showing the majors"
@@ -332,14 +358,16 @@ class ArbitrageScreen(Screen[None]):
             if self._stopping:
                 return
             if not self.coins:
-                self.notice = "no coin is listed on both Upbit (KRW) and OKX (USDT)"
+                self.notice = (
+                    f"no coin is listed on both Upbit (KRW) and {self._global_name} (USDT)"
+                )
                 self._status()
                 return
             self._add_rows()
         if self._stopping or self.collector is not None:
             return
         self.collector = MarketDataCollector(
-            markets_for(self.coins),
+            markets_for(self.coins, self.global_venue),
             name="arbitrage",
             rest_interval=self.rest_interval,
             stale_after=self.stale_after,
@@ -352,6 +380,43 @@ class ArbitrageScreen(Screen[None]):
         except Exception as exc:
             self.notice = f"feeds did not start: {exc}"
             self._status()
+
+    async def action_next_venue(self) -> None:
+        """Compare with the next global venue: new coins, new feeds, no row of the last."""
+        i = GLOBAL_VENUES.index(self.global_venue)
+        await self.set_global_venue(GLOBAL_VENUES[(i + 1) % len(GLOBAL_VENUES)])
+
+    async def set_global_venue(self, venue: str) -> None:
+        if venue == self.global_venue or venue not in GLOBAL_VENUES:
+            return
+        collector, self.collector = self.collector, None
+        if collector is not None and self._owns_collector:
+            with contextlib.suppress(Exception):
+                await collector.stop()
+        self._owns_collector = True
+        self.global_venue = venue
+        fee = TAKER_FEE_PCT[venue] if self._global_fee is None else self._global_fee
+        self.fees = Fees(upbit_pct=self.fees.upbit_pct, okx_pct=fee)
+        self.alerts.global_name = self._global_name
+        self.alerts.reset()
+        self.window = CrossVenueWindow(self.window.window_s)
+        self._quotes.clear()
+        self.rows = {}
+        self.notice = ""
+        self.query_one("#arb-title", Static).update(self._title())
+        for table, columns in (
+            (self.table, COLUMNS),
+            (self.query_one("#arb-analysis", DataTable), ANALYSIS_COLUMNS),
+        ):
+            for key, label, _ in columns:
+                with contextlib.suppress(Exception):
+                    table.columns[key].label = Text(self._named(label))  # type: ignore[index]
+            table.refresh()
+        if not self._fixed_coins:
+            self.coins = []
+        self._add_rows()
+        self.run_worker(self._start(), group="arbitrage", exclusive=True, exit_on_error=False)
+        self.notify(f"Kimchi premium against {self._global_name}", timeout=1.5)
 
     async def on_unmount(self) -> None:
         self._stopping = True
@@ -376,14 +441,17 @@ class ArbitrageScreen(Screen[None]):
         coin = trade.base
         if venue == UPBIT and trade.quote != "KRW":
             return
+        if venue != UPBIT:
+            venue = OKX  # the window's key for the global leg, whichever venue it is
         self.window.add_trade(coin, venue, trade.timestamp / 1000.0, trade.price, trade.volume)
 
     # -- compute -------------------------------------------------------------------------
     def quote(self, venue: str, coin: str) -> Quote | None:
         if self.collector is None:
             return None
-        symbol = upbit_symbol(coin) if venue == UPBIT else okx_symbol(coin)
-        return self.collector.latest(venue, symbol)
+        if venue == UPBIT:
+            return self.collector.latest(UPBIT, upbit_symbol(coin))
+        return self.collector.latest(self.global_venue, global_symbol(self.global_venue, coin))
 
     def compute(self) -> list[ArbRow]:
         """Recompute every row from the collector's latest quotes; raise alerts."""
@@ -498,7 +566,7 @@ class ArbitrageScreen(Screen[None]):
             net_style = self._colour("price-up")
         else:
             net_style = self._colour("price-flat")
-        route = f"{VENUE_SHORT[best.buy_venue]}→{VENUE_SHORT[best.sell_venue]}" if best else "—"
+        route = f"{self._short(best.buy_venue)}→{self._short(best.sell_venue)}" if best else "—"
         values: dict[str, Any] = {
             "upbit": Text(_price(f"KRW-{row.coin}", row.upbit_krw), justify="right"),
             "okx": Text(_price(f"{row.coin}-USDT", row.okx_usdt, "okx"), justify="right"),
@@ -539,7 +607,8 @@ class ArbitrageScreen(Screen[None]):
                     rate_src = f" ({q.source} {fmt_age(max(0.0, q.age))})"
             parts = [
                 f"USDT/KRW {rate}{rate_src}",
-                f"fees Upbit {self.fees.upbit_pct:.2f}% OKX {self.fees.okx_pct:.2f}%",
+                f"fees Upbit {self.fees.upbit_pct:.2f}% {self._global_name}"
+                f" {self.fees.okx_pct:.2f}%",
                 f"sort {SORT_LABEL[self.sort_key]} {arrow}",
                 f"{len(self.coins)} coins",
             ]

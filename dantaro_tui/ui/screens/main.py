@@ -43,6 +43,7 @@ from dantaro_tui.ui.widgets.orderbook import OrderBookView
 from dantaro_tui.ui.widgets.scanner import ScannerView
 from dantaro_tui.ui.widgets.status import StatusBar
 from dantaro_tui.ui.widgets.tape import TradeTape
+from dantaro_tui.venues import venue_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -382,19 +383,26 @@ class CockpitScreen(Screen[None]):
 
     def markets_loaded(self, markets: list[Market]) -> None:
         for scanner in self.query(ScannerView):
-            scanner.set_markets(markets)
+            if scanner.exchange == self.config.exchange:
+                scanner.set_markets(markets)
+        self.venue_markets_loaded(self.config.exchange, markets)
+
+    def venue_markets_loaded(self, exchange: str, markets: list[Market]) -> None:
+        """A venue's market list arrived: panes on a market it does not list say so."""
         known = {m.symbol for m in markets}
         panes = [*self.charts, *self.query(OrderBookView), *self.query(TradeTape)]
-        unknown = sorted({p.symbol for p in panes} - known) if known else []
+        on_venue = [p for p in panes if p.exchange == exchange]
+        unknown = sorted({p.ref for p in on_venue if p.symbol not in known}) if known else []
+        venue = venue_name(exchange)
         for chart in self.charts:
-            if chart.symbol in unknown:
-                chart.show_notice(f"{chart.symbol} is not listed on {self.exchange_name}")
+            if chart.exchange == exchange and chart.ref in unknown:
+                chart.show_notice(f"{chart.symbol} is not listed on {venue}")
             chart.paint()
         if unknown:
             names = ", ".join(unknown)
             self.app.notify(
                 f"{names} {'is' if len(unknown) == 1 else 'are'} not listed on "
-                f"{self.exchange_name}. Focus the pane and press s to choose a market.",
+                f"{venue}. Focus the pane and press s to choose a market.",
                 title="Unknown market",
                 severity="warning",
                 timeout=15,
@@ -407,7 +415,7 @@ class CockpitScreen(Screen[None]):
         chart = message.chart
         cfg = self.config
         if 1 <= chart.index <= MAX_CHARTS:
-            cfg.symbols[chart.index - 1] = chart.symbol
+            cfg.symbols[chart.index - 1] = chart.ref
             cfg.intervals[chart.index - 1] = chart.interval
         self.post_message(self.SettingsChanged())
 
@@ -504,7 +512,7 @@ class CockpitScreen(Screen[None]):
         self._show_enter_target()
         name = f"chart {pane.index}" if isinstance(pane, ChartView) else pane.border_title
         where = f"link group {links.link_label(group)}" if group else "no link group"
-        self.notify(f"{name}: {where}, {pane.symbol}", timeout=2)
+        self.notify(f"{name}: {where}, {pane.ref}", timeout=2)
 
     def _save_links(self) -> None:
         """Link groups are part of the layout: saved with it."""

@@ -7,6 +7,8 @@ the theme variables the panes' CSS uses. Numbers are formatted by ``dantaro_tui.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable
 from typing import TypedDict
@@ -17,7 +19,10 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from dantaro_tui.feed.client import WebSocketClient
+from dantaro_tui.model import Market, MarketEvent
 from dantaro_tui.ui.feeds import app_hub
+from dantaro_tui.ui.host import MarketLookup
+from dantaro_tui.venues import join_ref, split_ref, venue_name
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +95,8 @@ class LivePane(Widget):
     """
 
     REFRESH_HZ: float = 10.0
+    # The pane's name in its border title, followed by the venue (a chart titles itself).
+    TITLE: str = ""
 
     def __init__(
         self,
@@ -103,21 +110,65 @@ class LivePane(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.symbol = symbol
-        self.exchange = exchange
+        # ``symbol`` may name another venue (``binance:BTCUSDT``); a bare code is on the
+        # home venue. ``self.symbol`` is always the venue's own code.
+        self.home = exchange
+        self._bad_ref = ""
+        try:
+            self.exchange, self.symbol = split_ref(symbol, exchange)
+        except ValueError as exc:
+            self.exchange, self.symbol = exchange, symbol.strip()
+            self._bad_ref = str(exc)  # said when the pane subscribes
         self.link_group = link_group
+        self._client_name = id or type(self).__name__.lower()
         if client is None:
-            client = WebSocketClient(
-                id or type(self).__name__.lower(), exchange=exchange, hub=app_hub(self)
-            )
+            client = self._new_client(self.exchange)
         self.client = client
+        self._retiring: set[asyncio.Task[None]] = set()
         self._dirty = False
         self._timer: Timer | None = None
         self._base: Style | None = None
 
+    @property
+    def ref(self) -> str:
+        """The shown market as the trader writes it (bare on the home venue)."""
+        return join_ref(self.exchange, self.symbol, self.home)
+
+    @property
+    def venue(self) -> str:
+        """The venue's display name (``Binance``)."""
+        return venue_name(self.exchange)
+
+    def shows(self, ev: MarketEvent) -> bool:
+        """Feed callbacks keep only the shown market: the same code on another venue
+        (``KRW-BTC`` on Upbit and on Bithumb) is another market."""
+        return ev.symbol == self.symbol and ev.exchange == self.exchange
+
+    def _market_info(self) -> Market | None:
+        """What the venue's market list says of the shown market (None: not known yet)."""
+        app = self.app if self.is_attached else None
+        if isinstance(app, MarketLookup):
+            with contextlib.suppress(Exception):
+                return app.market(self.symbol, self.exchange)
+        return None
+
+    def market_tick(self) -> float:
+        """The shown market's price step as its venue states it; 0.0 = not known (then
+        Upbit's table, or significant digits)."""
+        market = self._market_info()
+        return market.tick if market is not None else 0.0
+
+    def _new_client(self, exchange: str) -> WebSocketClient:
+        return WebSocketClient(self._client_name, exchange=exchange, hub=app_hub(self))
+
     async def on_mount(self) -> None:
         self._timer = self.set_interval(1 / self.REFRESH_HZ, self._tick)
+        self._show_venue()
         self._start_subscribe(self._subscribe(self.symbol))
+
+    def _show_venue(self) -> None:
+        if self.TITLE:
+            self.border_title = f"{self.TITLE} · {self.venue}"
 
     async def on_unmount(self) -> None:
         await self.client.cleanup()
@@ -157,6 +208,9 @@ class LivePane(Widget):
         self.run_worker(work, exclusive=True, group="subscribe", exit_on_error=False)
 
     async def _subscribe(self, symbol: str) -> None:
+        if self._bad_ref:
+            self.notify(self._bad_ref, title="Unknown market", severity="warning")
+            return
         try:
             await self.subscribe(self.client, symbol)
         except Exception as exc:  # a bad symbol must not take the whole terminal down
@@ -175,14 +229,30 @@ class LivePane(Widget):
             self.post_message(SymbolChanged(symbol, self.link_group, self))
 
     def set_symbol(self, symbol: str) -> None:
-        """Show ``symbol`` from now on; never a row of the old one after this returns."""
-        if symbol == self.symbol:
+        """Show ``symbol`` (a bare code on the home venue, or ``venue:CODE``) from now on;
+        never a row of the old market after this returns."""
+        try:
+            exchange, code = split_ref(symbol, self.home)
+        except ValueError as exc:
+            self.notify(str(exc), title="Unknown market", severity="warning")
             return
-        self.symbol = symbol
+        if exchange == self.exchange and code == self.symbol and not self._bad_ref:
+            return
+        self._bad_ref = ""
+        if exchange != self.exchange:
+            # Another venue: a client of its own; the old one lets go in the background
+            # (its late events fail ``shows``), out of reach of a cancelled worker.
+            old, self.client = self.client, self._new_client(exchange)
+            self.exchange = exchange
+            task = asyncio.create_task(old.cleanup())
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+        self.symbol = code
+        self._show_venue()
         self.clear_state()
         self.paint()
         if self.is_mounted:  # before mount, on_mount subscribes the new symbol
-            self._start_subscribe(self._resubscribe(symbol))
+            self._start_subscribe(self._resubscribe(code))
 
     async def _resubscribe(self, symbol: str) -> None:
         try:

@@ -46,6 +46,7 @@ from dantaro_tui.ui.widgets.candles import (
     overlays,
 )
 from dantaro_tui.ui.widgets.chart_render import ChartFrame, render_chart, shown_bars
+from dantaro_tui.venues import join_ref
 
 __all__ = [
     "HISTORY",
@@ -193,7 +194,8 @@ class ChartView(LivePane):
             self.mark_dirty()
             return
         try:
-            candles = await asyncio.wait_for(self.history(symbol, interval, HISTORY), 15.0)
+            ref = join_ref(self.exchange, symbol, self.home)
+            candles = await asyncio.wait_for(self.history(ref, interval, HISTORY), 15.0)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -215,7 +217,7 @@ class ChartView(LivePane):
         self.mark_dirty()
 
     def _on_ticker(self, ev: Ticker) -> None:
-        if ev.symbol != self.symbol:
+        if not self.shows(ev):
             return
         self._ticker = ev
         self._last_price = ev.trade_price
@@ -223,7 +225,7 @@ class ChartView(LivePane):
         self.mark_dirty()
 
     def _on_trade(self, ev: Trade) -> None:
-        if ev.symbol != self.symbol:
+        if not self.shows(ev):
             return
         self._last_price = ev.price
         if ev.snapshot:  # the last trade before we subscribed: a price, not new volume
@@ -234,7 +236,7 @@ class ChartView(LivePane):
         self.mark_dirty()
 
     def _on_candle(self, ev: Candle) -> None:
-        if ev.symbol != self.symbol or ev.interval != self.interval:
+        if not self.shows(ev) or ev.interval != self.interval:
             return
         self._last_candle_frame = time.monotonic()
         self._series.apply_candle(ev)
@@ -260,9 +262,9 @@ class ChartView(LivePane):
         self._update_title()
 
     def set_symbol(self, symbol: str) -> None:
-        old = self.symbol
+        old = self.ref
         super().set_symbol(symbol)
-        if symbol != old:
+        if self.ref != old:
             self.post_message(self.Changed(self))
 
     def change_interval(self, interval: str) -> None:
@@ -330,12 +332,14 @@ class ChartView(LivePane):
         market = self._market()
         if market is not None:
             # Names come from the exchange: never markup.
-            name = f" {escape(market.korean_name or market.english_name)}"
+            label = market.korean_name or market.english_name
+            # A global venue's list may name no market (Binance): then the code alone.
+            name = f" {escape(label)}" if label and label != market.base else ""
             if market.warning or market.cautions:  # Upbit's warning / caution flags
                 name = f" ⚠{name}"
         title = f"{self.index} {link}{self.symbol}{name} · {self.interval}"
         flags = [x for x, on in (("VWAP", self.vwap), ("BB", self.bollinger)) if on]
-        subtitle = " ".join(flags)
+        subtitle = " ".join([*flags, self.venue])
         # Only on change: setting a border title repaints the border.
         if self.border_title != title:
             self.border_title = title
@@ -346,7 +350,7 @@ class ChartView(LivePane):
         app = self.app if self.is_attached else None
         if isinstance(app, MarketLookup):
             with contextlib.suppress(Exception):
-                return app.market(self.symbol)
+                return app.market(self.symbol, self.exchange)
         return None
 
     def _style(self, key: str) -> Style:
@@ -419,6 +423,7 @@ class ChartView(LivePane):
             self.vwap,
             self.bollinger,
             {},
+            self._market(),
         )
         if (self.vwap or self.bollinger) and frame.bars:
             frame = frame._replace(lines=self._overlays(shown_bars(frame, width)))

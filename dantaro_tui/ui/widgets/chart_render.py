@@ -26,7 +26,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from dantaro_tui.intervals import INTERVAL_MS
-from dantaro_tui.model import Ticker
+from dantaro_tui.model import Market, Ticker
 from dantaro_tui.ui.format import column_tick, format_compact, format_price, price_tick
 from dantaro_tui.ui.widgets.candles import Bar
 
@@ -60,11 +60,14 @@ class ChartFrame(NamedTuple):
     vwap: bool
     bollinger: bool
     lines: dict[str, list[float]]  # overlays over the bars shown (see ``shown_bars``)
+    market: Market | None = None  # the venue's word on the market: names, tick
 
     @property
     def base_currency(self) -> str:
         if self.ticker is not None and self.ticker.base:
             return self.ticker.base
+        if self.market is not None:
+            return self.market.base
         quote, _, base = self.symbol.partition("-")
         return base if self.exchange == "upbit" else quote
 
@@ -72,11 +75,17 @@ class ChartFrame(NamedTuple):
     def quote_currency(self) -> str:
         if self.ticker is not None and self.ticker.quote:
             return self.ticker.quote
+        if self.market is not None:
+            return self.market.quote
         quote, _, base = self.symbol.partition("-")
         return quote if self.exchange == "upbit" else base
 
     def tick(self, ref: float) -> float:
-        return price_tick(self.symbol, ref, self.exchange)
+        return price_tick(self.symbol, ref, self.exchange, self.market_tick)
+
+    @property
+    def market_tick(self) -> float:
+        return self.market.tick if self.market is not None else 0.0
 
 
 def _strip(segments: list[Segment], width: int, base: Style) -> Strip:
@@ -163,7 +172,7 @@ def header_fields(frame: ChartFrame) -> list[tuple[str, str]]:
         fields.append((f"  {frame.notice}", "notice"))
     if tk is not None:
         if tk.high_price > 0 and tk.low_price > 0:
-            day_tick = column_tick(frame.symbol, [tk.high_price], frame.exchange)
+            day_tick = column_tick(frame.symbol, [tk.high_price], frame.exchange, frame.market_tick)
             fields.append(
                 (
                     f"  24h H {format_price(tk.high_price, day_tick)}"

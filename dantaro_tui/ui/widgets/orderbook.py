@@ -110,6 +110,7 @@ class OrderBookView(LivePane, can_focus=True):
     OrderBookView > .book--spread { background: $boost; text-style: bold; }
     """
     REFRESH_HZ = 15.0
+    TITLE = "Order book"
 
     def __init__(self, symbol: str, *, depth: int = 15, **options: Unpack[PaneOptions]) -> None:
         super().__init__(symbol, **options)
@@ -129,7 +130,7 @@ class OrderBookView(LivePane, can_focus=True):
 
     def on_orderbook(self, book: OrderBook) -> None:
         """Feed callback: keep the newest book of the shown symbol, mark dirty."""
-        if book.symbol != self.symbol:
+        if not self.shows(book):
             return
         self.book = book
         self._ladder_cache = None
@@ -170,7 +171,8 @@ class OrderBookView(LivePane, can_focus=True):
         asks = book.asks[:n] if book else ()
         bids = book.bids[:n] if book else ()
         exchange = book.exchange if book else self.exchange
-        tick = column_tick(self.symbol, [lv.price for lv in (*asks, *bids)], exchange)
+        prices = [lv.price for lv in (*asks, *bids)]
+        tick = column_tick(self.symbol, prices, exchange, self.market_tick())
         biggest = max((lv.size for lv in (*asks, *bids)), default=0.0)
         ask_cum = tuple(accumulate(lv.size for lv in asks))
         bid_cum = tuple(accumulate(lv.size for lv in bids))

@@ -19,6 +19,7 @@ click on a header cell sorts by that column (again: reverses).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -41,6 +42,7 @@ from dantaro_tui.analytics.scanner import (
     SortKey,
     highlight,
 )
+from dantaro_tui.config import known_exchanges
 from dantaro_tui.feed.client import WebSocketClient
 from dantaro_tui.model import Market, Ticker
 from dantaro_tui.services.alerts import AlertService
@@ -48,8 +50,12 @@ from dantaro_tui.ui.feeds import app_hub
 from dantaro_tui.ui.format import fit, format_compact, market_price
 from dantaro_tui.ui.host import HasAlertService
 from dantaro_tui.ui.widgets.base import pane_visible
+from dantaro_tui.venues import join_ref, split_ref, venue_name
 
 log = logging.getLogger(__name__)
+
+# The quote a venue's list opens on: the won on a Korean venue, else tether.
+MAIN_QUOTES = ("KRW", "USDT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +150,14 @@ class ScannerView(ScrollView, can_focus=True):
     of every market of the selected quote through its own client.
     """
 
+    class VenueRequested(Message):
+        """``x``: the trader wants ``exchange``'s markets listed (the app has the lists)."""
+
+        def __init__(self, scanner: ScannerView, exchange: str) -> None:
+            super().__init__()
+            self.scanner = scanner
+            self.exchange = exchange
+
     class MarketSelected(Message):
         """Enter (or a double click) on ``symbol``: open it in the chart and linked panes."""
 
@@ -193,6 +207,7 @@ class ScannerView(ScrollView, can_focus=True):
         Binding("less_than_sign", "sort_step(-1)", "Sort back", show=False),
         Binding("r,S", "sort_reverse", "Reverse"),
         Binding("f", "cycle_quote", "Quote"),
+        Binding("x", "cycle_venue", "Venue", tooltip="List another exchange's markets"),
         Binding("m", "cycle_movers", "Movers", tooltip="All markets, gainers only, losers only"),
         Binding(
             "M", "cycle_min_value", "Min value", tooltip="Minimum 24h turnover (e.g. ≥ 1B KRW)"
@@ -220,9 +235,13 @@ class ScannerView(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.exchange = exchange
+        self.home = exchange  # the venue bare market codes are on
+        self._client_name = id or "scanner"
+        self._retiring: set[asyncio.Task[None]] = set()
         self.link_group = link_group
         self.model = ScannerModel(markets or (), threshold=threshold)
         self._flagged: set[str] = {m.symbol for m in markets or () if flagged(m)}
+        self._ticks: dict[str, float] = {m.symbol: m.tick for m in markets or () if m.tick > 0}
         self._movers: Movers = "all"  # filters: gainers / losers only, minimum turnover
         self._min_value = 0.0
         # The app's AlertService (found at mount): the Spike column and its highlight are
@@ -300,6 +319,7 @@ class ScannerView(ScrollView, can_focus=True):
     def set_markets(self, markets: list[Market]) -> None:
         """The market list (with names) from REST; subscribes the selected quote's markets."""
         self.model.set_markets(markets)
+        self._ticks.update((m.symbol, m.tick) for m in markets if m.tick > 0)
         self._flagged.difference_update(m.symbol for m in markets)
         self._flagged.update(m.symbol for m in markets if flagged(m))
         self._apply_quote()
@@ -346,8 +366,13 @@ class ScannerView(ScrollView, can_focus=True):
         self.threshold = threshold
 
     def select_market(self, symbol: str) -> bool:
-        """Put the cursor on ``symbol`` (scrolling it into view); False when not listed."""
-        if symbol not in self._index:
+        """Put the cursor on ``symbol`` (scrolling it into view); False when not listed
+        (or on another venue than the one the scanner lists)."""
+        try:
+            exchange, symbol = split_ref(symbol, self.home)
+        except ValueError:
+            return False
+        if exchange != self.exchange or symbol not in self._index:
             return False
         self._move_cursor_to(self._index[symbol])
         return True
@@ -360,8 +385,8 @@ class ScannerView(ScrollView, can_focus=True):
     def on_ticker(self, ticker: Ticker) -> None:
         """Feed callback: update the row, note it dirty (alerts are the AlertService's)."""
         market = ticker.symbol
-        if market not in self._wanted:
-            return  # a market of a quote no longer shown
+        if market not in self._wanted or ticker.exchange != self.exchange:
+            return  # a market of a quote (or a venue) no longer shown
         row = self.model.get(market)
         if row is None or not row.has_data:
             self._resort_soon = True  # a new row: place it at the next paint, not in 1 s
@@ -482,8 +507,10 @@ class ScannerView(ScrollView, can_focus=True):
         filters = "" if self._movers == "all" else f" · {self._movers}"
         if self._min_value > 0:
             filters += f" · ≥{format_compact(self._min_value, self._quote)}"
+        venue = "" if self.exchange == self.home else f" {venue_name(self.exchange)}"
         self.border_title = (
-            f"{self._title_prefix} {self._quote} · {len(self._order)} · {self._sort} {arrow}"
+            f"{self._title_prefix}{venue} {self._quote} · {len(self._order)}"
+            f" · {self._sort} {arrow}"
             f"{filters}"
         )
 
@@ -589,7 +616,7 @@ class ScannerView(ScrollView, can_focus=True):
             move = style + self.get_component_rich_style("scanner--rise", partial=True)
         elif row.change_rate < 0:
             move = style + self.get_component_rich_style("scanner--fall", partial=True)
-        price = market_price(row.market, row.price, self.exchange)
+        price = market_price(row.market, row.price, self.exchange, self._ticks.get(row.market, 0.0))
         if len(price) > c_price.width:
             price = format_compact(row.price)
         spike_style = style
@@ -638,7 +665,8 @@ class ScannerView(ScrollView, can_focus=True):
 
     def action_select(self) -> None:
         if self._cursor is not None:
-            self.post_message(self.MarketSelected(self, self._cursor, self.link_group))
+            ref = join_ref(self.exchange, self._cursor, self.home)
+            self.post_message(self.MarketSelected(self, ref, self.link_group))
 
     def action_sort_step(self, step: int = 1) -> None:
         self.cycle_sort(step)
@@ -700,6 +728,41 @@ class ScannerView(ScrollView, can_focus=True):
         steps = MIN_VALUES.get(self._quote, MIN_VALUES["KRW"])
         later = [v for v in steps if v > self._min_value]
         self.set_filter(min_value=later[0] if later else 0.0)
+
+    def action_cycle_venue(self) -> None:
+        """Ask for the next venue's markets (the app loads the list, then ``set_venue``)."""
+        venues = known_exchanges()
+        position = venues.index(self.exchange) if self.exchange in venues else -1
+        self.post_message(self.VenueRequested(self, venues[(position + 1) % len(venues)]))
+
+    def set_venue(self, exchange: str, markets: list[Market]) -> None:
+        """List ``exchange``'s markets from now on (its main quote first: KRW on a Korean
+        venue, USDT elsewhere); no row of the previous venue stays."""
+        if exchange != self.exchange:
+            old, self.client = (
+                self.client,
+                WebSocketClient(self._client_name, exchange=exchange, hub=app_hub(self)),
+            )
+            task = asyncio.create_task(old.cleanup())
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+            self.exchange = exchange
+            spike = self.spike_source
+            spike_fn = spike.spike if spike is not None and spike.exchange == exchange else None
+            self.model = ScannerModel(threshold=self.model.threshold, spike_fn=spike_fn)
+            self._flagged.clear()
+            self._ticks.clear()
+            self._wanted = frozenset()
+            self._strips.clear()
+            self._dirty.clear()
+            self._full_refresh = True
+        quotes = {m.quote for m in markets}
+        self._quote = next((q for q in MAIN_QUOTES if q in quotes), self._quote)
+        self._cursor = None
+        self._cursor_pinned = False
+        if self.is_mounted:
+            self.scroll_to(0, 0, animate=False)
+        self.set_markets(markets)
 
     def action_cycle_quote(self) -> None:
         quotes = self.model.quotes() or list(QUOTES)

@@ -27,7 +27,13 @@ from textual.strip import Strip
 
 from dantaro_tui.feed.client import WebSocketClient
 from dantaro_tui.model import Trade
-from dantaro_tui.ui.format import format_compact, format_size, lot_decimals, market_price
+from dantaro_tui.ui.format import (
+    format_compact,
+    format_size,
+    lot_decimals,
+    market_price,
+    tick_decimals,
+)
 from dantaro_tui.ui.widgets.base import LivePane, PaneOptions
 
 _W_TIME, _W_SIDE, _W_PRICE, _W_SIZE, _W_VALUE = 8, 1, 14, 12, 8
@@ -104,6 +110,7 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
         Binding("home", "scroll_home", "Newest", show=False),
     ]
     REFRESH_HZ = 15.0
+    TITLE = "Trades"
     LARGE_SAMPLE = 200
 
     def __init__(
@@ -139,7 +146,7 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
 
     def on_trade(self, trade: Trade) -> None:
         """Feed callback: store the trade, mark dirty. Other symbols and repeats are dropped."""
-        if trade.symbol != self.symbol or (trade.trade_id and trade.trade_id in self._ids):
+        if not self.shows(trade) or (trade.trade_id and trade.trade_id in self._ids):
             return
         notional = trade.price * trade.volume
         large = self._is_large(notional)
@@ -229,12 +236,15 @@ class TradeTape(LivePane, ScrollView, can_focus=True):
             names = ("tape--sell", "tape--large") if row.large else ("tape--sell",)
         style = self.get_component_rich_style(*names)
         stamp = time.strftime("%H:%M:%S", time.localtime(trade.timestamp / 1000.0))
+        market = self._market_info()
+        tick = market.tick if market is not None else 0.0
         if self._lot is None:  # one number of decimals for the whole column
-            self._lot = lot_decimals(trade.price, trade.quote)
+            lot = market.lot if market is not None else 0.0
+            self._lot = tick_decimals(lot) if lot > 0 else lot_decimals(trade.price, trade.quote)
         text = _join(
             f"{stamp:<{_W_TIME}}",
             f"{'B' if buy else 'S'} "
-            f"{market_price(trade.symbol, trade.price, trade.exchange):>{_W_PRICE}} "
+            f"{market_price(trade.symbol, trade.price, trade.exchange, tick):>{_W_PRICE}} "
             f"{format_size(trade.volume, self._lot, _W_SIZE):>{_W_SIZE}}",
             f"{format_compact(trade.price * trade.volume):>{_W_VALUE}}",
             self._cols,

@@ -1,0 +1,403 @@
+"""The hub's Redis source: the same events, through the same clients, from a collector.
+
+A hub built with ``FeedHub(source="redis://...")`` (what ``WebSocketClient(..., source=...)``
+and ``dantaro-tui --source`` use) opens no exchange socket. Each exchange's venue places every
+pair on one ``RedisLink``; to the rest of the hub it is a connection like any other (the
+venue's ``route`` fans its events out to the owners, ``health()`` reads its state), so the
+clients, their mailboxes and every pane run unchanged. The link
+
+1. reads, for the pairs newly wanted, the latest-state hash and each stream's last id in one
+   MULTI/EXEC (the collector writes them in one too) and hands the state over first, as
+   snapshots: a late joiner starts from the present;
+2. follows the streams with XREAD from those ids. The ids outlive its reconnects, and a
+   restarted collector appends after them: neither a gap nor a duplicate;
+3. reads the collector's heartbeat every second: no heartbeat, or a collector whose own feed
+   is down, makes the link ``stale`` (or the collector's state) with a sentence, so a market
+   that stopped never looks live; Redis itself gone makes it ``reconnecting``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import redis.asyncio as aredis
+
+from dantaro_tui.exchanges.sanity import Invalid, clean
+from dantaro_tui.feed.connection import Connection, Pair
+from dantaro_tui.feed.health import Health, State
+from dantaro_tui.feed.hub import Venue
+from dantaro_tui.feed.redis_layout import (
+    BEAT_INTERVAL,
+    BEAT_TTL_BEATS,
+    ENTRY,
+    CollectorBeat,
+    Layout,
+    client,
+    decode,
+    decode_beat,
+    decode_entry,
+    explain,
+    field,
+    redact,
+)
+from dantaro_tui.model import MarketEvent, Status
+
+if TYPE_CHECKING:
+    from dantaro_tui.feed.hub import CodecFactory, FeedHub
+
+log = logging.getLogger(__name__)
+
+BLOCK_MS = 1000  # XREAD's wait for news; a change of subscriptions cuts it short
+READ_COUNT = 1000  # entries per stream per read
+CHECK_EVERY = 1.0  # seconds between heartbeat reads
+TIMEOUT = 3.0  # a Redis that does not answer within this is treated as gone
+BACKOFF_START = 0.25
+BACKOFF_MAX = 2.0  # a Redis that comes back is followed again within ~2 s
+# Collector receive -> here: beyond this the lag is said in words (beyond STALE_AFTER the
+# owners' data is stale anyway: events carry the collector's receive time).
+LAG_SAY_MS = 2000.0
+_GONE_STATES = ("reconnecting", "connecting", "stale", "closed")
+
+
+class RedisVenue(Venue):
+    """One exchange read from Redis: every pair on one link (no sockets to spread)."""
+
+    def __init__(
+        self,
+        hub: FeedHub,
+        exchange: str,
+        url: str,
+        codec_factory: CodecFactory,
+        keepalive: float | None,
+        rest_url: str | None,
+        source: str,
+        layout: Layout | None = None,
+    ) -> None:
+        super().__init__(hub, exchange, url, codec_factory, keepalive, rest_url)
+        self.source = source
+        self.layout = layout or Layout()
+        self.max_pairs = sys.maxsize
+
+    def _room_for(self, endpoint: str, load: dict[Connection, int]) -> Connection:
+        links = self.conns.setdefault("", [])
+        if not links:
+            links.append(RedisLink(self))
+        return links[0]
+
+    def spill(self, conn: Connection) -> bool:
+        return False  # Redis has no per-socket message budget to spread
+
+
+class RedisLink(Connection):
+    """Follows one exchange's streams of a collector (see the module doc)."""
+
+    def __init__(self, venue: RedisVenue) -> None:
+        super().__init__(venue, "", 0)
+        self.source = venue.source
+        self.layout = venue.layout
+        self.url = redact(venue.source)  # what health and logs may show
+        self.health = Health(f"{self.exchange} via {self.url}", self.exchange)
+        self._latest = venue.layout.latest(self.exchange).encode()
+        self._beat_key = venue.layout.beat(self.exchange).encode()
+        # stream key -> id of the last entry delivered; kept across reconnects
+        self._ids: dict[bytes, bytes] = {}
+        self._pairs: dict[bytes, Pair] = {}
+        self._control: aredis.Redis | None = None
+        self._reader_id = 0
+        self._blocked = False  # the reader waits inside XREAD (CLIENT UNBLOCK wakes it)
+        self._following = asyncio.Event()
+        self._beat_read = False
+        self._collector_id = ""
+        self._said = ""  # the last problem said about the collector (said once per change)
+        self.collector: CollectorBeat | None = None  # its newest heartbeat, None = none
+        self.lag_ms = -1.0  # collector receive -> delivered here, smoothed; -1 = unknown
+        self.unreadable = 0  # entries that failed to decode or to pass the checks
+
+    # -- the loop ----------------------------------------------------------------------
+    async def _run(self) -> None:
+        backoff = BACKOFF_START
+        first = True
+        while not self._closing:
+            if not self.desired:
+                self.health.state = "idle"
+                self._synced.set()
+                self._changed.clear()
+                await self._changed.wait()
+                continue
+            self.health.state = "connecting" if first else "reconnecting"
+            self._let_go = False
+            self._healthy = False
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                reason = explain(exc, self.source)
+                self.health.on_error(reason)
+                log.info("%s: %s", self.health.name, reason)
+            if self._closing:
+                break
+            if not self.desired or self._let_go:
+                continue
+            first = False
+            self.health.reconnects += 1
+            self.health.state = "reconnecting"
+            if self._healthy:
+                backoff = BACKOFF_START  # data flowed: this outage starts afresh
+            await asyncio.sleep(random.uniform(0, backoff))  # full jitter
+            backoff = min(backoff * 2, BACKOFF_MAX)
+
+    async def _session(self) -> None:
+        control = client(self.source, timeout=TIMEOUT)
+        reader = client(self.source, single=True, timeout=BLOCK_MS / 1000 + TIMEOUT)
+        try:
+            await control.ping()
+            self._reader_id = int(await reader.client_id())
+            self._control = control
+            self._beat_read = False
+            self.health.state = "waiting"
+            tasks = [
+                asyncio.create_task(self._apply_loop(control)),
+                asyncio.create_task(self._read_loop(reader)),
+                asyncio.create_task(self._watch(control)),
+            ]
+            try:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.wait(tasks)
+            for task in done:
+                exc = task.exception()
+                if exc is not None:
+                    raise exc
+        finally:
+            self._control = None
+            self._blocked = False
+            self._synced.clear()
+            for redis in (reader, control):
+                try:
+                    await redis.aclose()
+                except Exception:  # closing a dead connection says nothing new
+                    log.debug("closing a Redis client failed", exc_info=True)
+
+    async def _apply_loop(self, control: aredis.Redis) -> None:
+        """Keeps the followed streams equal to the owners' wishes."""
+        while True:
+            self._changed.clear()
+            desired = self.desired
+            if not desired:
+                self._ids.clear()
+                self._pairs.clear()
+                self._let_go = True  # the owners let go of everything: the session ends
+                return
+            await self._follow(control, desired)
+            if self.desired is desired:  # update() replaces the dict on every change
+                self._synced.set()
+            self._judge()
+            await self._changed.wait()
+
+    async def _follow(self, control: aredis.Redis, desired: dict[str, frozenset[str]]) -> None:
+        layout, exchange = self.layout, self.exchange
+        wanted: dict[bytes, Pair] = {
+            layout.stream(exchange, key, symbol).encode(): (key, symbol)
+            for key, symbols in desired.items()
+            for symbol in symbols
+        }
+        for key in [k for k in self._ids if k not in wanted]:
+            del self._ids[key]
+            self._pairs.pop(key, None)
+        pairs = set(wanted.values())
+        for pair in [p for p in self.waiting if p not in pairs]:
+            del self.waiting[pair]
+        new = [k for k in wanted if k not in self._ids]
+        if not new:
+            return
+        # One MULTI/EXEC, like the collector's writes: each state is exact at its stream's
+        # last id, so following from that id neither repeats nor skips an entry.
+        async with control.pipeline(transaction=True) as pipe:
+            for key in new:
+                pipe.xrevrange(key, count=1)
+            pipe.hmget(self._latest, [field(*wanted[key]) for key in new])
+            replies = await pipe.execute()
+        states: list[bytes | None] = replies[-1]
+        now = time.monotonic()
+        events: list[Any] = []
+        for key, last, raw in zip(new, replies[:-1], states, strict=True):
+            self._ids[key] = last[0][0] if last else b"0-0"  # none yet: all that comes
+            self._pairs[key] = wanted[key]
+            ev = self._decode(raw, key) if raw else None
+            if ev is None:
+                self.waiting[wanted[key]] = now  # confirmed by its first entry
+            else:
+                events.append(msgspec.structs.replace(ev, snapshot=True))
+        if events:
+            self.venue.route(self, events, time.time_ns(), now)
+        self._following.set()
+        if self._blocked:
+            await control.client_unblock(self._reader_id)  # follow the new streams now
+
+    async def _read_loop(self, reader: aredis.Redis) -> None:
+        route = self.venue.route
+        ids = self._ids
+        time_ns = time.time_ns
+        while True:
+            if not ids:
+                self._following.clear()
+                await self._following.wait()
+                continue
+            streams = dict(ids)
+            self._blocked = True
+            try:
+                reply: Any = await reader.xread(streams, count=READ_COUNT, block=BLOCK_MS)  # type: ignore[arg-type]
+            finally:
+                self._blocked = False
+            if not reply:
+                continue
+            events: list[MarketEvent] = []
+            for key, entries in reply:
+                if not entries or ids.get(key) != streams[key]:
+                    continue  # let go of (or taken up afresh) while the read was out
+                for _entry_id, fields in entries:
+                    self._decode_entry(fields.get(ENTRY) if fields else None, key, events)
+                ids[key] = entries[-1][0]
+            if not events:
+                continue
+            now_ns = time_ns()
+            route(self, events, now_ns, time.monotonic())  # type: ignore[arg-type]
+            self._healthy = True
+            self.health.on_frame(now_ns / 1e9, len(events))
+            lag = (now_ns - events[-1].recv_ns) / 1e6
+            self.lag_ms = lag if self.lag_ms < 0 else self.lag_ms * 0.9 + lag * 0.1
+
+    def _decode_entry(self, raw: bytes | None, key: bytes, out: list[MarketEvent]) -> None:
+        if raw is None:
+            problems = ["it has no events"]
+        else:
+            try:
+                events, problems = decode_entry(raw)
+            except msgspec.DecodeError as exc:
+                problems = [f"it is not an entry this version reads ({exc})"]
+            else:
+                out += events
+        for why in problems:
+            self.unreadable += 1
+            self.health.on_error(
+                f"ignored an entry of {key.decode(errors='replace')}: {clean(why)}"
+            )
+
+    def _decode(self, raw: bytes | None, key: bytes) -> MarketEvent | None:
+        if raw is None:
+            why = "it has no event"
+        else:
+            try:
+                return decode(raw)
+            except Invalid as exc:
+                why = str(exc)
+            except msgspec.DecodeError as exc:
+                why = f"it is not an event this version reads ({exc})"
+        self.unreadable += 1
+        self.health.on_error(f"ignored an entry of {key.decode(errors='replace')}: {clean(why)}")
+        return None
+
+    # -- the collector's heartbeat -------------------------------------------------------
+    async def _watch(self, control: aredis.Redis) -> None:
+        while True:
+            raw = await control.get(self._beat_key)
+            self._on_beat(raw)
+            self._beat_read = True
+            self._judge()
+            await asyncio.sleep(CHECK_EVERY)
+
+    def _on_beat(self, raw: bytes | str | None) -> None:
+        beat: CollectorBeat | None = None
+        if raw is not None:
+            try:
+                beat = decode_beat(raw)
+            except msgspec.DecodeError:
+                beat = None
+        if beat is not None and self._collector_id and beat.collector != self._collector_id:
+            self._notice(
+                f"the {self.exchange} collector restarted ({clean(beat.host)}, pid {beat.pid}); "
+                "following its streams from where this feed left off"
+            )
+        if beat is not None:
+            self._collector_id = beat.collector
+        self.collector = beat
+
+    def _judge(self) -> None:
+        """The link's state from the collector's heartbeat and what is still waiting."""
+        if self._control is None:
+            return  # Redis is gone: _run says reconnecting
+        if not self._beat_read:
+            self.health.state = "waiting"
+            return
+        beat = self.collector
+        problem = ""
+        state: State
+        if beat is None:
+            state = "stale"
+            ttl = BEAT_INTERVAL * BEAT_TTL_BEATS
+            problem = (
+                f"no collector is publishing {self.exchange} to Redis (no heartbeat for "
+                f"{ttl:.0f}s): prices are not updating"
+            )
+        elif beat.feed.state in _GONE_STATES:
+            state = "stale" if beat.feed.state == "closed" else beat.feed.state
+            problem = f"the collector's {self.exchange} feed is {beat.feed.state}"
+            if beat.feed.last_error:
+                problem += f": {clean(beat.feed.last_error)}"
+        else:
+            state = "waiting" if self.waiting else "connected"
+            missing = sorted({key for key, _ in self.waiting if key not in beat.channels})
+            if missing:  # would wait forever: say why
+                problem = (
+                    f"the collector does not publish {', '.join(missing)} of {self.exchange} "
+                    "(see its --channels)"
+                )
+            elif self.lag_ms >= LAG_SAY_MS:
+                problem = f"this feed runs {self.lag_ms / 1000:.1f}s behind the collector"
+        self.health.state = state
+        if problem and problem != self._said:
+            self.health.on_error(problem)
+        self._said = problem
+
+    def _notice(self, message: str) -> None:
+        status = Status(self.exchange, "notice", message=message, recv_ns=time.time_ns())
+        self.venue._status(self, status, time.monotonic())
+
+    # -- what the venue and the owners' health read -----------------------------------------
+    def confirm(self, pair: Pair) -> None:
+        if self.waiting.pop(pair, None) is not None:
+            self._live.add(pair)
+            if not self.waiting:
+                self._judge()
+
+
+async def probe(url: str, exchanges: Sequence[str] = ()) -> tuple[str, dict[str, CollectorBeat]]:
+    """Whether Redis at ``url`` can be used now: ``("", beats)`` with the heartbeats of the
+    collectors of ``exchanges`` that run, or ``(the sentence why not, {})``."""
+    redis = client(url, timeout=TIMEOUT)
+    beats: dict[str, CollectorBeat] = {}
+    try:
+        await redis.ping()
+        layout = Layout()
+        for exchange in exchanges:
+            raw = await redis.get(layout.beat(exchange))
+            if raw is not None:
+                with contextlib.suppress(msgspec.DecodeError):
+                    beats[exchange] = decode_beat(raw)
+    except Exception as exc:
+        return explain(exc, url), {}
+    finally:
+        with contextlib.suppress(Exception):
+            await redis.aclose()
+    return "", beats

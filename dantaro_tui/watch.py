@@ -1,0 +1,267 @@
+"""``dantaro-tui watch``: the alert rules of the config file, headless, delivered by Apprise.
+
+Runs the cockpit's alert service (and the price, move, premium and feed rules of
+``[[watch]]``) on any venue, live, on the built-in simulator (``--demo``) or from a
+collector's Redis (``--source redis://...``). Every alert is printed as one line and sent to
+the rule's ``urls`` (or ``[notify] urls``); a live status line says what the feeds and
+the deliveries are doing. Without ``[[watch]]`` rules it runs the defaults: volume spikes,
+pumps and dumps of every market (each against its own activity) and a feed down for 30 s.
+
+    dantaro-tui watch --demo                  # simulated prices, alerts marked DEMO
+    dantaro-tui watch --config ~/alerts.toml --quiet
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from dantaro_tui.services.notify import Verdict
+from dantaro_tui.services.notify_text import Notice, render
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+PLAIN_STATUS_EVERY = 60.0  # seconds between status lines off a terminal
+DEFAULT_QUOTES = {"upbit": "KRW", "bithumb": "KRW", "coinone": "KRW"}
+
+
+def add_watch_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="watch the built-in simulated exchange (alerts say DEMO; prices are NOT real)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="settings file with [notify] and [[watch]] (default: the platform config dir)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no live status line (services)")
+    parser.add_argument("--exchange", help="venue to watch (default: the settings' exchange)")
+    parser.add_argument("--quote", help="quote currency of the markets watched (default KRW)")
+    parser.add_argument(
+        "--source", metavar="URL", help="take the feeds from a collector's Redis (redis://...)"
+    )
+    parser.add_argument("--duration", help="stop after this long (90s, 10m, 1h); default: Ctrl-C")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the demo market")
+    parser.add_argument(
+        "--intensity", type=float, default=1.0, help="demo message volume (1 = busy day)"
+    )
+    parser.add_argument(
+        "--kimchi-premium", type=float, default=3.0, help="demo: Upbit's premium over OKX, in %%"
+    )
+
+
+def _console() -> Console:
+    console = Console()
+    if not console.is_terminal:
+        console.soft_wrap = True  # one line per message in a log, never wrapped at 80
+    return console
+
+
+def watch_main(args: argparse.Namespace) -> int:
+    console = _console()
+    try:
+        return asyncio.run(_watch(args, console))
+    except KeyboardInterrupt:
+        return 130
+
+
+class _Status:
+    """`` WATCH  DEMO upbit KRW 00:01:23 | feeds ok 3/3 | 4 rules, 2 fired | 1 sent``"""
+
+    def __init__(self, label: str, watch: Any) -> None:
+        self.label = label
+        self.watch = watch
+        self.started = time.monotonic()
+
+    def __rich__(self) -> Text:
+        elapsed = int(time.monotonic() - self.started)
+        h, rem = divmod(elapsed, 3600)
+        m, s = divmod(rem, 60)
+        text = Text()
+        text.append(" WATCH ", style="bold black on yellow")
+        text.append(f" {self.label} {h:02d}:{m:02d}:{s:02d}  ")
+        feeds = self.watch.feeds()
+        good = sum(f.state == "connected" for f in feeds)
+        style = "green" if feeds and good == len(feeds) else "bold red"
+        bad = sorted({f.state for f in feeds if f.state != "connected"})
+        text.append(f"feeds {good}/{len(feeds)} live", style=style)
+        if bad:
+            text.append(f" ({', '.join(bad)})", style=style)
+        rules = len(self.watch.engine.rules)
+        text.append(f"  | {rules} rule(s), {self.watch.fired} fired  | ")
+        health = self.watch.notifier.health()
+        style = {"failing": "bold red", "retrying": "yellow"}.get(health.state, "")
+        text.append(health.summary(), style=style)
+        return text
+
+
+async def _watch(args: argparse.Namespace, console: Console) -> int:
+    from dantaro_tui.analytics.alerts import MarketRuleConfig
+    from dantaro_tui.config import known_exchanges, load_config
+    from dantaro_tui.feed.hub import FeedHub
+    from dantaro_tui.recording.recorder import parse_duration
+    from dantaro_tui.services.alerts import AlertService
+    from dantaro_tui.services.notify import Notifier
+    from dantaro_tui.services.watch_config import default_rules
+    from dantaro_tui.services.watch_rules import WatchService
+
+    cfg = load_config(args.config)
+    for warning in cfg.warnings:
+        console.print(Text(f"note: {warning}", style="yellow"))
+    exchange = (args.exchange or cfg.exchange).lower()
+    try:
+        if exchange not in known_exchanges():
+            raise ValueError(
+                f"exchange {exchange!r} is not supported (known: {', '.join(known_exchanges())})"
+            )
+        duration = parse_duration(args.duration) if args.duration else None
+        if args.demo and args.source:
+            raise ValueError("--demo and --source name two different feeds; choose one")
+        hub = FeedHub(source=args.source) if args.source else FeedHub()
+    except ValueError as exc:
+        console.print(Text("error: ", style="bold red") + Text(str(exc)))
+        return EXIT_USAGE
+    quote = (args.quote or DEFAULT_QUOTES.get(exchange, "USDT")).upper()
+    rules = cfg.watch_rules or default_rules()
+    sim = None
+    if args.demo:
+        from dantaro_tui.sim.server import SimServer
+
+        sim = SimServer(
+            seed=args.seed, intensity=args.intensity, kimchi_premium=args.kimchi_premium
+        )
+        try:
+            await sim.start()
+        except OSError as exc:
+            console.print(Text(f"error: the demo simulator could not start: {exc}", style="red"))
+            return EXIT_FAILED
+        for name, urls in sim.endpoints.items():
+            hub.set_endpoint(name, ws=urls.get("ws"), rest=urls.get("rest"))
+
+    notifier = Notifier(cfg.notify, demo=args.demo)
+    plain = args.quiet or not console.is_terminal
+
+    def on_notice(notice: Notice, verdict: Verdict) -> None:
+        if verdict in ("off", "cooldown", "duplicate", "capped"):
+            # Counted on the status line (the cap is said once): a line each would bury
+            # the alerts that did go out.
+            return
+        title, _body = render(notice, notifier.language)
+        where = {
+            "queued": "sending",
+            "shown": "not sent: no [notify] urls",
+            "overflow": "NOT SENT: queue full",
+        }[verdict]
+        stamp = time.strftime("%H:%M:%S")
+        console.print(Text(f"{stamp} ALERT ", style="bold") + Text(f"{title}  ({where})"))
+
+    notifier.on_notice = on_notice
+    notifier.on_problem = lambda text: console.print(Text(f"note: {text}", style="yellow"))
+    market_rules = MarketRuleConfig(
+        move_threshold=cfg.scanner_threshold / 100.0, min_turnover_24h=cfg.alert_min_turnover
+    )
+    alerts = AlertService(hub, rules=market_rules, exchange=exchange, quote=quote)
+    watch = WatchService(
+        hub, rules, notifier, alert_service=alerts, exchange=exchange, demo=args.demo
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    label = f"{'DEMO' if args.demo else 'LIVE'} {exchange} {quote}"
+    targets = sorted({u for r in rules for u in notifier.targets(r)})
+    console.print(
+        f"watching {label} with {len(rules)} rule(s)"
+        + (
+            f"; alerts go to {len(targets)} destination(s)"
+            if targets
+            else "; no [notify] urls: alerts are printed only"
+        )
+    )
+    status = _Status(label, watch)
+    live = None
+    try:
+        markets = await _markets(exchange, hub, console, stop)
+        if stop.is_set():
+            return EXIT_OK
+        if any(r.kind in ("volume_spike", "pump", "dump") for r in rules):
+            await alerts.watch(markets)
+        await watch.start(markets)
+        if not plain:
+            from rich.live import Live
+
+            live = Live(status, console=console, refresh_per_second=2, transient=False)
+            live.start()
+        deadline = None if duration is None else loop.time() + duration
+        next_line = loop.time() + PLAIN_STATUS_EVERY
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            if deadline is not None and loop.time() >= deadline:
+                break
+            if plain and not args.quiet and loop.time() >= next_line:
+                next_line = loop.time() + PLAIN_STATUS_EVERY
+                console.print(status)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        await watch.close(drain_s=5.0)
+        await alerts.close()
+        await hub.close()
+        if sim is not None:
+            await sim.stop()
+        if live is not None:
+            live.stop()
+    health = notifier.health()
+    console.print(f"watch ended: {watch.fired} alert(s) fired; {health.summary()}")
+    if health.unsent_at_exit:
+        console.print(
+            Text(
+                f"note: {health.unsent_at_exit} alert(s) were still unsent at exit", style="yellow"
+            )
+        )
+    return EXIT_FAILED if health.failed else EXIT_OK
+
+
+async def _markets(exchange: str, hub: Any, console: Console, stop: asyncio.Event) -> list[Any]:
+    """The market list (names for the messages, and the markets "every market" means);
+    retried with backoff, said once, until it comes or the watch is stopped."""
+    from dantaro_tui.feed.rest_venues import RestClient
+
+    rest = RestClient(exchange, hub=hub)
+    delay = 2.0
+    said = False
+    try:
+        while not stop.is_set():
+            try:
+                return list(await asyncio.wait_for(rest.markets(), 20.0))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not said:
+                    reason = getattr(exc, "message", "") or str(exc) or "no answer in time"
+                    console.print(
+                        Text(
+                            f"note: cannot list {exchange}'s markets ({reason}); retrying",
+                            style="yellow",
+                        )
+                    )
+                    said = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 30.0)
+        return []
+    finally:
+        await rest.close()

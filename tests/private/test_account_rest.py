@@ -1,0 +1,45 @@
+"""The account's REST calls against the paper account: balances, orders, fees, and a key
+without the needed permission said in words."""
+
+from __future__ import annotations
+
+import pytest
+
+from dantaro_tui.feed.account_rest import AccountClient
+from dantaro_tui.feed.rest import RestError
+from dantaro_tui.sim.jwt_auth import ORDERS_READ
+from tests.private.helpers import Exchange, call, creds_of, exchange, new_key
+
+
+async def test_balances_orders_and_fees(ex: Exchange) -> None:
+    creds = creds_of(ex.keys[0])
+    low = round(ex.book().bids[-1][0] * 0.5, -3)
+    status, placed = await call(ex.rest, "POST", "/v1/orders", creds, {
+        "market": "KRW-BTC", "side": "bid", "ord_type": "limit", "price": str(low),
+        "volume": "0.01",
+    })  # fmt: skip
+    assert status == 201
+    async with AccountClient(creds, hub=ex.hub) as account:
+        balances = {b.currency: b for b in await account.accounts()}
+        assert balances["BTC"].total == pytest.approx(0.5)
+        locked = low * 0.01 * 1.0005  # the order's value and its fee are held
+        assert balances["KRW"].locked == pytest.approx(locked)
+        assert balances["KRW"].balance == pytest.approx(50_000_000.0 - locked)
+        open_ = await account.open_orders("KRW-BTC")
+        assert [o.uuid for o in open_] == [placed["uuid"]]
+        assert open_[0].side == "buy" and open_[0].price == low and open_[0].volume == 0.01
+        chance = await account.chance("KRW-BTC")
+        assert chance.bid_fee == pytest.approx(0.0005) and chance.min_total == 5000.0
+        await call(ex.rest, "DELETE", "/v1/order", creds, {"uuid": placed["uuid"]})
+        closed = await account.closed_orders()
+        assert [(o.uuid, o.state) for o in closed] == [(placed["uuid"], "cancel")]
+        assert await account.open_orders() == []
+
+
+async def test_a_key_without_asset_inquiry_is_told_which_permission_is_missing() -> None:
+    key = new_key(permissions=frozenset({ORDERS_READ}))
+    async for ex in exchange(key):
+        async with AccountClient(creds_of(key), hub=ex.hub) as account:
+            with pytest.raises(RestError, match="자산조회"):
+                await account.accounts()
+            assert await account.open_orders() == []

@@ -1,0 +1,82 @@
+"""``dantaro-tui watch --demo`` as a trader runs it: a process of its own, rules from the
+settings file, alerts arriving at a real HTTP receiver (Apprise's ``json://``)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sys
+from pathlib import Path
+
+from dantaro_tui.feed.hub import FeedHub
+from dantaro_tui.feed.rest_venues import RestClient
+from tests.services.receiver import Receiver
+from tests.sim.helpers import fast_sim
+
+
+async def market_names() -> dict[str, str]:
+    """The simulator's Korean names, as its REST market list gives them."""
+    sim = fast_sim()
+    await sim.start()
+    hub = FeedHub()
+    hub.set_endpoint("upbit", rest=sim.endpoints["upbit"]["rest"])
+    rest = RestClient("upbit", hub=hub)
+    try:
+        return {m.symbol: m.korean_name for m in await rest.markets()}
+    finally:
+        await rest.close()
+        await hub.close()
+        await sim.stop()
+
+
+async def test_watch_demo_sends_marked_korean_alerts_to_the_receiver(tmp_path: Path) -> None:
+    names = await market_names()
+    async with Receiver() as rx:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f"""
+[notify]
+language = "ko"
+urls = ["{rx.url}"]
+
+[[watch]]
+name = "빠른 움직임"
+kind = "move"
+markets = ["*"]
+percent = 0.3
+window = "10s"
+""",
+            encoding="utf-8",
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "dantaro_tui",
+            "watch",
+            "--demo",
+            "--quiet",
+            "--config",
+            str(config),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await rx.wait_for(lambda: len(rx.payloads) >= 2, 120.0)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            out, err = await asyncio.wait_for(proc.communicate(), 60.0)
+    text = out.decode() + err.decode()
+    assert proc.returncode == 0, text
+    assert "Traceback" not in text
+    assert "watch ended" in text
+    for payload in rx.payloads[:2]:
+        title, body = payload["title"], payload["message"]
+        assert title.startswith("[데모]")  # a simulated market never passes for a real one
+        code = re.search(r"\((KRW-[A-Z0-9]+)\)", title)
+        assert code, title
+        assert names[code[1]] in title  # the Korean name of the market
+        assert "급등" in title or "급락" in title
+        assert "빠른 움직임" in body  # which rule spoke
+    # The process said each alert it sent, in one line.
+    assert text.count("ALERT [데모]") >= 2
