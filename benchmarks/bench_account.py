@@ -13,7 +13,7 @@ the moment the order request is sent (the fill happens while it is served), so t
 fill-to-screen time from above; "painted" = the tables were updated, Textual's compositor
 puts them on the terminal at its next frame.
 
-    python benchmarks/bench_account.py [--rounds 30]
+    python benchmarks/bench_account.py [--rounds 30] [--venue upbit|bithumb]
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def pct(xs: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
-async def main(rounds: int) -> None:
+async def main(rounds: int, venue: str = "upbit") -> None:
     key = new_key(balances={"KRW": 900_000_000.0})
     seen: dict[str, float] = {}
 
@@ -66,9 +66,9 @@ async def main(rounds: int) -> None:
         if order.state == "trade":
             seen.setdefault(order.uuid, time.perf_counter())
 
-    async for ex in exchange(key):
-        creds = creds_of(key)
-        bot = WebSocketClient("bench", hub=ex.hub, credentials=creds)
+    async for ex in exchange(key, venue=venue):
+        creds = creds_of(key, venue)
+        bot = WebSocketClient("bench", venue, hub=ex.hub, credentials=creds)
         await bot.subscribe_my_order(on_order)
         screen = AccountScreen(creds)
         base: list[float] = []
@@ -93,7 +93,7 @@ async def main(rounds: int) -> None:
                 await asyncio.sleep(0.05)
         await bot.cleanup()
     b, s = statistics.median(base), statistics.median(shown)
-    print(f"rounds: {rounds}")
+    print(f"venue: {venue}, rounds: {rounds}")
     print(f"fill -> library callback   p50 {b:6.1f} ms   p95 {pct(base, 0.95):6.1f} ms")
     print(f"fill -> account screen     p50 {s:6.1f} ms   p95 {pct(shown, 0.95):6.1f} ms")
     print(f"screen / callback (p50)    {s / b:.2f}x   goal: screen < 100 ms")
@@ -102,4 +102,6 @@ async def main(rounds: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
-    asyncio.run(main(parser.parse_args().rounds))
+    parser.add_argument("--venue", choices=("upbit", "bithumb"), default="upbit")
+    args = parser.parse_args()
+    asyncio.run(main(args.rounds, args.venue))

@@ -16,7 +16,17 @@ def _add_sim_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="port (0 = pick a free one)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the market")
     parser.add_argument(
-        "--kimchi-premium", type=float, default=0.0, help="Upbit premium over OKX, in %%"
+        "--kimchi-premium",
+        type=float,
+        default=0.0,
+        help="the Korean venues' premium over the bank USD/KRW rate, in %%",
+    )
+    parser.add_argument(
+        "--premium",
+        action="append",
+        default=[],
+        metavar="VENUE=PCT",
+        help="one Korean venue's own premium, e.g. bithumb=2.8 (repeatable)",
     )
     parser.add_argument(
         "--intensity", type=float, default=1.0, help="message volume multiplier (1 = busy day)"
@@ -33,10 +43,12 @@ def _add_sim_args(parser: argparse.ArgumentParser) -> None:
 
 def _sim_main(args: argparse.Namespace) -> int:
     from dantaro_tui.sim.account import generate_key, parse_account
+    from dantaro_tui.sim.premiums import parse_premiums
     from dantaro_tui.sim.server import run
 
     try:
         accounts = [parse_account(text) for text in args.account]
+        premiums = parse_premiums(args.premium)
     except ValueError as exc:
         print(f"dantaro-tui sim: {exc}", file=sys.stderr)
         return 2
@@ -51,7 +63,15 @@ def _sim_main(args: argparse.Namespace) -> int:
             flush=True,
         )
     try:
-        run(args.host, args.port, args.seed, args.kimchi_premium, args.intensity, accounts)
+        run(
+            args.host,
+            args.port,
+            args.seed,
+            args.kimchi_premium,
+            args.intensity,
+            accounts,
+            premiums,
+        )
     except (OSError, OverflowError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         print(

@@ -33,6 +33,7 @@ from platformdirs import user_config_dir
 
 from dantaro_tui.analytics.alerts import ALL_KINDS
 from dantaro_tui.services.alerts import DEFAULT_TOASTS
+from dantaro_tui.services.premium_config import PremiumSettings, parse_premium
 from dantaro_tui.services.watch_config import (
     NotifySettings,
     WatchRule,
@@ -108,6 +109,10 @@ class Config:
     notify: NotifySettings = field(default_factory=NotifySettings)
     watch_rules: list[WatchRule] = field(default_factory=list)
     notify_table: dict[str, Any] = field(default_factory=dict)
+    # [premium] (services/premium_config.py): the bank rate, fees, transfer cost; the table
+    # as read is written back as it was.
+    premium: PremiumSettings = field(default_factory=PremiumSettings)
+    premium_table: dict[str, Any] = field(default_factory=dict)
     watch_tables: list[dict[str, Any]] = field(default_factory=list)
     # Not persisted: where the file lives and what went wrong reading it.
     path: Path | None = field(default=None, compare=False)
@@ -130,6 +135,7 @@ class Config:
             alert_toasts=list(self.alert_toasts),
             watch_rules=list(self.watch_rules),
             notify_table=dict(self.notify_table),
+            premium_table=dict(self.premium_table),
             watch_tables=[dict(t) for t in self.watch_tables],
             warnings=list(self.warnings),
         )
@@ -321,6 +327,10 @@ def _apply(cfg: Config, data: Mapping[str, Any], source: str) -> None:
             cfg.notify = parse_notify(value, warn)
             if isinstance(value, Mapping):
                 cfg.notify_table = writable(value)
+        elif key == "premium":
+            cfg.premium = parse_premium(value, warn)
+            if isinstance(value, Mapping):
+                cfg.premium_table = writable(value)
         elif key == "notify_urls":  # the environment: tokens need not sit in the file
             cfg.notify = replace(cfg.notify, **_notify_urls(value, warn))
         elif key == "watch":
@@ -561,12 +571,13 @@ def dumps(cfg: Config) -> str:
 
 
 def _tables(cfg: Config) -> list[str]:
-    """``[notify]`` and the ``[[watch]]`` rules, as they were read (none: nothing)."""
+    """``[notify]``, ``[premium]`` and the ``[[watch]]`` rules, as they were read (none:
+    nothing)."""
     lines: list[str] = []
-    for header, table in [("[notify]", cfg.notify_table)] + [
+    for header, table in [("[notify]", cfg.notify_table), ("[premium]", cfg.premium_table)] + [
         ("[[watch]]", t) for t in cfg.watch_tables
     ]:
-        if not table and header == "[notify]":
+        if not table and header != "[[watch]]":
             continue
         lines.append(header)
         lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items())

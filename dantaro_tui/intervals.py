@@ -60,7 +60,11 @@ def _codec_intervals(exchange: str) -> Iterable[str]:
         from dantaro_tui.exchanges import gateio
 
         return gateio.CANDLE_INTERVALS
-    return ()
+    if exchange == "coinone":
+        from dantaro_tui.exchanges import coinone
+
+        return coinone.CANDLE_INTERVALS
+    return ()  # Bithumb streams no candles: its trades keep the last candle live
 
 
 @cache

@@ -40,6 +40,7 @@ COCKPIT_FLAGS: dict[str, type | None] = {
     "interval": str,
     "config": str,
     "source": str,
+    "fallback": str,
 }
 
 

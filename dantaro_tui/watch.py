@@ -48,7 +48,10 @@ def add_watch_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exchange", help="venue to watch (default: the settings' exchange)")
     parser.add_argument("--quote", help="quote currency of the markets watched (default KRW)")
     parser.add_argument(
-        "--source", metavar="URL", help="take the feeds from a collector's Redis (redis://...)"
+        "--source",
+        metavar="URL",
+        help="take the feeds from a collector (dantaro-tui collect) on Redis: redis://host:6379,"
+        " or 'redis' for $DANTARO_REDIS_URL",
     )
     parser.add_argument("--duration", help="stop after this long (90s, 10m, 1h); default: Ctrl-C")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the demo market")
@@ -127,7 +130,12 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
         duration = parse_duration(args.duration) if args.duration else None
         if args.demo and args.source:
             raise ValueError("--demo and --source name two different feeds; choose one")
-        hub = FeedHub(source=args.source) if args.source else FeedHub()
+        source = None
+        if args.source:
+            from dantaro_tui.feed.redis_layout import redis_url
+
+            source = redis_url(None if args.source == "redis" else args.source)
+        hub = FeedHub(source=source) if source else FeedHub()
     except ValueError as exc:
         console.print(Text("error: ", style="bold red") + Text(str(exc)))
         return EXIT_USAGE
@@ -148,7 +156,10 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
         for name, urls in sim.endpoints.items():
             hub.set_endpoint(name, ws=urls.get("ws"), rest=urls.get("rest"))
 
-    notifier = Notifier(cfg.notify, demo=args.demo)
+    demo = bool(args.demo)
+    if source is not None:
+        demo = await _collector(hub, source, console)
+    notifier = Notifier(cfg.notify, demo=demo)
     plain = args.quiet or not console.is_terminal
 
     def on_notice(notice: Notice, verdict: Verdict) -> None:
@@ -171,22 +182,23 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
         move_threshold=cfg.scanner_threshold / 100.0, min_turnover_24h=cfg.alert_min_turnover
     )
     alerts = AlertService(hub, rules=market_rules, exchange=exchange, quote=quote)
-    watch = WatchService(
-        hub, rules, notifier, alert_service=alerts, exchange=exchange, demo=args.demo
-    )
+    watch = WatchService(hub, rules, notifier, alert_service=alerts, exchange=exchange, demo=demo)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    label = f"{'DEMO' if args.demo else 'LIVE'} {exchange} {quote}"
+    label = f"{'DEMO' if demo else 'LIVE'} {exchange} {quote}" + (" via Redis" if source else "")
     targets = sorted({u for r in rules for u in notifier.targets(r)})
+    # Text, never markup: "[notify]" and an exchange's or a receiver's words stay as written.
     console.print(
-        f"watching {label} with {len(rules)} rule(s)"
-        + (
-            f"; alerts go to {len(targets)} destination(s)"
-            if targets
-            else "; no [notify] urls: alerts are printed only"
+        Text(
+            f"watching {label} with {len(rules)} rule(s)"
+            + (
+                f"; alerts go to {len(targets)} destination(s)"
+                if targets
+                else "; no [notify] urls: alerts are printed only"
+            )
         )
     )
     status = _Status(label, watch)
@@ -225,7 +237,7 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
         if live is not None:
             live.stop()
     health = notifier.health()
-    console.print(f"watch ended: {watch.fired} alert(s) fired; {health.summary()}")
+    console.print(Text(f"watch ended: {watch.fired} alert(s) fired; {health.summary()}"))
     if health.unsent_at_exit:
         console.print(
             Text(
@@ -233,6 +245,28 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
             )
         )
     return EXIT_FAILED if health.failed else EXIT_OK
+
+
+async def _collector(hub: Any, url: str, console: Console) -> bool:
+    """Look at the collectors on ``url`` once: do they serve the simulator (then the alerts
+    say DEMO, and the market list is the simulator's)? A Redis that is not there is said,
+    and the watch goes on: the feed rule tells when it stays away."""
+    from dantaro_tui.exchanges import exchanges
+    from dantaro_tui.feed.redis_layout import redact
+    from dantaro_tui.feed.redis_source import probe
+
+    problem, beats = await probe(url, exchanges())
+    if problem:
+        console.print(Text(f"note: {problem}; waiting for it", style="yellow"))
+    elif not beats:
+        console.print(
+            Text(f"note: no collector is publishing to {redact(url)} yet", style="yellow")
+        )
+    demo = any(beat.demo for beat in beats.values())
+    for exchange, beat in beats.items():
+        if beat.demo and beat.rest_url:
+            hub.set_endpoint(exchange, rest=beat.rest_url)
+    return demo
 
 
 async def _markets(exchange: str, hub: Any, console: Console, stop: asyncio.Event) -> list[Any]:

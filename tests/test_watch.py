@@ -80,3 +80,47 @@ window = "10s"
         assert "빠른 움직임" in body  # which rule spoke
     # The process said each alert it sent, in one line.
     assert text.count("ALERT [데모]") >= 2
+
+
+async def test_watch_on_a_collectors_redis_says_demo_when_the_collector_does(
+    tmp_path: Path,
+) -> None:
+    """``collect --demo`` publishes the simulator to a real redis-server; ``watch --source``
+    reads it: the alerts come, marked DEMO because the collector says it serves the
+    simulator, never passing for real prices."""
+    from tests.redis.helpers import RedisServer
+
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    collector = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "dantaro_tui", "collect", "--demo", "--redis", server.url,
+        "--markets", "all", "--quote", "KRW", "--channels", "ticker", "--quiet",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with Receiver() as rx:
+            config = tmp_path / "config.toml"
+            config.write_text(
+                f'[notify]\nlanguage = "en"\nurls = ["{rx.url}"]\n\n'
+                '[[watch]]\nkind = "move"\nmarkets = ["*"]\npercent = 0.3\nwindow = "10s"\n',
+                encoding="utf-8",
+            )
+            watch = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "dantaro_tui", "watch", "--source", server.url,
+                "--config", str(config), "--quiet",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            try:
+                await rx.wait_for(lambda: rx.payloads, 120.0)
+            finally:
+                watch.send_signal(signal.SIGINT)
+                out, err = await asyncio.wait_for(watch.communicate(), 60.0)
+        text = out.decode() + err.decode()
+        assert watch.returncode == 0, text
+        assert "via Redis" in text and "Traceback" not in text
+        assert rx.payloads[0]["title"].startswith("[DEMO] KRW-")
+    finally:
+        if collector.returncode is None:
+            collector.send_signal(signal.SIGINT)
+            await asyncio.wait_for(collector.communicate(), 60.0)
+        server.stop()

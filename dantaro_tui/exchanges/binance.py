@@ -271,12 +271,14 @@ class KlineMsg(msgspec.Struct, gc=False):
 
 
 class DepthMsg(msgspec.Struct, gc=False):
+    # In Binance's order, which msgspec matches fastest. A payload without "E" takes the
+    # slow path, where it is optional.
+    E: int
     s: str
     U: int
     u: int
     b: list[Level]
     a: list[Level]
-    E: int = 0
 
 
 class RawDepthMsg(msgspec.Struct, gc=False):
@@ -292,7 +294,7 @@ class RawDepthMsg(msgspec.Struct, gc=False):
     def levels(self) -> DepthMsg:
         """The same update with ``Level`` objects; ValueError for an unreadable number."""
         b, a = levels_from_raw(self.b), levels_from_raw(self.a)
-        return DepthMsg(self.s, self.U, self.u, b, a, self.E)
+        return DepthMsg(self.E, self.s, self.U, self.u, b, a)
 
 
 class DepthSnapshot(msgspec.Struct, gc=False):
@@ -387,6 +389,12 @@ _BOOK_FIELDS = (
     "timestamp", "recv_ns", "snapshot",
 )  # fmt: skip
 _new_book: Callable[..., OrderBook] = _positional(OrderBook, _BOOK_FIELDS)
+_new_bbo: Callable[..., OrderBook] = _positional(OrderBook, (*_BOOK_FIELDS, "channel"))
+_TRADE_FIELDS = (
+    "exchange", "symbol", "base", "quote", "price", "volume", "side", "trade_id", "timestamp",
+    "recv_ns",
+)  # fmt: skip
+_new_trade: Callable[..., Trade] = _positional(Trade, _TRADE_FIELDS)
 
 
 # --------------------------------------------------------------------------- book state
@@ -844,18 +852,8 @@ class BinanceCodec(ExchangeCodec):
         """@trade and @aggTrade differ only in where the trade id is."""
         sym = d.s
         base, quote = self._pairs.get(sym) or self._pair(sym)
-        return Trade(
-            exchange=EXCHANGE,
-            symbol=sym,
-            base=base,
-            quote=quote,
-            price=d.p,
-            volume=d.q,
-            side="sell" if d.m else "buy",  # m: the buyer was the maker
-            trade_id=trade_id,
-            timestamp=d.T,
-            recv_ns=recv_ns,
-        )
+        side = "sell" if d.m else "buy"  # m: the buyer was the maker
+        return _new_trade(EXCHANGE, sym, base, quote, d.p, d.q, side, trade_id, d.T, recv_ns)
 
     def _ticker(self, d: TickerMsg, recv_ns: int) -> list[Event]:
         sym = d.s
@@ -891,19 +889,11 @@ class BinanceCodec(ExchangeCodec):
         # A price of 0 is an empty side.
         bids = (Level(bid, d.B),) if bid != 0.0 else ()
         asks = (Level(ask, d.A),) if ask != 0.0 else ()
-        book = OrderBook(
-            exchange=EXCHANGE,
-            symbol=sym,
-            base=pair[0],
-            quote=pair[1],
-            bids=bids,
-            asks=asks,
-            total_bid_size=d.B if bids else 0.0,
-            total_ask_size=d.A if asks else 0.0,
-            timestamp=d.E,
-            recv_ns=recv_ns,
-            channel="bbo",  # not the full book: its own subscribers only
-        )
+        book = _new_bbo(
+            EXCHANGE, sym, pair[0], pair[1], bids, asks, d.B if bids else 0.0,
+            d.A if asks else 0.0, d.E, recv_ns, False,
+            "bbo",  # not the full book: its own subscribers only
+        )  # fmt: skip
         if bids and asks and bid >= ask:
             return [checked(book)]  # raises Invalid
         return [book]

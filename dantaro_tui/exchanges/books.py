@@ -29,16 +29,15 @@ LevelBook
 
 Binance and Gate.io need no wire strings, and their decoders read every level straight
 into a ``Level`` in C (``msgspec``): the book stores those objects as they are, so a level
-becomes part of an emitted event without being built again. Each side is three parallel
-lists (sort keys, ``Level`` objects, sizes) sorted ascending with the BEST LEVEL LAST: the
-bids by price, the asks by negated price. Measured on the recorded Binance session, 89 %
-of the changes land within 32 levels of the best, so best-last makes an insert or delete
-move a few pointers instead of the whole side (at the front, a 1,000-level side costs
-six times as much). Reading the top N is one reversed slice; the sizes list gives the
-shown total. The book keeps the view its codec shows (the best ``depth``
-levels of each side and their total size) and rebuilds a side's view only when a delta
-changed it; a delta deeper than what is shown costs no new view (see ``LevelSide._apply``
-for how the total is kept without summing it on every change).
+becomes part of an emitted event without being built again. Each side is two parallel
+lists (sort keys, ``Level`` objects) sorted ascending with the BEST LEVEL LAST: the bids by
+price, the asks by negated price. Measured on the recorded Binance session, 89 % of the
+changes land within 32 levels of the best, so best-last makes an insert or delete move a
+few pointers instead of the whole side (at the front, a 1,000-level side costs six times
+as much). Reading the top N is one reversed slice. The book keeps the view its codec
+shows (the best ``depth`` levels of each side and their total size) and rebuilds a side's
+view only when a delta changed it; a delta deeper than what is shown costs no new view
+(see ``LevelSide._apply`` for how the total is kept without summing it on every change).
 
 An update is atomic: every level is checked (``BadLevel``) before the book is touched.
 Duplicate prices in a snapshot keep the last one, as ``L2Book`` does.
@@ -190,7 +189,7 @@ class L2Book:
 
 # --------------------------------------------------------------------------- LevelBook
 
-_DRIFT = 16  # in-place changes added to a view's total before it is summed again
+_DRIFT = 16  # changes added to a view's total one by one before it is summed again
 
 
 def levels_from_raw(raw: Iterable[RawLevel]) -> list[Level]:
@@ -221,21 +220,21 @@ def _check_many(side: str, levels: list[Level], prices: list[float], sizes: list
 
 
 class LevelSide:
-    """One side of a ``LevelBook``: parallel lists in ascending key order, best LAST, and
-    the shown view: the best ``depth`` levels (``view``, best first) and their summed
-    size (``total``)."""
+    """One side of a ``LevelBook``: keys and ``Level`` objects in ascending key order, best
+    LAST, and the shown view: the best ``depth`` levels (``view``, best first) and their
+    summed size (``total``)."""
 
-    __slots__ = ("_asks", "_drift", "depth", "keys", "levels", "sizes", "total", "view")
+    __slots__ = ("_asks", "_drift", "_peak", "depth", "keys", "levels", "total", "view")
 
     def __init__(self, descending: bool, depth: int = 30) -> None:
         self._asks = not descending  # asks are keyed by the negated price
         self.depth = depth
         self.keys: list[float] = []
         self.levels: list[Level] = []
-        self.sizes: list[float] = []
         self.view: tuple[Level, ...] = ()
         self.total = 0.0
-        self._drift = 0  # in-place changes added to ``total`` since it was last summed
+        self._drift = 0  # changes added to ``total`` one by one since it was last summed
+        self._peak = 0.0  # the largest ``total`` since then
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -243,7 +242,6 @@ class LevelSide:
     def clear(self) -> None:
         self.keys = []
         self.levels = []
-        self.sizes = []
         self._refresh()
 
     def best(self) -> float | None:
@@ -254,21 +252,10 @@ class LevelSide:
         """The best ``n`` levels, best first."""
         return tuple(self.levels[: -n - 1 : -1]) if n > 0 else ()
 
-    def size_at(self, price: float) -> float:
-        """Size resting at ``price`` (0.0 when there is no level)."""
-        keys = self.keys
-        k = -price if self._asks else price
-        i = bisect_left(keys, k)
-        return self.sizes[i] if i != len(keys) and keys[i] == k else 0.0
-
-    def prices(self) -> list[float]:
-        """All prices, best first."""
-        return [lv.price for lv in reversed(self.levels)]
-
     def _refresh(self) -> None:
-        n = self.depth
-        self.view = tuple(self.levels[: -n - 1 : -1])
-        self.total = sum(self.sizes[-n:])
+        """The view and its total, summed afresh."""
+        view = self.view = self.top(self.depth)
+        self.total = self._peak = sum([lv.size for lv in view])
         self._drift = 0
 
     def _load(self, levels: list[Level], prices: list[float], sizes: list[float]) -> None:
@@ -276,74 +263,80 @@ class LevelSide:
         if sizes and min(sizes) == 0.0:
             levels = [lv for lv in levels if lv.size != 0.0]
             prices = [lv.price for lv in levels]
-            sizes = [lv.size for lv in levels]
         keys = [-p for p in prices] if self._asks else prices[:]
         # The wire sends the best first: reversed, that is ascending, best last.
         keys.reverse()
         ordered = levels[::-1]
-        if all(map(lt, keys, islice(keys, 1, None))):
-            sizes = sizes[::-1]
-        else:  # unsorted or a repeated price
+        if not all(map(lt, keys, islice(keys, 1, None))):  # unsorted or a repeated price
             by_key = dict(zip(keys[::-1], levels, strict=True))  # wire order: the last wins
             keys = sorted(by_key)
             ordered = [by_key[k] for k in keys]
-            sizes = [lv.size for lv in ordered]
         self.keys = keys
         self.levels = ordered
-        self.sizes = sizes
         self._refresh()
 
     def _apply(self, changes: Sequence[Level]) -> bool:
         """Apply checked deltas (size 0 deletes); True when the view changed.
 
-        The total of the view is summed afresh when a level enters or leaves it; a size
-        changed in place is added to it instead (most changes), unless that would lose
-        precision: after ``_DRIFT`` such additions, or when the total fell below half of
-        what it was (the subtraction then cancels digits), it is summed again. Its error
-        stays far below what a display shows, and it never turns negative."""
+        The view's total is not summed again for each change: a change within the view
+        adds its difference (and the size of a level that enters or leaves the view as
+        others move). Rounding then errs by at most a few units of the last place of the
+        largest total met, so the total is summed afresh after ``_DRIFT`` such changes, and
+        as soon as it falls below half of that largest total (where those units would
+        start to show): it stays within about 1e-14 of the exact sum, never negative."""
         keys = self.keys
         levels = self.levels
-        sizes = self.sizes
         asks = self._asks
         n = self.depth
         total = self.total
-        shown = False  # a size changed in place within the view
-        moved = False  # a level entered or left the view
+        peak = self._peak
+        steps = 0  # changes within the view
         for lv in changes:
             size = lv.size
             k = -lv.price if asks else lv.price
             i = bisect_left(keys, k)
             end = len(keys)
             if i != end and keys[i] == k:
+                if end - i > n:  # below the view
+                    if size == 0.0:
+                        del keys[i]
+                        del levels[i]
+                    else:
+                        levels[i] = lv
+                    continue
+                steps += 1
+                old = levels[i].size
                 if size == 0.0:
                     del keys[i]
                     del levels[i]
-                    del sizes[i]
-                    if end - i <= n:  # it was shown: the next one down comes into view
-                        moved = True
+                    total -= old
+                    if end > n:  # the best level below the view comes into it
+                        total += levels[end - 1 - n].size
                 else:
-                    if end - i <= n:
-                        shown = True
-                        total += size - sizes[i]
                     levels[i] = lv
-                    sizes[i] = size
+                    total += size - old
             elif size != 0.0:
                 keys.insert(i, k)
                 levels.insert(i, lv)
-                sizes.insert(i, size)
-                if end - i < n:  # shown (end - i levels above it): the last one drops out
-                    moved = True
-            # (else: deleting a level the book does not have)
-        if moved:
+                if end - i < n:  # shown: the last level shown (if any) drops out
+                    steps += 1
+                    total += size
+                    if end >= n:
+                        total -= levels[end - n].size
+                else:
+                    continue
+            else:
+                continue  # deleting a level the book does not have
+            if total > peak:
+                peak = total
+        if not steps:
+            return False
+        drift = self._drift + steps
+        if drift > _DRIFT or not total + total >= peak:  # also re-sums a NaN
             self._refresh()
             return True
-        if not shown:
-            return False
-        drift = self._drift + 1
-        if drift > _DRIFT or not total >= 0.5 * self.total:  # also re-sums a NaN
-            drift = 0
-            total = sum(sizes[-n:])
         self._drift = drift
+        self._peak = peak
         self.total = total
         self.view = tuple(levels[: -n - 1 : -1])
         return True

@@ -46,7 +46,7 @@ from dantaro_tui.exchanges.coinone import (
     to_float,
     trade_from,
 )
-from dantaro_tui.exchanges.sanity import Invalid, clean, kept
+from dantaro_tui.exchanges.sanity import Invalid, clean, kept, positive_step
 from dantaro_tui.model import Candle, Market, OrderBook, Status, Ticker, Trade
 
 __all__ = [
@@ -231,7 +231,16 @@ def _market(d: dict[str, Any]) -> Market:
     state = TRADE_STATUS.get(int(d.get("trade_status", 1)))
     if state:
         cautions.append(state)
-    return Market(EXCHANGE, symbol, base, quote, warning=bool(cautions), cautions=tuple(cautions))
+    return Market(
+        EXCHANGE,
+        symbol,
+        base,
+        quote,
+        warning=bool(cautions),
+        cautions=tuple(cautions),
+        tick=positive_step(d.get("price_unit")),
+        lot=positive_step(d.get("qty_unit")),
+    )
 
 
 def _market_info(d: dict[str, Any]) -> MarketInfo:

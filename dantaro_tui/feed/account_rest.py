@@ -13,12 +13,16 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import aiohttp
 
 from dantaro_tui.credentials import Credentials
+from dantaro_tui.exchanges import bithumb_account_rest, bithumb_private
 from dantaro_tui.exchanges import upbit_account_rest as api
+from dantaro_tui.exchanges.base import RateLimit
 from dantaro_tui.exchanges.upbit import UpbitApiError
 from dantaro_tui.exchanges.upbit_private import authorization, query_string
 from dantaro_tui.feed.hub import FeedHub, default_hub
@@ -29,18 +33,49 @@ from dantaro_tui.model import Status
 _LIMITERS: dict[tuple[str, str, int], RateLimiter] = {}
 
 
-def _limiter(credentials: Credentials, group: str) -> RateLimiter:
-    key = (credentials.key_id, group, id(asyncio.get_running_loop()))
+@dataclass(frozen=True)
+class _Dialect:
+    """What an exchange of Upbit's API family does its own way: see the modules named."""
+
+    groups: dict[str, RateLimit]
+    open_orders: Callable[..., api.Request]
+    closed_orders: Callable[..., api.Request]
+    explain_error: Callable[[UpbitApiError, str], str]
+    authorization: Callable[[Credentials, str | None], dict[str, str]]
+
+
+_DIALECTS = {
+    "upbit": _Dialect(
+        api.GROUPS,
+        api.open_orders_request,
+        api.closed_orders_request,
+        api.explain_error,
+        authorization,
+    ),
+    "bithumb": _Dialect(
+        bithumb_account_rest.GROUPS,
+        bithumb_account_rest.open_orders_request,
+        bithumb_account_rest.closed_orders_request,
+        bithumb_account_rest.explain_error,
+        bithumb_private.authorization,
+    ),
+}
+
+
+def _limiter(credentials: Credentials, group: str, groups: dict[str, RateLimit]) -> RateLimiter:
+    # One budget shared by several groups (Bithumb) is one limiter.
+    name = next(g for g, limit in groups.items() if limit is groups[group])
+    key = (credentials.key_id, name, id(asyncio.get_running_loop()))
     limiter = _LIMITERS.get(key)
     if limiter is None:
         for old in [k for k in _LIMITERS if k[2] != key[2]]:
             del _LIMITERS[old]  # limiters of a loop that is gone
-        limiter = _LIMITERS[key] = RateLimiter([api.GROUPS[group]], margin=0.2)
+        limiter = _LIMITERS[key] = RateLimiter([groups[group]], margin=0.2)
     return limiter
 
 
 class AccountClient:
-    """Read-only account calls for one key pair (Upbit)."""
+    """Read-only account calls for one key pair (Upbit or Bithumb)."""
 
     def __init__(
         self,
@@ -52,6 +87,10 @@ class AccountClient:
     ) -> None:
         self.credentials = credentials
         self.exchange = credentials.exchange
+        if self.exchange not in _DIALECTS:
+            known = ", ".join(sorted(_DIALECTS))
+            raise ValueError(f"no account API for {self.exchange} (supported: {known})")
+        self._dialect = _DIALECTS[self.exchange]
         self.base_url = (hub or default_hub()).rest_url(self.exchange, rest_url)
         self.timeout = timeout
         self.rejected: list[Status] = []  # rows left out of the last replies, in words
@@ -62,13 +101,13 @@ class AccountClient:
         return api.parse_accounts(await self._get("default", api.accounts_request()), self.rejected)
 
     async def open_orders(self, market: str | None = None, limit: int = 100) -> list[api.OrderRow]:
-        body = await self._get("default", api.open_orders_request(market, limit=limit))
+        body = await self._get("default", self._dialect.open_orders(market, limit=limit))
         return api.parse_orders(body, self.rejected)
 
     async def closed_orders(
         self, market: str | None = None, limit: int = 100
     ) -> list[api.OrderRow]:
-        body = await self._get("default", api.closed_orders_request(market, limit=limit))
+        body = await self._get("default", self._dialect.closed_orders(market, limit=limit))
         return api.parse_orders(body, self.rejected)
 
     async def order(self, uuid: str) -> api.OrderRow:
@@ -105,7 +144,7 @@ class AccountClient:
                 headers={"Accept": "application/json"},
             )
         session = self._session
-        limiter = _limiter(self.credentials, group)
+        limiter = _limiter(self.credentials, group, self._dialect.groups)
         for attempt in range(MAX_RETRIES + 1):
             pause = self._paused_until.get(group, 0.0) - time.monotonic()
             if pause > 0:
@@ -115,7 +154,7 @@ class AccountClient:
                 # A fresh token per attempt (a retried nonce is refused), made in the call:
                 # no local of this frame holds it for a traceback to print.
                 async with session.get(
-                    url, headers=authorization(self.credentials, query or None)
+                    url, headers=self._dialect.authorization(self.credentials, query or None)
                 ) as resp:
                     body = await resp.read()
                     self._note_remaining(group, resp.headers.get("Remaining-Req"))
@@ -147,7 +186,7 @@ class AccountClient:
             if status == 429:
                 return f"{self.exchange} is rate-limiting account requests; try again shortly"
             return f"{self.exchange} refused {path} (HTTP {status})"
-        return api.explain_error(err, path)
+        return self._dialect.explain_error(err, path)
 
     def _note_remaining(self, group: str, header: str | None) -> None:
         if not header:

@@ -36,6 +36,7 @@ from dantaro_tui.feed.redis_layout import (
     BEAT_TTL_BEATS,
     ENTRY,
     EXCHANGE_TS,
+    MAX_AGE,
     RECEIVE_TS,
     STATE_MAXLEN,
     TRADE_MAXLEN,
@@ -98,6 +99,7 @@ class RedisCollector:
         layout: Layout | None = None,
         trade_maxlen: int = TRADE_MAXLEN,
         state_maxlen: int = STATE_MAXLEN,
+        max_age: float = MAX_AGE,
         beat_interval: float = BEAT_INTERVAL,
         demo: bool = False,
         rest_urls: Mapping[str, str] | None = None,
@@ -110,6 +112,7 @@ class RedisCollector:
         self.layout = layout or Layout()
         self.trade_maxlen = trade_maxlen
         self.state_maxlen = state_maxlen
+        self.max_age = max_age
         self.beat_interval = beat_interval
         self.demo = demo
         self.rest_urls = dict(rest_urls or {})
@@ -153,6 +156,7 @@ class RedisCollector:
         self._tasks = [
             asyncio.create_task(self._flush_loop(), name=f"{self.name}:publish"),
             asyncio.create_task(self._beat_loop(), name=f"{self.name}:beat"),
+            asyncio.create_task(self._trim_loop(), name=f"{self.name}:trim"),
         ]
         for exchange, codes in self.markets.items():
             if not codes:
@@ -321,6 +325,24 @@ class RedisCollector:
         stats.redis_ok = False
         stats.errors += 1
         stats.last_error = reason
+
+    async def _trim_loop(self) -> None:
+        """The age cap: XADD takes one cap, the length; entries older than ``max_age`` go
+        here, in one round trip for every stream written to."""
+        every = min(max(self.max_age / 10, 0.5), 10.0)
+        while True:
+            await asyncio.sleep(every)
+            redis = self._redis
+            if redis is None or not self._keys or not self.stats.redis_ok:
+                continue
+            oldest = f"{int((time.time() - self.max_age) * 1000)}-0"
+            try:
+                async with redis.pipeline(transaction=False) as pipe:
+                    for stream, _, _ in self._keys.values():
+                        pipe.xtrim(stream, minid=oldest, approximate=True)
+                    await pipe.execute()
+            except (rex.RedisError, OSError) as exc:
+                self._redis_failed(exc)
 
     # -- the heartbeat -------------------------------------------------------------------
     def beat(self, exchange: str) -> CollectorBeat:

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from dantaro_tui.credentials import Credentials
+from dantaro_tui.exchanges.bithumb_private import BithumbPrivateCodec
 from dantaro_tui.exchanges.upbit_private import ALL, PRIVATE_TYPES, UpbitPrivateCodec
 from dantaro_tui.feed.connection import Connection
 from dantaro_tui.feed.health import Health, HealthSnapshot, State, worst
@@ -43,8 +44,12 @@ log = logging.getLogger(__name__)
 
 Callback = Callable[[Any], Awaitable[None] | None]
 
-# Exchanges with a private stream, and the codec that speaks it.
-PRIVATE_CODECS: dict[str, type[UpbitPrivateCodec]] = {"upbit": UpbitPrivateCodec}
+# Exchanges with a private stream, and the codec that speaks it (Bithumb's is Upbit's with
+# its own URL, token and myOrder shape).
+PRIVATE_CODECS: dict[str, type[UpbitPrivateCodec]] = {
+    "upbit": UpbitPrivateCodec,
+    "bithumb": BithumbPrivateCodec,
+}
 
 
 class PrivateStreamError(Exception):

@@ -41,9 +41,13 @@ PREFIX = "dantaro"
 ENV_URL = "DANTARO_REDIS_URL"
 SCHEMES = ("redis", "rediss", "unix")
 
-# Trades: a consumer cut off for a while (its link, a restart) resumes without losing the
-# tape; at the simulator's busiest market (~40 trades/s) this is minutes. State channels:
-# the newest entry is the state, so a short tail is enough (``~`` rounds up to whole nodes).
+# Two caps per stream, both approximate (``~`` trims whole nodes): an age, so memory is flat
+# once a minute of traffic is in (measured: benchmarks/bench_redis.py --memory), and a
+# length, so a flood cannot outgrow it within that minute. A consumer cut off for less than
+# MAX_AGE (its link, a collector restart) resumes without losing a trade; the latest-state
+# hash keeps every market's state however quiet it is. State channels need only a short
+# tail: their newest entry is the state.
+MAX_AGE = 60.0  # seconds
 TRADE_MAXLEN = 10_000
 STATE_MAXLEN = 200
 
@@ -116,12 +120,6 @@ def decode_entry(data: bytes) -> tuple[list[MarketEvent], list[str]]:
         except Invalid as exc:
             problems.append(str(exc))
     return kept, problems
-
-
-def stream_id(raw: bytes) -> tuple[int, int]:
-    """``b"1700000000000-3"`` -> ``(1700000000000, 3)``, for ordering ids."""
-    ms, _, seq = raw.partition(b"-")
-    return int(ms), int(seq or 0)
 
 
 class FeedBeat(msgspec.Struct, frozen=True):

@@ -20,7 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from dantaro_tui.feed.redis_layout import ENV_URL, STATE_MAXLEN, TRADE_MAXLEN, redis_url
+from dantaro_tui.feed.redis_layout import ENV_URL, MAX_AGE, STATE_MAXLEN, TRADE_MAXLEN, redis_url
 from dantaro_tui.recording.cli import (
     EXIT_FAILED,
     EXIT_OK,
@@ -68,16 +68,23 @@ def add_collect_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--duration", help="stop after this long (90s, 10m, 1h); default: Ctrl-C")
     parser.add_argument(
+        "--max-age",
+        default=f"{MAX_AGE:.0f}s",
+        help=f"entries kept per stream at most this long (default {MAX_AGE:.0f}s): how long "
+        "a terminal may be cut off without losing trades",
+    )
+    parser.add_argument(
         "--trade-maxlen",
         type=int,
         default=TRADE_MAXLEN,
-        help=f"trades kept per market stream (approximately; default {TRADE_MAXLEN:,})",
+        help="entries kept per trade stream, an entry being one batch of the market's trades "
+        f"(approximately; default {TRADE_MAXLEN:,})",
     )
     parser.add_argument(
         "--state-maxlen",
         type=int,
         default=STATE_MAXLEN,
-        help=f"ticker/book/candle updates kept per market stream (default {STATE_MAXLEN})",
+        help=f"entries kept per ticker/book/candle stream (default {STATE_MAXLEN})",
     )
 
 
@@ -187,6 +194,7 @@ async def _collect(args: argparse.Namespace, console: Console) -> int:
         duration = parse_duration(args.duration) if args.duration else None
         if args.trade_maxlen < 1 or args.state_maxlen < 1:
             raise ValueError("--trade-maxlen and --state-maxlen must be at least 1")
+        max_age = parse_duration(args.max_age)
     except ValueError as exc:
         _err(console, str(exc))
         return EXIT_USAGE
@@ -270,6 +278,7 @@ async def _collect(args: argparse.Namespace, console: Console) -> int:
             hub=hub,
             trade_maxlen=args.trade_maxlen,
             state_maxlen=args.state_maxlen,
+            max_age=max_age,
             demo=bool(args.demo),
             rest_urls=rest_urls,
         )

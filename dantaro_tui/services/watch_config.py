@@ -91,8 +91,10 @@ def default_rules() -> list[WatchRule]:
     """What ``watch`` runs when the file names no rule: the alert service's rules over every
     market (each measured against its own activity, so a few a day, not a flood) and a
     feed that stays unhealthy for 30 s."""
+    # A phone is not a screen: a volume spike somewhere is the commonest alert of a busy
+    # day, so the default sends at most a few an hour (the cockpit's log keeps them all).
     return [
-        WatchRule("volume spikes", "volume_spike"),
+        WatchRule("volume spikes", "volume_spike", cooldown_s=1800.0, max_per_hour=4),
         WatchRule("pumps", "pump"),
         WatchRule("dumps", "dump"),
         WatchRule("feed", "feed", after_s=30.0),

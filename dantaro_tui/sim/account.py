@@ -1,5 +1,5 @@
-"""Paper accounts of the simulated Upbit: the exchange API (``/v1/accounts``, orders) and the
-private WebSocket (``/websocket/v1/private``: ``myOrder``, ``myAsset``), one account per key pair.
+"""Paper accounts of the simulated Upbit and Bithumb: the exchange API (``/v1/accounts``,
+orders) and the private WebSocket (``myOrder``, ``myAsset``), one account per key pair and venue.
 
 Every request is authenticated as the exchange does it (``jwt_auth.py``: signature, nonce
 reuse, ``query_hash``, permissions) and refused with the exchange's error bodies. Orders
@@ -12,8 +12,20 @@ quote reaches it. Each change goes out as the exchange sends it: ``myOrder`` ``w
 changed. REST numbers are strings (as Upbit's order endpoints write them); WebSocket
 numbers are JSON numbers.
 
+Bithumb copied Upbit's account API; a :class:`PaperVenue` keeps what differs explicit:
+
+* tokens: HS256 with a ``timestamp`` claim, Bithumb's error names (``jwt_auth.BITHUMB``);
+* the private socket is ``/websocket/v2/private`` and its ``myOrder`` is the v2 shape
+  (``order_id``, ``side`` buy/sell, ``order_price``/``trade_price``, ``*_quantity``,
+  ``order_amount``/``trade_amount``, ``client_order_id``; no ``trades_count``, ``locked``,
+  ``avg_price``, ``trade_fee`` or ``is_maker``); ``myAsset`` is Upbit's;
+* orders are listed by ``GET /v1/orders`` (``state`` or ``states[]``, ``page``, ``limit``
+  up to 100) instead of Upbit's ``/v1/orders/open`` and ``/v1/orders/closed``;
+* one budget of 140 private requests a second, and no ``Remaining-Req`` header.
+
 Simplifications (said, not hidden): no ``best`` orders, no tick-size check on prices, the
-average buy price ignores fees, KRW deposits are the starting balance.
+average buy price ignores fees, KRW deposits are the starting balance, order refusals use
+Upbit's error names on both venues.
 """
 
 from __future__ import annotations
@@ -26,7 +38,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +48,11 @@ from aiohttp import web
 from dantaro_tui.sim.faults import Peer, RateWindow
 from dantaro_tui.sim.jwt_auth import (
     ASSETS,
+    BITHUMB,
     ORDERS_READ,
     ORDERS_WRITE,
+    UPBIT,
+    AuthDialect,
     AuthError,
     PaperKey,
     body_query,
@@ -52,10 +67,13 @@ if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimContext
 
 PRIVATE_WS_PATH = "/websocket/v1/private"
+BITHUMB_PRIVATE_WS_PATH = "/websocket/v2/private"
 MIN_TOTAL = {"KRW": 5000.0, "BTC": 0.00005, "USDT": 0.5}
 MAX_TOTAL = 1_000_000_000.0
 # Account rate-limit groups (reference 1.9): per account, not per IP.
 GROUP_LIMITS = {"default": 30, "order": 8}
+# Bithumb: "Private API 요청 제한 초당 최대 140회", one budget for every private call.
+BITHUMB_PRIVATE_PER_S = 140
 CLOSED_KEPT = 1000
 STATUS_UP = b'{"status":"UP"}'
 STATUS_EVERY = 10.0
@@ -161,8 +179,15 @@ def _iso(ms: int) -> str:
 class Account:
     """One key pair's balances and orders."""
 
-    def __init__(self, key: PaperKey, listings: Mapping[str, Listing], now_ms: int) -> None:
+    def __init__(
+        self,
+        key: PaperKey,
+        listings: Mapping[str, Listing],
+        now_ms: int,
+        venue: PaperVenue | None = None,
+    ) -> None:
         self.key = key
+        self.venue = venue or UPBIT_VENUE
         self.listings = listings
         self.asset_uuid = str(uuid.uuid4())
         self.holdings: dict[str, Holding] = {}
@@ -364,9 +389,9 @@ class Account:
         subs = [c for c in self.conns if c.wants_order(order.market)]
         if not subs:
             return
-        body = order_frame(order, now_ms, fill)
+        body = self.venue.order_frame(order, now_ms, fill)
         for conn in subs:
-            conn.send(_keys(body, ORDER_SIMPLE) if conn.simple else body)
+            conn.send(_keys(body, self.venue.order_simple) if conn.simple else body)
 
     def emit_assets(self, currencies: Iterable[str], now_ms: int) -> None:
         subs = [c for c in self.conns if c.wants_assets]
@@ -488,6 +513,101 @@ def _keys(body: dict[str, Any], simple: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
+# Bithumb's myOrder v2 keys: DEFAULT -> SIMPLE (its Private v2 migration guide).
+BITHUMB_ORDER_SIMPLE = {
+    "type": "ty", "code": "cd", "order_id": "oid", "side": "sd", "order_type": "ot",
+    "state": "s", "trade_id": "tid", "canceling_order_id": "cnoid", "order_price": "op",
+    "trade_price": "tp", "order_quantity": "oq", "trade_quantity": "tq",
+    "order_amount": "oa", "trade_amount": "ta", "remaining_quantity": "rq",
+    "executed_quantity": "eq", "executed_amount": "ea", "reserved_fee": "rsf",
+    "remaining_fee": "rmf", "paid_fee": "pf", "client_order_id": "coid",
+    "cancel_type": "ct", "time_in_force": "tif", "trade_timestamp": "ttms",
+    "order_timestamp": "otms", "timestamp": "tms", "stream_type": "st",
+}  # fmt: skip
+
+
+def bithumb_order_frame(order: PaperOrder, now_ms: int, fill: Fill | None) -> dict[str, Any]:
+    """One Bithumb ``myOrder`` v2 message (DEFAULT keys): the order's price and quantity and
+    the fill's are separate fields; ``order_amount`` is the order's value (0 for a market
+    sell, the total for a market buy)."""
+    if order.ord_type == "price":
+        amount = order.price or 0.0
+    elif order.ord_type == "limit":
+        amount = (order.price or 0.0) * (order.volume or 0.0)
+    else:
+        amount = 0.0
+    return {
+        "type": "myOrder",
+        "code": order.market,
+        "order_id": order.uuid,
+        "side": "buy" if order.side == "bid" else "sell",
+        "order_type": order.ord_type,
+        "state": "trade" if fill is not None else order.state,
+        "trade_id": fill.uuid if fill else None,
+        "order_price": order.price if order.ord_type == "limit" else None,
+        "trade_price": fill.price if fill else None,
+        "order_quantity": order.volume,
+        "trade_quantity": fill.volume if fill else None,
+        "order_amount": _r(amount),
+        "trade_amount": _r(fill.funds) if fill else None,
+        "remaining_quantity": _r(order.remaining_volume),
+        "executed_quantity": _r(order.executed_volume),
+        "executed_amount": _r(order.executed_funds),
+        "reserved_fee": _r(order.reserved_fee),
+        "remaining_fee": _r(max(0.0, order.reserved_fee - order.paid_fee)),
+        "paid_fee": _r(order.paid_fee),
+        "client_order_id": order.identifier,
+        "cancel_type": None,
+        "time_in_force": None,
+        "trade_timestamp": fill.ts if fill else None,
+        "order_timestamp": order.created_ms,
+        "timestamp": now_ms,
+        "stream_type": "REALTIME",
+    }
+
+
+@dataclass(frozen=True)
+class PaperVenue:
+    """What one exchange's account API differs in (see the module's docstring)."""
+
+    name: str
+    auth: AuthDialect
+    private_ws_path: str
+    order_frame: Callable[[PaperOrder, int, Fill | None], dict[str, Any]]
+    order_simple: Mapping[str, str]
+    group_limits: Mapping[str, int]
+    shared_limit: bool  # True: every group counts in one budget
+    remaining_header: bool  # Upbit's ``Remaining-Req`` on every reply
+    list_by_state: bool  # ``GET /v1/orders?state=`` instead of ``/v1/orders/open|closed``
+
+
+UPBIT_VENUE = PaperVenue(
+    name="upbit",
+    auth=UPBIT,
+    private_ws_path=PRIVATE_WS_PATH,
+    order_frame=order_frame,
+    order_simple=ORDER_SIMPLE,
+    group_limits=GROUP_LIMITS,
+    shared_limit=False,
+    remaining_header=True,
+    list_by_state=False,
+)
+BITHUMB_VENUE = PaperVenue(
+    name="bithumb",
+    auth=BITHUMB,
+    private_ws_path=BITHUMB_PRIVATE_WS_PATH,
+    order_frame=bithumb_order_frame,
+    order_simple=BITHUMB_ORDER_SIMPLE,
+    group_limits={"default": BITHUMB_PRIVATE_PER_S, "order": BITHUMB_PRIVATE_PER_S},
+    shared_limit=True,
+    remaining_header=False,
+    list_by_state=True,
+)
+OPEN_STATES = ("wait", "watch")
+CLOSED_STATES = ("done", "cancel")
+BITHUMB_MAX_LIMIT = 100
+
+
 def _number(value: Any) -> float | None:
     if value is None or value == "":
         return None
@@ -559,31 +679,83 @@ class PaperExchange:
     """The accounts of one simulated exchange, their REST endpoints and private socket."""
 
     def __init__(
-        self, ctx: SimContext, listings: Mapping[str, Listing], keys: Iterable[PaperKey]
+        self,
+        ctx: SimContext,
+        listings: Mapping[str, Listing],
+        keys: Iterable[PaperKey],
+        venue: PaperVenue | None = None,
     ) -> None:
         self.ctx = ctx
         self.listings = listings
+        self.venue = venue or UPBIT_VENUE
         now = int(ctx.market.now_ms)
         self.keys: dict[str, PaperKey] = {}
         self.accounts: dict[str, Account] = {}
         for key in keys:
             self.add(key, now)
-        self._limits = {g: RateWindow(n, 1.0) for g, n in GROUP_LIMITS.items()}
+        limits = self.venue.group_limits
+        if self.venue.shared_limit:
+            shared = RateWindow(max(limits.values()), 1.0)
+            self._limits = dict.fromkeys(limits, shared)
+        else:
+            self._limits = {g: RateWindow(n, 1.0) for g, n in limits.items()}
         self._tasks = Tasks()
 
     def add(self, key: PaperKey, now_ms: int | None = None) -> Account:
         now = int(self.ctx.market.now_ms) if now_ms is None else now_ms
+        # A copy per venue: the same pair on two exchanges is two accounts, two nonce sets.
+        key = replace(key)
         self.keys[key.access_key] = key
-        account = self.accounts[key.access_key] = Account(key, self.listings, now)
+        account = Account(key, self.listings, now, self.venue)
+        self.accounts[key.access_key] = account
         return account
 
+    def place_demo_orders(self, access_key: str) -> list[PaperOrder]:
+        """A few orders on a paper account, so a demo's account view has something in it:
+        a market buy that fills at once, and limit orders a few levels off the touch on
+        both sides, which fill as makers when the market comes to them. An order the
+        account cannot afford (or a market this venue lacks) is left out."""
+        account = self.accounts.get(access_key)
+        if account is None:
+            return []
+        plans: list[tuple[str, str, str, int, float]] = [
+            # market, side, ord_type, book level, volume (a market buy: KRW to spend)
+            ("KRW-ETH", "bid", "price", 0, 100_000.0),
+            ("KRW-BTC", "bid", "limit", 2, 0.01),
+            ("KRW-ETH", "ask", "limit", 2, 0.2),
+            ("KRW-XRP", "ask", "limit", 4, 500.0),
+        ]
+        placed: list[PaperOrder] = []
+        for market, side, ord_type, level, size in plans:
+            lst = self.listings.get(market)
+            levels = (lst.bids if side == "bid" else lst.asks) if lst is not None else []
+            if len(levels) <= level:
+                continue
+            body: dict[str, Any] = {"market": market, "side": side, "ord_type": ord_type}
+            if ord_type == "price":
+                body["price"] = str(size)
+            else:
+                body["price"] = str(levels[level][0])
+                body["volume"] = str(size)
+            now = self._now()
+            try:
+                order = account.place(body, now)
+            except OrderError:
+                continue
+            account.after_place(order, now)
+            placed.append(order)
+        return placed
+
     def routes(self, r: web.UrlDispatcher) -> None:
-        r.add_get(PRIVATE_WS_PATH, self._ws)
+        r.add_get(self.venue.private_ws_path, self._ws)
         r.add_get("/v1/accounts", self._api("default", ASSETS, self._accounts))
         r.add_get("/v1/orders/chance", self._api("default", ORDERS_READ, self._chance))
         r.add_get("/v1/order", self._api("default", ORDERS_READ, self._order))
-        r.add_get("/v1/orders/open", self._api("default", ORDERS_READ, self._open))
-        r.add_get("/v1/orders/closed", self._api("default", ORDERS_READ, self._closed))
+        if self.venue.list_by_state:
+            r.add_get("/v1/orders", self._api("default", ORDERS_READ, self._by_state))
+        else:
+            r.add_get("/v1/orders/open", self._api("default", ORDERS_READ, self._open))
+            r.add_get("/v1/orders/closed", self._api("default", ORDERS_READ, self._closed))
         r.add_post("/v1/orders", self._api("order", ORDERS_WRITE, self._place))
         r.add_delete("/v1/order", self._api("default", ORDERS_WRITE, self._cancel))
 
@@ -618,19 +790,21 @@ class PaperExchange:
                 query = body_query(body)
             else:
                 query = get_query(request.query_string)
+            auth = self.venue.auth
             try:
-                key = verify(self.keys, request.headers.get("Authorization"), query)
-                require(key, permission)
+                key = verify(self.keys, request.headers.get("Authorization"), query, auth)
+                require(key, permission, auth)
             except AuthError as err:
                 return _error(err.name, err.message, err.status)
-            left: int | None = GROUP_LIMITS[group] - 1
+            left: int | None = self.venue.group_limits[group] - 1
             if self.ctx.rate_limits:
                 now = asyncio.get_running_loop().time()
                 left = self._limits[group].hit(key.access_key, now)
             remaining = f"group={group}; min=1800; sec={max(left or 0, 0)}"
             if left is None:
                 resp = _error("too_many_requests", "요청 수 제한을 초과했습니다.", 429)
-                resp.headers["Remaining-Req"] = remaining
+                if self.venue.remaining_header:
+                    resp.headers["Remaining-Req"] = remaining
                 return resp
             account = self.accounts[key.access_key]
             try:
@@ -640,7 +814,8 @@ class PaperExchange:
             else:
                 status = 201 if request.method == "POST" else 200
                 resp = _json(result, status)
-            resp.headers["Remaining-Req"] = remaining
+            if self.venue.remaining_header:
+                resp.headers["Remaining-Req"] = remaining
             return resp
 
         return api
@@ -729,6 +904,26 @@ class PaperExchange:
     async def _closed(self, request: web.Request, account: Account, _: Any) -> Any:
         return self._listed(request, account.closed, ("done", "cancel"))
 
+    async def _by_state(self, request: web.Request, account: Account, _: Any) -> Any:
+        """Bithumb's ``GET /v1/orders``: ``state`` (default ``wait``) or ``states[]``, never
+        open and closed states together; ``page`` from 1, ``limit`` up to 100."""
+        q = request.query
+        if "state" in q and "states[]" in q:
+            raise OrderError("invalid_parameter", "state 와 states 는 함께 사용할 수 없습니다.")
+        wanted = set(q.getall("states[]", ())) or {q.get("state", "wait")}
+        if wanted <= set(OPEN_STATES):
+            orders: Iterable[PaperOrder] = account.orders.values()
+        elif wanted <= set(CLOSED_STATES):
+            orders = account.closed
+        else:
+            raise OrderError("invalid_parameter", "잘못된 파라미터 입니다.")
+        market = q.get("market")
+        limit = _limit(q.get("limit"), BITHUMB_MAX_LIMIT)
+        page = _limit(q.get("page") or "1", 1_000_000)
+        rows = [o for o in orders if (not market or o.market == market) and o.state in wanted]
+        rows.sort(key=lambda o: o.created_ms, reverse=q.get("order_by", "desc") != "asc")
+        return [order_row(o) for o in rows[(page - 1) * limit : page * limit]]
+
     async def _place(self, request: web.Request, account: Account, body: Any) -> Any:
         now = self._now()
         order = account.place(body, now)
@@ -749,7 +944,8 @@ class PaperExchange:
         account: Account | None = None
         error: AuthError | None = None
         try:
-            key = verify(self.keys, request.headers.get("Authorization"), "")
+            header = request.headers.get("Authorization")
+            key = verify(self.keys, header, "", self.venue.auth)
             account = self.accounts[key.access_key]
         except AuthError as err:
             error = err  # said on the first request, as the exchange does
@@ -847,15 +1043,20 @@ class PaperExchange:
                 conn.peer.send_control(STATUS_UP)
 
 
-def _limit(value: str | None) -> int:
+def paper_exchanges(venues: Iterable[object]) -> list[PaperExchange]:
+    """The paper accounts' exchanges among a simulator's venues."""
+    return [p for v in venues if isinstance(p := getattr(v, "paper", None), PaperExchange)]
+
+
+def _limit(value: str | None, most: int = 1000) -> int:
     if not value:
-        return 100
+        return min(100, most)
     try:
         n = int(value)
     except ValueError:
         raise OrderError("validation_error", "limit 값이 올바르지 않습니다.") from None
-    if not 1 <= n <= 1000:
-        raise OrderError("validation_error", "limit 은 1 이상 1000 이하여야 합니다.")
+    if not 1 <= n <= most:
+        raise OrderError("validation_error", f"limit 은 1 이상 {most} 이하여야 합니다.")
     return n
 
 

@@ -3,7 +3,8 @@
 Written from the protocol reference (``docs/exchanges.md`` section 3) and the recorded real
 frames, never from the client codec (design rule 7). What a client meets:
 
-* ``/binance/ws`` (raw: each push is the event object), ``/binance/ws/<stream>[/<stream>]``,
+* ``/binance/ws`` (raw: each push is the event object), ``/binance/ws/<stream>[/<stream>]``
+  (a segment with no ``@``, such as ccxt.pro's ``/ws/0``, names no stream and is ignored),
   ``/binance/stream`` and ``/binance/stream?streams=a/b`` (combined: each push is wrapped
   ``{"stream":"btcusdt@trade","data":{...}}``). ``SET_PROPERTY ["combined", true]`` switches
   a raw connection to the wrapped form. Text frames; every price and quantity a string with 8
@@ -18,7 +19,8 @@ frames, never from the client codec (design rule 7). What a client meets:
   value type, 2 invalid request (unknown method, bad id or params, more than 1,024 streams on
   the connection), 3 invalid JSON.
 * Streams of the listed symbols: ``<s>@trade``, ``<s>@aggTrade`` (one trade per aggregate),
-  ``<s>@ticker`` (rolling 24 h, once a second when it changed), ``<s>@bookTicker``,
+  ``<s>@ticker`` and ``<s>@miniTicker`` (rolling 24 h, once a second when it changed; the
+  mini one is what ccxt.pro's watch_ticker asks for), ``<s>@bookTicker``,
   ``<s>@depth`` / ``<s>@depth@100ms`` (diff depth, every 1 s / 100 ms, ``U``/``u`` update ids
   that continue REST ``/api/v3/depth``'s ``lastUpdateId``; a removed level has quantity
   ``0.00000000``), ``<s>@depth5|10|20[@100ms]`` (the top levels every 1 s / 100 ms as
@@ -31,9 +33,10 @@ frames, never from the client codec (design rule 7). What a client meets:
   connection (requests, pings and pongs) close it with code 1008 "Too many requests", as on
   Binance. More than 300 connection attempts in 5 minutes from one address get HTTP 429.
 * REST under ``/binance/api/v3/``: ``ping``, ``time``, ``exchangeInfo`` (PRICE_FILTER
-  tickSize, LOT_SIZE stepSize), ``ticker/24hr``, ``depth``, ``trades``, ``klines``, each
-  weighted as on Binance with the ``X-MBX-USED-WEIGHT-1M`` header; over 6,000 weight a
-  minute from one address: HTTP 429 with ``Retry-After`` and ``{"code":-1003,...}``.
+  tickSize, LOT_SIZE stepSize), ``ticker/24hr``, ``depth``, ``trades``, ``aggTrades`` (what
+  ccxt's fetch_trades asks for), ``klines``, each weighted as on Binance with the
+  ``X-MBX-USED-WEIGHT-1M`` header; over 6,000 weight a minute from one address: HTTP 429
+  with ``Retry-After`` and ``{"code":-1003,...}``.
 
 Fault switches: the generic ones (faults.py) act as on every venue; ``skip_seq_every = N``
 withholds every Nth diff-depth push of a stream from a connection, so the next one starts
@@ -79,6 +82,8 @@ MESSAGES_PER_S = 5
 CONNECTS = (300, 300.0)  # attempts per 5 minutes per address
 PING_INTERVAL = 20.0
 PONG_TIMEOUT = 60.0
+AGG_ID_OFFSET = 1000  # aggregate ids run this far behind trade ids (one trade per aggregate)
+AGG_LOOKBACK = 1000  # trades searched for an aggTrades time window or id
 WEIGHT_PER_MIN = 6000
 TICKER_MS = 1000
 DEPTH_SPEEDS = {"depth": 1000, "depth@100ms": 100}
@@ -197,6 +202,7 @@ class BinanceVenue:
             ("ticker/24hr", 0, self._get_ticker),
             ("depth", 0, self._get_depth),
             ("trades", 25, self._get_trades),
+            ("aggTrades", 4, self._get_agg_trades),
             ("klines", 2, self._get_klines),
         ):
             r.add_get(f"/api/v3/{path}", self._weighted(weight, handler))
@@ -253,10 +259,14 @@ class BinanceVenue:
                 continue
             self._ticker_due.discard(sym)
             self._ticker_ms[sym] = now
-            stream = f"{sym.lower()}@ticker"
-            conns = subs.get(stream)
-            if conns:
-                self._fan(stream, conns, self._ticker_event(self.pairs[sym], now))
+            for stream, event in (
+                ("ticker", self._ticker_event),
+                ("miniTicker", self._mini_ticker),
+            ):
+                name = f"{sym.lower()}@{stream}"
+                conns = subs.get(name)
+                if conns:
+                    self._fan(name, conns, event(self.pairs[sym], now))
         if step.candles:
             self._push_klines(step, now)
 
@@ -285,7 +295,7 @@ class BinanceVenue:
         conns = self._subs.get(f"{low}@aggTrade")
         if conns:
             data = {
-                "e": "aggTrade", "E": now, "s": pair.symbol, "a": trade_id - 1000,
+                "e": "aggTrade", "E": now, "s": pair.symbol, "a": trade_id - AGG_ID_OFFSET,
                 "p": fixed8(t.price), "q": fixed8(t.size), "f": trade_id, "l": trade_id,
                 "T": t.ts, "m": t.side == "sell", "M": True,
             }  # fmt: skip
@@ -367,6 +377,14 @@ class BinanceVenue:
             "C": r["closeTime"], "F": r["firstId"], "L": r["lastId"], "n": r["count"],
         }  # fmt: skip
 
+    def _mini_ticker(self, pair: Pair, now: int) -> dict[str, Any]:
+        r = self._ticker_row(pair, now)
+        return {
+            "e": "24hrMiniTicker", "E": now, "s": pair.symbol, "c": r["lastPrice"],
+            "o": r["openPrice"], "h": r["highPrice"], "l": r["lowPrice"], "v": r["volume"],
+            "q": r["quoteVolume"],
+        }  # fmt: skip
+
     def _ticker_row(self, pair: Pair, now: int) -> dict[str, Any]:
         lst = pair.listing
         assert lst is not None
@@ -432,7 +450,10 @@ class BinanceVenue:
     # -- WebSocket
     async def _ws_raw(self, request: web.Request) -> web.StreamResponse:
         tail = request.match_info.get("streams", "")
-        return await self._ws(request, [s for s in tail.split("/") if s], combined=False)
+        # A segment that names no stream at all (ccxt.pro opens ``/ws/0``, ``/ws/1``... and
+        # then subscribes, which works on Binance) opens a connection without streams.
+        names = [s for s in tail.split("/") if s and ("@" in s or s.startswith("!"))]
+        return await self._ws(request, names, combined=False)
 
     async def _ws_combined(self, request: web.Request) -> web.StreamResponse:
         query = request.query.get("streams", "")
@@ -750,6 +771,38 @@ class BinanceVenue:
         ]  # fmt: skip
         rows.reverse()  # oldest first, as Binance lists them
         return _json(rows)
+
+    async def _get_agg_trades(self, request: web.Request) -> web.StreamResponse:
+        """Compressed trades (one trade per aggregate, as on the stream), oldest first:
+        the newest ``limit``, those from aggregate id ``fromId`` on, or those between
+        ``startTime`` and ``endTime`` (inclusive, at most an hour apart)."""
+        pair = self._symbol(request)
+        q = request.query
+        limit = _limit(request, 500, 1000)
+        from_id = _opt_int(q.get("fromId"), "fromId")
+        start = _opt_int(q.get("startTime"), "startTime")
+        end = _opt_int(q.get("endTime"), "endTime")
+        if start is not None and end is not None and not 0 <= end - start <= HOUR:
+            raise RestError(-1127, "More than 1 hours between startTime and endTime.")
+        assert pair.listing is not None
+        last_agg = pair.trade_id - AGG_ID_OFFSET
+        if from_id is not None:
+            span = max(0, last_agg - from_id + 1)
+            newest = pair.listing.recent_trades(min(span, AGG_LOOKBACK))
+        else:
+            newest = pair.listing.recent_trades(AGG_LOOKBACK if start or end else limit)
+        rows = [
+            {
+                "a": last_agg - i, "p": fixed8(t.price), "q": fixed8(t.size),
+                "f": pair.trade_id - i, "l": pair.trade_id - i, "T": t.ts,
+                "m": t.side == "sell", "M": True,
+            }
+            for i, t in enumerate(newest)
+            if (start is None or t.ts >= start) and (end is None or t.ts <= end)
+        ]  # fmt: skip
+        rows.reverse()
+        # From an id or a time the oldest ``limit`` count, otherwise the newest.
+        return _json(rows[:limit] if from_id is not None or start is not None else rows[-limit:])
 
     async def _get_klines(self, request: web.Request) -> web.StreamResponse:
         pair = self._symbol(request)

@@ -18,7 +18,9 @@ codec. Bithumb copied Upbit's API, and this venue writes what Bithumb does diffe
 * REST: 150 requests a second per IP per category with ``x-ratelimit-*`` headers; errors come
   as **HTTP 200** with an error body (more than 200 markets in a ticker call is a 400);
   ticker times are written **9 hours ahead**; ``market_warning`` in the market list and
-  ``/v1/market/virtual_asset_warning`` for the alerts.
+  ``/v1/market/virtual_asset_warning`` for the alerts;
+* the legacy REST API (``/public/ticker``, ``orderbook``, ``transaction_history``,
+  ``candlestick``) over the same markets, in bithumb_legacy.py.
 
 Bithumb's markets are drawn from the same simulated market as Upbit's (the KRW coins Upbit
 lists, most of them, and a few BTC markets): every listing draws its own venue-local
@@ -39,6 +41,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
+from dantaro_tui.sim.account import BITHUMB_VENUE, PaperExchange
+from dantaro_tui.sim.bithumb_legacy import LegacyApi
 from dantaro_tui.sim.faults import Peer, RateWindow
 from dantaro_tui.sim.market import (
     FIAT_RATES,
@@ -413,12 +417,15 @@ class BithumbVenue:
         self._connects = RateWindow(CONNECTS_PER_S, 1.0)
         self._rest = RateWindow(REST_PER_S, 1.0)
         self._tasks = Tasks()
+        # Paper accounts: Upbit's, with what Bithumb does differently (sim/account.py).
+        self.paper = PaperExchange(ctx, self.listings, ctx.accounts, BITHUMB_VENUE)
 
     # -- wiring
     def app(self) -> web.Application:
         app = web.Application()
         r = app.router
         r.add_get(WS_PATH, self._ws)
+        self.paper.routes(r)
         r.add_get("/v1/market/all", self._limited("other", self._market_all))
         r.add_get("/v1/market/virtual_asset_warning", self._limited("other", self._warnings))
         r.add_get("/v1/ticker", self._limited("ticker", self._ticker))
@@ -427,6 +434,7 @@ class BithumbVenue:
         r.add_get("/v1/candles/minutes/{unit}", self._limited("candles", self._minutes))
         for period in ("days", "weeks", "months"):
             r.add_get(f"/v1/candles/{period}", self._limited("candles", self._periods))
+        LegacyApi(self.listings, lambda: int(self.ctx.market.now_ms)).add_routes(r, self._limited)
         return app
 
     def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
@@ -434,13 +442,16 @@ class BithumbVenue:
 
     async def close(self) -> None:
         self._tasks.cancel()
+        await self.paper.close()
 
     async def drop_all(self) -> None:
         for conn in list(self._conns):
             conn.peer.abort()
+        await self.paper.drop_all()
 
     # -- market data fan-out: each frame encoded once per key format and depth
     def dispatch(self, step: StepResult) -> None:
+        self.paper.dispatch(step)
         subs = self._subs
         if not subs:
             return

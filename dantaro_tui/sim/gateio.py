@@ -17,15 +17,19 @@ frames, never from the client codec (design rule 7). What a client meets:
   Monday, an assumption), ``spot.book_ticker`` (pairs), ``spot.order_book_update``
   (``[pair, "100ms"]``: the first push is the whole book with ``"full": true``, then deltas
   every 100 ms whose ``U``/``u`` update ids continue REST ``order_book?with_id=true``'s
-  ``id``; a removed level has amount ``"0"``; other intervals are refused), ``spot.ping`` ->
+  ``id``; a removed level has amount ``"0"``; other intervals are refused), ``spot.obu``
+  (order book V2, ``["ob.<pair>.50"]`` or ``.400``, what ccxt.pro watches: a ``full`` book,
+  then the changes ``{t, s, U, u, b, a}``; a second subscription of a stream on the same
+  connection is refused with code 2), ``spot.ping`` ->
   ``spot.pong``. Updates ``{"time","time_ms","channel","event":"update","result":{..}}``.
   Prices and amounts are strings on the pair's grid, trailing zeros dropped.
 * REST under ``/gateio/api/v4/spot/``: ``currency_pairs`` (and ``currency_pairs/{pair}``),
-  ``tickers``, ``order_book`` (default 10 levels; ``with_id=true`` adds ``id``), ``trades``
-  (newest first), ``candlesticks`` (rows ``[t, quote volume, close, high, low, open, base
-  volume, closed]``, oldest first). 200 requests per 10 s per endpoint and address, then
-  HTTP 429 ``{"label":"TOO_MANY_REQUESTS",..}``; the ``X-Gate-RateLimit-*`` headers on every
-  answer. Errors ``{"label":..,"message":..}`` with a 4xx status.
+  ``currencies``, ``tickers``, ``order_book`` (default 10 levels; ``with_id=true`` adds
+  ``id``), ``trades`` (newest first), ``candlesticks`` (rows ``[t, quote volume, close, high,
+  low, open, base volume, closed]``, oldest first); ``/gateio/api/v4/margin/currency_pairs``
+  (the majors, 10x). 200 requests per 10 s per endpoint and address, then HTTP 429
+  ``{"label":"TOO_MANY_REQUESTS",..}``; the ``X-Gate-RateLimit-*`` headers on every answer.
+  Errors ``{"label":..,"message":..}`` with a 4xx status.
 
 Fault switches: the generic ones (faults.py); ``skip_seq_every = N`` withholds every Nth
 ``spot.order_book_update`` delta of a pair from a connection, so the next one starts past a
@@ -44,7 +48,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from dantaro_tui.sim.faults import Peer, RateWindow
-from dantaro_tui.sim.market import Listing, StepResult, Trade
+from dantaro_tui.sim.market import MAJORS, Listing, StepResult, Trade
 from dantaro_tui.sim.spot_wire import (
     BASES,
     MONDAY_MS,
@@ -85,7 +89,9 @@ INTERVALS_OF_UNIT: dict[int, tuple[str, ...]] = {
     for u in {s[0] for s in INTERVALS.values()}
 }
 PAIR_CHANNELS = frozenset({"spot.tickers", "spot.trades", "spot.book_ticker"})
-CHANNELS = frozenset({*PAIR_CHANNELS, "spot.candlesticks", "spot.order_book_update"})
+CHANNELS = frozenset({*PAIR_CHANNELS, "spot.candlesticks", "spot.order_book_update", "spot.obu"})
+OBU = "obu"  # the pending-changes key of the order book V2 streams
+OBU_LEVELS = ("50", "400")  # ``ob.<pair>.<levels>``: 50 levels every 20 ms, 400 every 100 ms
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -179,8 +185,11 @@ class GateioVenue:
             ("order_book", self._get_order_book),
             ("trades", self._get_trades),
             ("candlesticks", self._get_candles),
+            ("currencies", self._get_currencies),
         ):
             r.add_get(f"/api/v4/spot/{path}", self._limited(path.split("/")[0], handler))
+        # ccxt's gate reads the margin pairs beside the spot ones when it loads markets.
+        r.add_get("/api/v4/margin/currency_pairs", self._limited("margin", self._get_margin))
         return app
 
     def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
@@ -231,13 +240,15 @@ class GateioVenue:
                 continue
             sym = pair.symbol
             bbo = ("spot.book_ticker", sym) in subs
-            if bbo or ("spot.order_book_update", sym) in subs:
+            obu = any(("spot.obu", f"ob.{sym}.{n}") in subs for n in OBU_LEVELS)
+            if bbo or obu or ("spot.order_book_update", sym) in subs:
                 pair.depth.sync(pair, FMT, ZERO)
             if bbo:
                 self._push_bbo(pair, now, None)
         for pair in self.pairs.values():
             if pair.depth.pending:
                 self._push_book(pair, now)
+                self._push_obu(pair, now)
         for sym in list(self._ticker_due):
             if now - self._ticker_ms.get(sym, 0) < TICKER_MS:
                 continue
@@ -317,7 +328,7 @@ class GateioVenue:
         conns = self._subs.get(key)
         pend = book.pending.get("100ms")
         if not conns or pend is None:
-            book.pending.clear()
+            book.pending.pop("100ms", None)
             return
         if not pend.first or (now - pend.last_push < BOOK_MS and not force):
             return
@@ -335,6 +346,32 @@ class GateioVenue:
             if skip and n % skip == 0:
                 continue  # withheld: the next delta starts past a gap
             c.peer.send_data(frame)
+
+    def _obu_result(self, name: str, now: int, first: int, bids: Any, asks: Any) -> Any:
+        return {"t": now, "s": name, "U": first, "u": self.pairs[name.split(".")[1]].depth.last_id,
+                "b": bids, "a": asks}  # fmt: skip
+
+    def _push_obu(self, pair: Pair, now: int, exclude: _Conn | None = None) -> None:
+        """The V2 order book's deltas: every change since the last push, at each step (the
+        market moves no faster than the 20 ms of the 50-level stream)."""
+        book = pair.depth
+        streams = [
+            (name, conns)
+            for n in OBU_LEVELS
+            if (conns := self._subs.get(("spot.obu", name := f"ob.{pair.symbol}.{n}")))
+        ]
+        pend = book.pending.get(OBU)
+        if not streams or pend is None:
+            book.pending.pop(OBU, None)
+            return
+        if not pend.first:
+            return
+        first, bids, asks = pend.take()
+        for name, conns in streams:
+            frame = self._update("spot.obu", self._obu_result(name, now, first, bids, asks), now)
+            for c in conns:
+                if c is not exclude:
+                    c.peer.send_data(frame)
 
     def _full_book(self, pair: Pair, now: int) -> bytes:
         book = pair.depth
@@ -498,6 +535,11 @@ class GateioVenue:
         keys = self._keys(channel, payload)
         now = int(self.ctx.market.now_ms)
         if event == "subscribe":
+            if channel == "spot.obu":
+                # A V2 book stream may be subscribed only once per connection (exchanges.md 4.8).
+                dup = next((k for k in keys if (channel, k) in conn.subs), None)
+                if dup is not None:
+                    raise ReqError(2, f"Alert sub {dup}")
             fresh = []
             for key in keys:
                 sub = (channel, key)
@@ -533,6 +575,15 @@ class GateioVenue:
             if pair not in self.pairs:
                 raise ReqError(2, f"invalid argument: unknown currency pair {pair}")
             return [f"{interval}_{pair}"]
+        if channel == "spot.obu":
+            if not payload:
+                raise ReqError(2, "invalid argument: empty payload")
+            for name in payload:
+                prefix, _, rest = name.partition(".")
+                pair, _, levels = rest.partition(".")
+                if prefix != "ob" or pair not in self.pairs or levels not in OBU_LEVELS:
+                    raise ReqError(2, f"invalid argument: unknown stream {name}")
+            return list(dict.fromkeys(payload))
         # spot.order_book_update: [pair, interval]
         if len(payload) != 2:
             raise ReqError(2, "invalid argument: payload must be [currency_pair, interval]")
@@ -544,7 +595,22 @@ class GateioVenue:
         return [pair]
 
     def _first_push(self, conn: _Conn, channel: str, key: str, now: int) -> None:
-        if channel == "spot.order_book_update":
+        if channel == "spot.obu":
+            pair = self.pairs[key.split(".")[1]]
+            book = pair.depth
+            book.sync(pair, FMT, ZERO)
+            # As for order_book_update: the others get what is pending first, so this
+            # connection's deltas start right after its full book.
+            self._push_obu(pair, now, exclude=conn)
+            levels = int(key.rsplit(".", 1)[1])
+            result = self._obu_result(
+                key, now, book.last_id, [list(lv) for lv in book.bids[:levels]],
+                [list(lv) for lv in book.asks[:levels]],
+            )  # fmt: skip
+            result["full"] = True
+            conn.peer.send_data(self._update("spot.obu", result, now))
+            book.pending.setdefault(OBU, Pending())
+        elif channel == "spot.order_book_update":
             pair = self.pairs[key]
             pair.depth.sync(pair, FMT, ZERO)
             # Changes the others have not been sent yet go out now: this connection's deltas
@@ -629,6 +695,39 @@ class GateioVenue:
         if pair is None:
             raise RestError("INVALID_CURRENCY_PAIR", f"Invalid currency pair: {sym}")
         return _json(self._pair_row(pair))
+
+    async def _get_currencies(self, request: web.Request) -> web.StreamResponse:
+        """Every coin of the listed pairs and USDT, open for deposits and withdrawals on one
+        chain named after the coin (the simulator models no networks)."""
+        coins = sorted({p.base for p in self.pairs.values()} | {QUOTE})
+        flags = {"withdraw_disabled": False, "withdraw_delayed": False, "deposit_disabled": False}
+        return _json(
+            [
+                {
+                    "currency": c, "name": c, "delisted": False, **flags,
+                    "trade_disabled": False, "fixed_rate": "", "chain": c,
+                    "chains": [{"name": c, "addr": "", **flags}],
+                }
+                for c in coins
+            ]
+        )  # fmt: skip
+
+    async def _get_margin(self, request: web.Request) -> web.StreamResponse:
+        """Margin trading on the majors (10x), none on the rest."""
+        rows = []
+        for p in self.pairs.values():
+            if p.base not in MAJORS:
+                continue
+            row = self._pair_row(p)
+            rows.append(
+                {
+                    "id": p.symbol, "base": p.base, "quote": QUOTE, "leverage": 10,
+                    "min_base_amount": row["min_base_amount"],
+                    "min_quote_amount": row["min_quote_amount"],
+                    "max_quote_amount": row["max_quote_amount"], "status": 1,
+                }
+            )  # fmt: skip
+        return _json(rows)
 
     async def _get_tickers(self, request: web.Request) -> web.StreamResponse:
         if "currency_pair" in request.query:

@@ -16,6 +16,12 @@ Exchange-neutral. A venue module (``upbit.py``, later ``okx.py``) registers its 
   when the listing is flagged ``premium`` (Upbit's KRW and USDT markets of coins, not of the
   dollar coins), times a small venue-local deviation. So an OKX ``BASE-USDT`` price equals
   the Upbit KRW price / KRW-USDT rate / (1 + premium / 100), up to each venue's own noise.
+  The premium is defined against the **bank rate**, the KRW asset's fair value
+  (:attr:`MarketProcess.krw_per_usd`, which the server publishes as ``/fx/usdkrw``); the
+  dollar coins carry none, so the tether rate (``KRW-USDT``) sits at the bank rate and both
+  premiums agree up to the venues' noise. Each Korean venue may have its own premium
+  (``premiums={"bithumb": 2.8}``); the others take ``kimchi_premium``. ``venue_noise``
+  scales the venue-local deviation (0 turns it off: a test can then hold a premium exact).
 * Each listing keeps a book of ``depth`` (<= 30) levels a side on its tick grid (best bid <
   best ask). Makers quote around the target, a tick apart wherever the tick is coarser than
   the natural level spacing (almost every Upbit KRW market) and on the top ``DENSE_TOP``
@@ -37,7 +43,7 @@ import random
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -400,7 +406,7 @@ class Listing:
         m = self.market
         price = self.base.usd / self.quote.usd * (1.0 + self.noise)
         if self.spec.premium:
-            price *= 1.0 + m.kimchi_premium / 100.0
+            price *= 1.0 + m.premium_pct(self.venue) / 100.0
         return price
 
     def mid(self) -> float:
@@ -750,9 +756,8 @@ class Listing:
 
     def _step(self, dt: float, t0: float, t1: float, res: StepResult) -> None:
         m, rng = self.market, self.rng
-        self.noise += -self.noise * dt / 120.0 + self.noise_amp * math.sqrt(dt / 60.0) * rng.gauss(
-            0.0, 1.0
-        )
+        amp = self.noise_amp * m.venue_noise
+        self.noise += -self.noise * dt / 120.0 + amp * math.sqrt(dt / 60.0) * rng.gauss(0.0, 1.0)
         q = self.target()
         act = self.base.activity
         lam = self.spec.rate * m.intensity * act
@@ -970,10 +975,14 @@ class MarketProcess:
         intensity: float = 1.0,
         kimchi_premium: float = 0.0,
         start_ms: float | None = None,
+        premiums: Mapping[str, float] | None = None,
+        venue_noise: float = 1.0,
     ) -> None:
         self.seed = seed
         self.intensity = max(0.0, intensity)
         self.kimchi_premium = kimchi_premium
+        self.premiums: dict[str, float] = dict(premiums or {})
+        self.venue_noise = max(0.0, venue_noise)
         self.start_ms = float(time.time() * 1000 if start_ms is None else start_ms)
         self.now_ms = self.start_ms
         self.rng = random.Random(f"market:{seed}")
@@ -1017,6 +1026,10 @@ class MarketProcess:
     @property
     def krw_per_usd(self) -> float:
         return 1.0 / self.asset("KRW").usd
+
+    def premium_pct(self, venue: str) -> float:
+        """The premium, in %, of ``venue``'s premium listings over the bank rate."""
+        return self.premiums.get(venue, self.kimchi_premium)
 
     def pump(self, base: str, pct: float, seconds: float, retrace: float = 0.5) -> None:
         """Force a pump (pct > 0) or dump (pct < 0) of ``base`` over ``seconds``."""

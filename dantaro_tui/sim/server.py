@@ -2,6 +2,13 @@
 (``/upbit``, ``/okx``, ``/binance``, ``/gateio``), all fed by one :class:`MarketProcess`
 stepped on a timer.
 
+Beside the exchanges, ``GET /fx/usdkrw`` serves the bank USD/KRW rate of the simulated market
+(``{"base": "USD", "quote": "KRW", "rate": 1402.37, "timestamp": <ms>, "source":
+"simulator"}``): the rate the kimchi premium is defined against (see ``market.py``). The
+endpoint line ``run`` prints carries its URL as ``"fx"``. :meth:`SimServer.set_outage`
+takes one venue down (503 to every request, its sockets dropped, nothing dispatched), so a
+test can watch a venue's data stop while the others keep going.
+
 Adding an exchange: write ``sim/<name>.py`` with a class taking a :class:`SimContext` that
 registers its listings on ``ctx.market`` and provides ``app()``, ``endpoints(http_root,
 ws_root)``, ``dispatch(step)``, ``drop_all()`` and ``close()`` (see :class:`Venue`), then add
@@ -17,7 +24,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -122,12 +129,20 @@ class SimServer:
         rate_limits: bool = True,
         venues: Sequence[str] | None = None,
         accounts: Sequence[PaperKey] = (),
+        premiums: Mapping[str, float] | None = None,
+        venue_noise: float = 1.0,
     ) -> None:
         self.host = host
         self.port = port
         self.step_interval = step_interval
         self.faults = Faults(seed=seed)
-        self.market = MarketProcess(seed, intensity=intensity, kimchi_premium=kimchi_premium)
+        self.market = MarketProcess(
+            seed,
+            intensity=intensity,
+            kimchi_premium=kimchi_premium,
+            premiums=premiums,
+            venue_noise=venue_noise,
+        )
         self.ctx = SimContext(
             self.market, self.faults, idle_timeout, rate_limits, accounts=list(accounts)
         )
@@ -135,6 +150,7 @@ class SimServer:
         self._runner: web.AppRunner | None = None
         self._driver: asyncio.Task[None] | None = None
         self.step_seconds = 0.0  # time spent stepping and fanning out (for benchmarks)
+        self.down: set[str] = set()  # venues in an outage (set_outage)
 
     # -- public API
     @property
@@ -163,8 +179,51 @@ class SimServer:
             for v in self.venues
         }
 
+    @property
+    def fx_url(self) -> str:
+        """Where the bank USD/KRW rate is served."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/fx/usdkrw"
+
+    def bank_rate(self) -> float:
+        """The bank USD/KRW rate as served: two decimals, as banks quote it."""
+        return round(self.market.krw_per_usd, 2)
+
+    async def _fx(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(
+            {
+                "base": "USD",
+                "quote": "KRW",
+                "rate": self.bank_rate(),
+                "timestamp": int(self.market.now_ms),
+                "source": "simulator",
+            }
+        )
+
+    @web.middleware
+    async def _outage(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        venue = request.path.strip("/").split("/", 1)[0]
+        if venue in self.down:
+            return web.json_response({"error": f"{venue} is down"}, status=503)
+        return await handler(request)
+
+    async def set_outage(self, venue: str, down: bool = True) -> None:
+        """Take ``venue`` down (every request 503, open sockets dropped) or bring it back."""
+        if down:
+            self.down.add(venue)
+            for v in self.venues:
+                if v.name == venue:
+                    await v.drop_all()
+        else:
+            self.down.discard(venue)
+
     async def start(self) -> None:
-        app = web.Application()
+        app = web.Application(middlewares=[self._outage])
+        app.router.add_get("/fx/usdkrw", self._fx)
         for venue in self.venues:
             app.add_subapp(f"/{venue.name}/", venue.app())
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -221,6 +280,8 @@ class SimServer:
                 dt = 2.0
             step = market.step(dt)
             for venue in self.venues:
+                if venue.name in self.down:
+                    continue
                 try:
                     venue.dispatch(step)
                 except Exception:
@@ -235,15 +296,20 @@ async def _serve(
     kimchi_premium: float,
     intensity: float,
     accounts: Sequence[PaperKey] = (),
+    premiums: Mapping[str, float] | None = None,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before the endpoints line: callers may
         with contextlib.suppress(NotImplementedError, RuntimeError):  # signal right after it
             loop.add_signal_handler(sig, stop.set)
-    sim = SimServer(host, port, seed, kimchi_premium, intensity, accounts=accounts)
+    sim = SimServer(
+        host, port, seed, kimchi_premium, intensity, accounts=accounts, premiums=premiums
+    )
     await sim.start()
-    print(json.dumps(sim.endpoints), flush=True)
+    # "fx" is a plain URL, not a venue's {"ws", "rest"}: readers that keep only the venues
+    # (those whose value is a table) are not disturbed by it.
+    print(json.dumps({**sim.endpoints, "fx": sim.fx_url}), flush=True)
     try:
         await stop.wait()
     finally:
@@ -257,8 +323,9 @@ def run(
     kimchi_premium: float = 0.0,
     intensity: float = 1.0,
     accounts: Sequence[PaperKey] = (),
+    premiums: Mapping[str, float] | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM; prints one JSON line of endpoints to stdout first."""
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(host, port, seed, kimchi_premium, intensity, accounts))
+        asyncio.run(_serve(host, port, seed, kimchi_premium, intensity, accounts, premiums))
     sys.stdout.flush()

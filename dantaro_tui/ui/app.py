@@ -33,6 +33,7 @@ from dantaro_tui.config import (
     load_themes,
     save_config,
 )
+from dantaro_tui.credentials import Credentials
 from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.model import Candle, Market
 from dantaro_tui.services.alerts import AlertService
@@ -108,6 +109,13 @@ class DantaroApp(App[int]):
             tooltip="kimchi premium and arbitrage: Upbit vs Binance (OKX, Gate.io)",
         ),
         Binding(
+            "K",
+            "premium_matrix",
+            "Premium matrix",
+            show=False,  # the footer is full; the help and the palette list it
+            tooltip="kimchi premium of Upbit, Bithumb, Coinone vs Binance, OKX, Gate.io",
+        ),
+        Binding(
             "t",
             "next_theme",
             "Theme",
@@ -138,6 +146,10 @@ class DantaroApp(App[int]):
         self.tune_gc = tune_gc  # the process is this app's alone (not a test runner)
         # The app's one feed hub: every pane's client shares its connections.
         self.hub = hub or FeedHub()
+        # Account keys held in memory only (the demo's paper account), by exchange; the
+        # account views fall back to the environment or the keys file.
+        self.account_keys: dict[str, Credentials] = {}
+        self.account_label = ""
         self.config = config
         self.mode: Mode = mode
         self.session = session
@@ -163,8 +175,9 @@ class DantaroApp(App[int]):
         )
         self.alert_service.listen(self._post_alert)
         self.alerts: deque[Alert] = self.alert_service.log
-        # The BTC kimchi premium and USD/KRW rate of the status bar (Upbit vs OKX).
-        self.premium_service = PremiumService(self.hub)
+        # The BTC kimchi premium of the status bar (Upbit vs Binance) against the bank rate
+        # ([premium] bank_rate; the simulator's in the demo) and the tether rate.
+        self.premium_service = PremiumService(self.hub, bank=config.premium.bank())
         # The [[watch]] alerts sent away (Telegram, ntfy...) by the cockpit itself.
         self.notify_away = CockpitNotify(self)
         self.started = asyncio.Event()
@@ -545,6 +558,14 @@ class DantaroApp(App[int]):
         if not isinstance(self.screen, ArbitrageScreen):
             self.push_screen(ArbitrageScreen(on_alert=self.alert_service.add))
 
+    def action_premium_matrix(self) -> None:
+        from dantaro_tui.ui.screens.premium_matrix import PremiumMatrixScreen
+
+        if not isinstance(self.screen, PremiumMatrixScreen):
+            self.push_screen(
+                PremiumMatrixScreen(service=self.premium_service, settings=self.config.premium)
+            )
+
     def action_next_theme(self) -> None:
         names = [t for t in THEMES if t in self.available_themes] or list(self.available_themes)
         i = names.index(self.theme) if self.theme in names else -1
@@ -571,6 +592,11 @@ class DantaroApp(App[int]):
             self.action_toggle_notify,
         )
         # "Kimchi premium / arbitrage" comes from ArbitrageCommands (once, with its aliases).
+        yield SystemCommand(
+            "Premium matrix: Korean vs global venues",
+            "Upbit, Bithumb, Coinone vs Binance, OKX, Gate.io against bank and tether rates (K)",
+            self.action_premium_matrix,
+        )
         yield SystemCommand("Help", "Every key binding", self.action_help)
         for name in THEMES:
             if name in self.available_themes:

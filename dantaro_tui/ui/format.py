@@ -62,12 +62,19 @@ def significant_tick(price: float, digits: int = 5) -> float:
     return float(10.0 ** (math.floor(math.log10(price)) - digits + 1))
 
 
+# Venues whose codes read ``KRW-BTC``. Bithumb publishes no price-unit table we could
+# confirm; its prices take the decimals of Upbit's table, the closest known (a Bithumb
+# unit finer than the table's would be rounded in the display: its REST lists no tick).
+_UPBIT_STYLE = frozenset(("upbit", "bithumb"))
+
+
 def price_tick(symbol: str, price: float, exchange: str = "upbit", tick: float = 0.0) -> float:
     """The tick to write ``price`` of ``symbol`` with: ``tick`` when the caller knows the
-    instrument's, Upbit's table on Upbit, else six significant digits (at least 1e-8)."""
+    instrument's, Upbit's table on Upbit and Bithumb, else six significant digits (at
+    least 1e-8)."""
     if tick > 0:
         return tick
-    if exchange == "upbit":
+    if exchange in _UPBIT_STYLE:
         return upbit_tick(symbol, price)
     return max(1e-8, min(1.0, significant_tick(price, 6)))
 

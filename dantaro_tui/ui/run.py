@@ -47,14 +47,22 @@ def add_tui_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
         "--kimchi-premium",
         type=float,
         default=3.0,
-        help="demo: Upbit's premium over OKX in %% (default 3.0), shown on the arbitrage screen",
+        help="demo: the Korean venues' premium over the bank USD/KRW rate in %% (default 3.0)",
+    )
+    parser.add_argument(
+        "--premium",
+        action="append",
+        default=[],
+        metavar="VENUE=PCT",
+        help="demo: one Korean venue's own premium, e.g. bithumb=2.8 (repeatable)",
     )
     parser.add_argument("--theme", help=f"colour theme: {', '.join(THEMES)}")
     parser.add_argument("--layout", choices=LAYOUTS, help="chart grid (default 2x2)")
     parser.add_argument(
         "--symbols",
         help="comma-separated markets for charts 1.., e.g. KRW-BTC,binance:BTCUSDT "
-        "(a venue prefix puts a chart on another exchange: binance:, okx:, gateio:)",
+        "(a venue prefix puts a chart on another exchange: binance:, okx:, gateio:, "
+        "bithumb:, coinone:)",
     )
     parser.add_argument("--interval", choices=INTERVALS, help="interval of every chart")
     parser.add_argument("--record", metavar="DIR", help="also record every raw feed frame to DIR")
@@ -88,10 +96,14 @@ class DemoSession:
         intensity: float = 1.0,
         recorder: Any = None,
         kimchi_premium: float = 3.0,
+        premiums: dict[str, float] | None = None,
+        venue_noise: float = 1.0,
     ) -> None:
         self.seed = seed
         self.intensity = intensity
         self.kimchi_premium = kimchi_premium
+        self.premiums = dict(premiums or {})
+        self.venue_noise = venue_noise
         self.recorder = recorder
         self.sim: Any = None
 
@@ -105,6 +117,8 @@ class DemoSession:
                 seed=self.seed,
                 kimchi_premium=self.kimchi_premium,
                 intensity=self.intensity,
+                premiums=self.premiums,
+                venue_noise=self.venue_noise,
             )
             await self.sim.start()
         except Exception as exc:
@@ -114,6 +128,14 @@ class DemoSession:
             raise RuntimeError(f"the demo simulator could not start: {exc}") from exc
         for exchange, urls in self.sim.endpoints.items():
             app.hub.set_endpoint(exchange, ws=urls.get("ws"), rest=urls.get("rest"))
+        from dantaro_tui.ui.paper_demo import open_paper_account
+
+        open_paper_account(self.sim, app)  # `$` and the account pane show it, keys in memory
+        # Simulated won against a real bank rate would be a made-up premium: the demo's
+        # bank rate is the simulator's own.
+        bank = getattr(getattr(app, "premium_service", None), "bank", None)
+        if bank is not None:
+            await bank.point_at(self.sim.fx_url, every=5.0, label="simulator")
         start_recorder(self.recorder, app)
 
     async def stop(self) -> None:
@@ -245,11 +267,19 @@ def tui_main(args: argparse.Namespace) -> int:
         session = ReplaySession(args.replay_server)
         mode = "replay"
     elif args.demo:
+        from dantaro_tui.sim.premiums import parse_premiums
+
+        try:
+            premiums = parse_premiums(getattr(args, "premium", []))
+        except ValueError as exc:
+            print(f"dantaro-tui: {exc}", file=sys.stderr)
+            return 2
         session = DemoSession(
             args.seed,
             getattr(args, "intensity", 1.0),
             recorder,
             kimchi_premium=getattr(args, "kimchi_premium", 3.0),
+            premiums=premiums,
         )
         mode = "demo"
     else:

@@ -21,6 +21,14 @@ from tests.feed.hostile import OutageProxy, ServerProcess
 LAG_BOUND = 0.25
 
 
+async def lag_bound() -> float:
+    """LAG_BOUND plus what the machine itself adds now: the lag of an idle loop, measured
+    just before the flood, so a loaded CI machine does not fail a loop that kept up."""
+    with LoopLag() as idle:
+        await asyncio.sleep(0.5)
+    return LAG_BOUND + 2 * idle.p99()
+
+
 async def test_a_swallowed_subscription_is_asked_again_and_never_shown_as_connected(
     sim: SimServer,
 ) -> None:
@@ -93,6 +101,7 @@ async def test_a_silent_peer_is_declared_dead_within_two_heartbeats(sim: SimServ
 
 
 async def test_a_flood_into_a_slow_owner_neither_starves_the_loop_nor_ages_the_prices() -> None:
+    bound = await lag_bound()
     server = await ServerProcess("flood_tickers").start()
     newest: list[Ticker] = []
 
@@ -109,7 +118,7 @@ async def test_a_flood_into_a_slow_owner_neither_starves_the_loop_nor_ages_the_p
         age = time.time() - newest[0].recv_ns / 1e9
         assert age < 2.0, f"the newest price shown is {age:.1f} s old"  # was 65 s
         assert client.health().conflated > 0  # the backlog was collapsed, not queued
-        assert lag.p99() < LAG_BOUND, f"event loop lag p99 {lag.p99() * 1000:.0f} ms"
+        assert lag.p99() < bound, f"event loop lag p99 {lag.p99() * 1000:.0f} ms"
         t0 = time.monotonic()
         await client.cleanup()
         assert time.monotonic() - t0 < 1.0
@@ -119,6 +128,7 @@ async def test_a_flood_into_a_slow_owner_neither_starves_the_loop_nor_ages_the_p
 
 
 async def test_trades_a_slow_owner_cannot_take_are_counted_and_said_once() -> None:
+    bound = await lag_bound()
     server = await ServerProcess("flood_trades").start()
     taken: list[Trade] = []
 
@@ -138,7 +148,7 @@ async def test_trades_a_slow_owner_cannot_take_are_counted_and_said_once() -> No
         assert h.errors == 1  # said once, counted in ``dropped``
         seqs = [int(t.trade_id) for t in taken]
         assert seqs == sorted(seqs)  # what was delivered stayed in order
-        assert lag.p99() < LAG_BOUND
+        assert lag.p99() < bound, f"event loop lag p99 {lag.p99() * 1000:.0f} ms"
     finally:
         await client.cleanup()
         await server.stop()
@@ -172,6 +182,7 @@ async def test_one_slow_owner_never_delays_another(sim: SimServer) -> None:
 
 
 async def test_a_ping_flood_neither_blocks_the_loop_nor_cleanup() -> None:
+    bound = await lag_bound()
     server = await ServerProcess("flood_pings").start()
     got: list[Ticker] = []
     client = WebSocketClient("pinged", url=server.url)
@@ -180,7 +191,7 @@ async def test_a_ping_flood_neither_blocks_the_loop_nor_cleanup() -> None:
             await client.subscribe_ticker(["KRW-BTC"], got.append)
             await asyncio.sleep(2.0)
         assert got
-        assert lag.p99() < LAG_BOUND, f"event loop lag p99 {lag.p99() * 1000:.0f} ms"
+        assert lag.p99() < bound, f"event loop lag p99 {lag.p99() * 1000:.0f} ms"
         t0 = time.monotonic()
         await client.cleanup()
         assert time.monotonic() - t0 < 1.0

@@ -15,6 +15,7 @@ import aiohttp
 import orjson
 
 from dantaro_tui.credentials import Credentials
+from dantaro_tui.exchanges import bithumb_private
 from dantaro_tui.exchanges.upbit_private import query_string, sign
 from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.sim.jwt_auth import ALL_PERMISSIONS, PaperKey
@@ -33,8 +34,8 @@ def new_key(
     )
 
 
-def creds_of(key: PaperKey) -> Credentials:
-    return Credentials("upbit", key.access_key, key.secret_key, "a test")
+def creds_of(key: PaperKey, exchange: str = "upbit") -> Credentials:
+    return Credentials(exchange, key.access_key, key.secret_key, "a test")
 
 
 async def until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -50,28 +51,32 @@ class Exchange:
     sim: SimServer
     hub: FeedHub
     keys: list[PaperKey]
+    venue: str = "upbit"
 
     @property
     def rest(self) -> str:
-        return self.sim.endpoints["upbit"]["rest"]
+        return self.sim.endpoints[self.venue]["rest"]
+
+    def creds(self, index: int = 0) -> Credentials:
+        return creds_of(self.keys[index], self.venue)
 
     def book(self, symbol: str = "KRW-BTC") -> Any:
-        listing = self.sim.market.listing("upbit", symbol)
+        listing = self.sim.market.listing(self.venue, symbol)
         assert listing is not None
         return listing
 
 
-async def exchange(*keys: PaperKey) -> AsyncIterator[Exchange]:
+async def exchange(*keys: PaperKey, venue: str = "upbit") -> AsyncIterator[Exchange]:
     sim = SimServer(
-        seed=5, intensity=3.0, step_interval=0.05, rate_limits=False, venues=["upbit"],
+        seed=5, intensity=3.0, step_interval=0.05, rate_limits=False, venues=[venue],
         accounts=list(keys),
     )  # fmt: skip
     await sim.start()
     hub = FeedHub()
-    urls = sim.endpoints["upbit"]
-    hub.set_endpoint("upbit", ws=urls["ws"], rest=urls["rest"])
+    urls = sim.endpoints[venue]
+    hub.set_endpoint(venue, ws=urls["ws"], rest=urls["rest"])
     try:
-        yield Exchange(sim, hub, list(keys))
+        yield Exchange(sim, hub, list(keys), venue)
     finally:
         await hub.close()
         await sim.stop()
@@ -91,12 +96,19 @@ async def call(
     params = params or {}
     query = query_string(params)
     if token is None and credentials is not None:
-        token = sign(credentials, query or None)
+        signer = bithumb_private.sign if credentials.exchange == "bithumb" else sign
+        token = signer(credentials, query or None)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with aiohttp.ClientSession() as session:
         if method == "POST":
             req = session.post(rest + path, json=params, headers=headers)
         else:
-            req = session.request(method, rest + path, params=params, headers=headers)
+            # Lists go out as repeated ``k[]=v``, the form their query_hash was taken over.
+            pairs = [
+                (k if k.endswith("[]") else f"{k}[]", str(x)) if isinstance(v, list) else (k, v)
+                for k, v in params.items()
+                for x in (v if isinstance(v, list) else [v])
+            ]
+            req = session.request(method, rest + path, params=pairs, headers=headers)
         async with req as resp:
             return resp.status, orjson.loads(await resp.read())

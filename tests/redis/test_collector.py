@@ -122,3 +122,25 @@ async def test_redis_out_of_reach_stops_the_collector_with_one_sentence(
         await collector.start()
     assert str(caught.value).startswith(f"cannot reach Redis at redis://127.0.0.1:{nowhere.port}")
     assert "\n" not in str(caught.value)
+
+
+async def test_entries_older_than_the_age_cap_are_trimmed_but_the_state_stays(
+    redis_server: RedisServer, sim: SimServer
+) -> None:
+    r = redis_server.sync()
+    r.config_set("stream-node-max-entries", 5)  # trimming by whole nodes: small ones
+    collector = await start_collector(
+        redis_server.url, sim, {"upbit": ["KRW-BTC"]}, channels=("orderbook",), max_age=1.0
+    )
+    key = LAYOUT.stream("upbit", "orderbook", "KRW-BTC")
+    try:
+        await until(lambda: r.exists(key) and r.xlen(key) > 0, what="books published")
+        first = r.xrange(key, count=1)[0][0]
+        # The entry that was first is gone once it is older than the cap (plus a sweep).
+        await until(lambda: r.xrange(key, count=1)[0][0] != first, what="old entries trimmed")
+        oldest_ms = int(r.xrange(key, count=1)[0][0].split(b"-")[0])
+        newest_ms = int(r.xrevrange(key, count=1)[0][0].split(b"-")[0])
+        assert newest_ms - oldest_ms < 10_000  # seconds of books, not everything since start
+        assert r.hexists(LAYOUT.latest("upbit"), field("orderbook", "KRW-BTC"))
+    finally:
+        await stop_collector(collector)

@@ -304,7 +304,8 @@ async def test_binance_by_default_then_okx_and_gateio_with_v(
     screen = ArbitrageScreen(["BTC", "ETH"], urls=kimchi_sim.endpoints, refresh_hz=10.0)
     app = Host(screen)
     async with app.run_test(size=(150, 45)) as pilot:
-        for venue, name, fee in (("binance", "Binance", 0.1), ("okx", "OKX", 0.1), ("gateio", "Gate.io", 0.2)):  # fmt: skip
+        venues = (("binance", "Binance", 0.1), ("okx", "OKX", 0.1), ("gateio", "Gate.io", 0.2))
+        for venue, name, fee in venues:
             if venue != "binance":
                 await pilot.press("v")
             await until(pilot, lambda v=venue: screen.global_venue == v, what=venue)
@@ -313,9 +314,11 @@ async def test_binance_by_default_then_okx_and_gateio_with_v(
             assert screen.fees.okx_pct == fee
             await until(
                 pilot,
-                lambda: all(screen.rows.get(c) and screen.rows[c].premium_pct for c in ("BTC", "ETH")),
+                lambda: all(
+                    screen.rows.get(c) and screen.rows[c].premium_pct for c in SIM_COINS[:2]
+                ),
                 what=f"premiums against {name}",
-            )  # fmt: skip
+            )
             q = screen.quote("okx", "BTC")
             assert q is not None and q.exchange == venue
             assert screen.rows["BTC"].premium_pct == pytest.approx(3.5, abs=0.6)

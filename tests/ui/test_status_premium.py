@@ -1,6 +1,7 @@
-"""The status bar's kimchi premium: ``김프 BTC +3.1%  USDT 1,411`` from live Upbit KRW-BTC,
-KRW-USDT and Binance BTCUSDT tickers; ``김프 –`` the moment an input is missing or has been
-quiet for 10 s, never an old number as if it were live."""
+"""The status bar's kimchi premium: ``김프 BTC +3.9%  테더 +3.1%  USD 1,400  USDT 1,411``
+from live Upbit KRW-BTC, KRW-USDT and Binance BTCUSDT tickers, the headline against the
+bank rate and the tether premium beside it; ``김프 –`` the moment an input is missing or
+has been quiet for 10 s, never an old number as if it were live."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from textual.color import Color
 
 from dantaro_tui.config import load_config
+from dantaro_tui.feed.fx import BankRate
 from dantaro_tui.feed.hub import default_hub
 from dantaro_tui.services.premium import PremiumService
 from dantaro_tui.ui.app import DantaroApp
@@ -30,6 +32,7 @@ from tests.ui.test_app import (  # noqa: F401  (offline is a fixture)
 KRW_BTC = 145_500_000.0
 BTC_USDT = 100_000.0
 USDT_KRW = 1_411.0  # 145.5M / (100k x 1,411) - 1 = +3.12 %
+BANK = 1_400.0  # 145.5M / (100k x 1,400) - 1 = +3.93 %: the headline
 
 
 class Clock:
@@ -48,6 +51,8 @@ def status(app: DantaroApp) -> str:
 
 
 def feed(service: PremiumService, *, btc: bool = True, rate: bool = True, okx: bool = True) -> None:
+    if service.bank.fixed is None:
+        service.bank = BankRate(BANK)  # as if [premium] bank_rate = 1400 were set
     if btc:
         push(service.upbit, ticker("KRW-BTC", KRW_BTC, t=T0))
     if rate:
@@ -72,7 +77,7 @@ async def test_premium_and_rate_from_upbit_and_binance_on_the_apps_hub() -> None
         assert "김프 –" in status(app)  # nothing yet
         feed(service)
         await until(lambda: "김프 BTC" in status(app), pilot)
-        assert "김프 BTC +3.1%  USDT 1,411" in status(app)
+        assert "김프 BTC +3.9%  테더 +3.1%  USD 1,400  USDT 1,411" in status(app)
 
 
 @pytest.mark.usefixtures("offline")
@@ -97,20 +102,20 @@ async def test_a_stale_input_shows_a_dash_not_the_old_number() -> None:
         service.clock = clock
         await until(lambda: service.okx.subscriptions.get("ticker"), pilot)
         feed(service)
-        await until(lambda: "김프 BTC +3.1%" in status(app), pilot)
+        await until(lambda: "김프 BTC +3.9%" in status(app), pilot)
         clock.now += 9.0  # quiet, but within 10 s: still live
-        assert "김프 BTC +3.1%" in status(app)
+        assert "김프 BTC +3.9%  테더 +3.1%" in status(app)
         feed(service, okx=False)  # Upbit keeps trading, OKX goes quiet
         await pilot.pause()
         clock.now += 2.0  # OKX's last ticker is 11 s old
         text = status(app)
-        assert "김프 –" in text and "+3.1%" not in text
+        assert "김프 –" in text and "+3.9%" not in text and "+3.1%" not in text
         assert "USDT 1,411" in text  # the rate itself is live
         clock.now += 20.0  # everything quiet
         text = status(app)
         assert "김프 –" in text and "1,411" not in text
         feed(service)  # back
-        await until(lambda: "김프 BTC +3.1%" in status(app), pilot)
+        await until(lambda: "김프 BTC +3.9%" in status(app), pilot)
 
 
 @pytest.mark.usefixtures("offline")
@@ -127,7 +132,7 @@ async def test_the_premium_takes_the_themes_rising_colour() -> None:
             app.theme = theme
             await pilot.pause()
             cell = app.cockpit.status.premium_cell()  # type: ignore[union-attr]
-            assert cell.plain.startswith("김프 BTC +3.1%")
+            assert cell.plain.startswith("김프 BTC +3.9%  테더 +3.1%")
             style = cell.get_style_at_offset(app.console, 0)
             assert style.color is not None and style.color.triplet is not None
             seen[theme] = style.color.triplet.hex

@@ -58,6 +58,7 @@ def help_sections(app: Any) -> list[Section]:
     from dantaro_tui.ui.screens.arbitrage import ArbitrageScreen
     from dantaro_tui.ui.screens.health import HealthScreen
     from dantaro_tui.ui.screens.main import CockpitScreen
+    from dantaro_tui.ui.screens.premium_matrix import PremiumMatrixScreen
 
     app_actions = {(b.key, f"app.{b.action}") for b in own_bindings(app)}
     cockpit_hidden = frozenset(
@@ -78,6 +79,7 @@ def help_sections(app: Any) -> list[Section]:
                 sections.append((f"{kind.__name__} (when focused)", kind, taken))
     sections += [
         ("Kimchi premium / arbitrage screen (k)", ArbitrageScreen),
+        ("Premium matrix screen (K)", PremiumMatrixScreen),
         ("Health screen (h)", HealthScreen),
         ("Alerts screen (a)", AlertsScreen),
         ("This help (?)", HelpScreen),

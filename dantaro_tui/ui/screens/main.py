@@ -37,6 +37,7 @@ from dantaro_tui.config import LAYOUTS, MAX_CHARTS, SCANNER_SORTS
 from dantaro_tui.intervals import step_interval
 from dantaro_tui.ui import links
 from dantaro_tui.ui.commands import market_palette
+from dantaro_tui.ui.widgets.account_pane import AccountPane
 from dantaro_tui.ui.widgets.base import LivePane, SymbolChanged
 from dantaro_tui.ui.widgets.chart import ChartView
 from dantaro_tui.ui.widgets.orderbook import OrderBookView
@@ -157,6 +158,13 @@ class CockpitScreen(Screen[None]):
             show=False,
             tooltip="Lower the pump/dump alert threshold by 0.5 %",
         ),
+        Binding(
+            "w",
+            "toggle_account",
+            "Account pane",
+            show=False,
+            tooltip="Show/hide the compact account pane: total in KRW, open orders, last fill",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -227,6 +235,7 @@ class CockpitScreen(Screen[None]):
                 tape.border_title = "Trades"
                 yield tape
         yield self._make_scanner()
+        yield AccountPane(id="account-pane")  # hidden until w
         yield StatusBar(self.mode, id="status")  # type: ignore[arg-type]
         yield Footer()
 
@@ -525,6 +534,9 @@ class CockpitScreen(Screen[None]):
         for tape in self.query(TradeTape):
             cfg.tape_link = tape.link_group or ""
         self.post_message(self.SettingsChanged())
+
+    def action_toggle_account(self) -> None:
+        self.query_one("#account-pane", AccountPane).toggle()
 
     def action_threshold(self, step: float) -> None:
         cfg = self.config

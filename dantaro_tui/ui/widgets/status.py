@@ -1,6 +1,7 @@
-"""The bottom status bar: a DEMO / LIVE / REPLAY badge, the BTC kimchi premium and the
-USD/KRW rate (``김프 BTC +3.1%  USDT 1,411``, from the app's ``PremiumService``; ``김프 –``
-while an input is missing or stale), and every feed client's health.
+"""The bottom status bar: a DEMO / LIVE / REPLAY badge, the BTC kimchi premium against the
+bank rate with the tether premium beside it, and the rates (``김프 BTC +3.5%  테더 +3.1%
+USD 1,381  USDT 1,411``, from the app's ``PremiumService``; ``김프 –`` while an input is
+missing or stale), and every feed client's health.
 
 Once a second it reads the app's feed hub (cheap snapshots of counters the connections
 and owners keep on the hot path) and repaints one line. It also notices changes a trader
@@ -22,7 +23,7 @@ from textual.widget import Widget
 
 from dantaro_tui.feed.health import HealthSnapshot
 from dantaro_tui.feed.hub import FeedHub
-from dantaro_tui.services.premium import PremiumReading, PremiumService, premium_text
+from dantaro_tui.services.premium import PremiumReading, PremiumService, premium_parts
 from dantaro_tui.ui.feeds import app_hub
 
 Mode = Literal["demo", "live", "replay"]
@@ -169,11 +170,11 @@ class StatusBar(Widget):
         return service.reading() if isinstance(service, PremiumService) else None
 
     def premium_cell(self) -> Text:
-        """``김프 BTC +3.1%  USDT 1,411`` (the premium in the theme's rising / falling
-        colour); ``김프 –`` while the premium is not live."""
+        """``김프 BTC +3.5%  테더 +3.1%  USD 1,381  USDT 1,411`` (the headline, against the
+        bank rate, in the theme's rising / falling colour); ``김프 –`` while it is not live."""
         reading = self.premium
-        value = reading.premium if reading is not None else None
-        head, sep, rate = premium_text(reading).partition("  ")
+        value = reading.bank_premium if reading is not None else None
+        head, *rest = premium_parts(reading)
         if value is None or value == 0:
             colour = self._colour("price-flat", "#8B949E")
         elif value > 0:
@@ -181,8 +182,8 @@ class StatusBar(Widget):
         else:
             colour = self._colour("price-down", "#F85149")
         text = Text(head, style=Style(color=colour.rich_color, bold=True))
-        if rate:
-            text.append(sep + rate)
+        for part in rest:
+            text.append("  " + part)
         return text
 
     def _colour(self, name: str, fallback: str) -> Color:
