@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -126,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=15.0)
     args = parser.parse_args()
-    tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+    tmp = Path(tempfile.gettempdir())
     os.environ["DANTARO_CONFIG"] = str(tmp / "bench-config.toml")
     base = asyncio.run(measure(False, args.seconds, tmp))
     matrix = asyncio.run(measure(True, args.seconds, tmp))

@@ -328,6 +328,13 @@ class OrderbookMsg(msgspec.Struct, gc=False):
     stream_type: str = ""
 
     exchange: ClassVar[str] = EXCHANGE  # Bithumb's twins of these structs say "bithumb"
+    # Whether a level whose size reads 0 is dropped with the 0/0 padding (Bithumb: its
+    # sizes are printed with 4 decimals, so a live level under 0.00005 reads 0).
+    drops_zero_sizes: ClassVar[bool] = False
+
+    def timestamp_ms(self) -> int:
+        """The book's time in epoch ms (Bithumb writes microseconds)."""
+        return self.timestamp
 
     def event(self, recv_ns: int, snapshot: bool | None = None) -> OrderBook:
         code = self.code
@@ -340,16 +347,17 @@ class OrderbookMsg(msgspec.Struct, gc=False):
         ordered = True
         bid = INF
         ask = 0.0
+        keep_zero_sizes = not self.drops_zero_sizes
         for u in self.orderbook_units:
             # A thin side is padded with units whose price and size are 0: drop them.
             p = u.bid_price
-            if p:
+            if p and (keep_zero_sizes or u.bid_size):
                 if p >= bid:
                     ordered = False
                 bid = p
                 bids.append(Level(p, u.bid_size))
             p = u.ask_price
-            if p:
+            if p and (keep_zero_sizes or u.ask_size):
                 if p <= ask:
                     ordered = False
                 ask = p
@@ -357,11 +365,9 @@ class OrderbookMsg(msgspec.Struct, gc=False):
         tbs = self.total_bid_size
         if tbs is None:  # older payloads: the sum of the levels sent
             tbs = sum([lv.size for lv in bids])
-            ordered = ordered and tbs < INF
         tas = self.total_ask_size
         if tas is None:
             tas = sum([lv.size for lv in asks])
-            ordered = ordered and tas < INF
         book = OrderBook(
             exchange=self.exchange,
             symbol=code,
@@ -371,11 +377,17 @@ class OrderbookMsg(msgspec.Struct, gc=False):
             asks=tuple(asks),
             total_bid_size=tbs,
             total_ask_size=tas,
-            timestamp=self.timestamp,
+            timestamp=self.timestamp_ms(),
             recv_ns=recv_ns,
             snapshot=self.stream_type == "SNAPSHOT" if snapshot is None else snapshot,
         )
-        if ordered and bid > 0.0 and (not bids or not asks or bids[0].price < asks[0].price):
+        if (
+            ordered
+            and bid > 0.0
+            and tbs < INF
+            and tas < INF
+            and (not bids or not asks or bids[0].price < asks[0].price)
+        ):
             return book
         return checked(book)  # raises Invalid, saying what is wrong
 
@@ -520,21 +532,34 @@ _CONSTRAINTS: dict[type[msgspec.Struct], dict[str, Any]] = {
 
 
 def _constrained(base: type[msgspec.Struct], types: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``types`` plus ``base``'s constraints (``float | None`` fields stay optional)."""
+    """``types`` plus the constraints of the Upbit struct ``base`` is or extends (Bithumb's
+    twins take Upbit's); ``float | None`` fields stay optional."""
+    table = next((_CONSTRAINTS[c] for c in base.__mro__ if c in _CONSTRAINTS), {})
     out = dict(types or {})
     for f in msgspec.structs.fields(base):
-        kind = _CONSTRAINTS.get(base, {}).get(f.name)
+        kind = table.get(f.name)
         if kind is not None and f.name not in out:
             out[f.name] = kind | None if type(None) in typing.get_args(f.type) else kind
     return out
 
 
-def _wire_types(fmt: Literal["DEFAULT", "SIMPLE"], constrained: bool = False) -> dict[str, Any]:
-    """Upbit type -> tagged wire struct for one key format (with the constraints or not)."""
+def wire_types(
+    fmt: Literal["DEFAULT", "SIMPLE"],
+    constrained: bool = False,
+    *,
+    simple_keys: Mapping[str, str] = SIMPLE_KEYS,
+    ticker: type[TickerMsg] = TickerMsg,
+    trade: type[TradeMsg] = TradeMsg,
+    book: type[OrderbookMsg] = OrderbookMsg,
+    candles: bool = True,
+    prefix: str = "",
+) -> dict[str, Any]:
+    """Request type -> tagged wire struct for one key format (with the constraints or not).
+    A venue of Upbit's family passes its own structs, SIMPLE keys and class-name prefix."""
     simple = fmt == "SIMPLE"
-    keys = SIMPLE_KEYS if simple else None
+    keys = simple_keys if simple else None
     tag_field = "ty" if simple else "type"
-    suffix = fmt.title() + ("Checked" if constrained else "")
+    suffix = prefix + fmt.title() + ("Checked" if constrained else "")
 
     def make(base: type[msgspec.Struct], name: str, types: Any = None, **config: Any) -> Any:
         if constrained:
@@ -543,17 +568,17 @@ def _wire_types(fmt: Literal["DEFAULT", "SIMPLE"], constrained: bool = False) ->
 
     unit = make(UnitMsg, "Unit")
     out: dict[str, Any] = {
-        "ticker": make(TickerMsg, "Ticker", tag_field=tag_field, tag="ticker"),
-        "trade": make(TradeMsg, "Trade", tag_field=tag_field, tag="trade"),
+        "ticker": make(ticker, "Ticker", tag_field=tag_field, tag="ticker"),
+        "trade": make(trade, "Trade", tag_field=tag_field, tag="trade"),
         "orderbook": make(
-            OrderbookMsg,
+            book,
             "Orderbook",
             {"orderbook_units": list.__class_getitem__(unit)},  # list[unit], built at run time
             tag_field=tag_field,
             tag="orderbook",
         ),
     }
-    for kind, interval in _CANDLE_TYPE_INTERVAL.items():
+    for kind, interval in _CANDLE_TYPE_INTERVAL.items() if candles else ():
         cls = make(CandleMsg, f"Candle{interval}", tag_field=tag_field, tag=kind)
         cls.interval = interval
         out[kind] = cls
@@ -562,16 +587,16 @@ def _wire_types(fmt: Literal["DEFAULT", "SIMPLE"], constrained: bool = False) ->
 
 # The slow path's structs: any number, so ``sanity.checked`` can say what is wrong with it.
 WIRE: dict[str, dict[str, Any]] = {
-    "DEFAULT": _wire_types("DEFAULT"),
-    "SIMPLE": _wire_types("SIMPLE"),
+    "DEFAULT": wire_types("DEFAULT"),
+    "SIMPLE": wire_types("SIMPLE"),
     # The 2018 ticker frame still shown on Upbit's "test and request sample" page: DEFAULT
     # keys, but ``market`` (as REST) instead of ``code`` and no ``type``.
     "LEGACY": {"ticker": variant(TickerMsg, "TickerLegacy", {"code": "market"})},
 }
 # The fast path's structs: msgspec refuses impossible numbers while it parses.
 FAST_WIRE: dict[str, dict[str, Any]] = {
-    "DEFAULT": _wire_types("DEFAULT", constrained=True),
-    "SIMPLE": _wire_types("SIMPLE", constrained=True),
+    "DEFAULT": wire_types("DEFAULT", constrained=True),
+    "SIMPLE": wire_types("SIMPLE", constrained=True),
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from dantaro_tui.exchanges.base import RestRequest
 from dantaro_tui.recording.format import RecordingError
 
 EXIT_OK = 0
@@ -78,6 +79,15 @@ def add_record_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rest-url", help="REST base URL (default: the exchange's, or env)")
 
 
+# Where a venue's REST module names its market list otherwise than markets_request /
+# parse_markets (each keeps the exchange's own word for it).
+_MARKET_LIST = {
+    "okx": ("instruments_request", "parse_instruments"),
+    "binance": ("exchange_info_request", "parse_exchange_info"),
+    "gateio": ("currency_pairs_request", "parse_currency_pairs"),
+}
+
+
 async def fetch_markets(
     exchange: str, rest_url: str | None, quotes: list[str]
 ) -> tuple[list[str], str, bytes]:
@@ -85,9 +95,14 @@ async def fetch_markets(
     from dantaro_tui.feed.rest import HttpClient
 
     adapter = importlib.import_module(f"dantaro_tui.exchanges.{exchange}_rest")
-    request = getattr(adapter, "markets_request", None) or adapter.instruments_request
-    parse = getattr(adapter, "parse_markets", None) or adapter.parse_instruments
-    path, params = request()
+    request_name, parse_name = _MARKET_LIST.get(exchange, ("markets_request", "parse_markets"))
+    request = getattr(adapter, request_name)
+    parse = getattr(adapter, parse_name)
+    made = request()
+    if isinstance(made, RestRequest):
+        path, params = made.path, dict(made.params)
+    else:
+        path, params = made
     http = HttpClient(exchange, rest_url)
     try:
         body = await http.get("market", path, params)

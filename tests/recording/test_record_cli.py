@@ -9,7 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from dantaro_tui.recording.cli import fetch_markets
 from dantaro_tui.recording.format import RECORDING_ENDED, Recording
+from dantaro_tui.sim.server import SimServer
 
 REPO = Path(__file__).resolve().parents[2]
 Endpoints = dict[str, dict[str, str]]
@@ -88,3 +92,16 @@ def test_a_timed_recording_off_a_terminal_ends_cleanly_in_whole_lines(
     summary = dantaro("replay", str(out), "--headless", env=env).stdout
     assert "0 disconnect(s), 0 gap(s)" in summary
     assert "Errors reported" not in summary
+
+
+@pytest.mark.parametrize("exchange", ["upbit", "okx", "binance", "gateio", "bithumb", "coinone"])
+async def test_markets_all_lists_every_venue(exchange: str) -> None:
+    """``record``/``collect --markets all`` start from the venue's own market list, each
+    venue asked in its own words (exchangeInfo, currency_pairs, instruments...)."""
+    async with SimServer(seed=1, rate_limits=False) as sim:
+        if exchange not in sim.endpoints:
+            pytest.skip(f"the simulator has no {exchange} venue")
+        codes, url, body = await fetch_markets(exchange, sim.endpoints[exchange]["rest"], [])
+        listed = {x.symbol for x in sim.market.listings(exchange)}
+        assert set(codes) == listed and url.startswith(sim.endpoints[exchange]["rest"])
+        assert body

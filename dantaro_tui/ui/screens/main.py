@@ -93,7 +93,7 @@ class CockpitScreen(Screen[None]):
             "k",
             "app.arbitrage",
             "Kimchi",
-            tooltip="Kimchi premium and arbitrage, Upbit vs OKX",
+            tooltip="Kimchi premium and arbitrage, Upbit vs Binance (OKX, Gate.io)",
             priority=True,
         ),
         Binding(

@@ -70,7 +70,7 @@ STALE = "stale"
 TRANSFER_NOTE = (
     "Net figures: taker fees only; transfer fees and times are not included"
     " (set [premium] transfer_pct to count a cost). D/W: deposit/withdraw where published"
-    " (Coinone; Upbit and Bithumb publish none without an API key)."
+    " (Coinone; Upbit's and Bithumb's are not in the public API this app reads)."
 )
 
 
@@ -95,7 +95,10 @@ def cell_text(cell: PairCell | None, korean: State, global_: State) -> str:
         return STALE
     if cell is None or "none" in (korean, global_):
         return "—"
-    return f"{fmt_pct(cell.premium('bank'))} {fmt_pct(cell.premium('tether'))}"
+    bank, tether = cell.premium("bank"), cell.premium("tether")
+    if bank is None and tether is None:
+        return "—"  # a book that cannot be believed, or neither rate known
+    return f"{fmt_pct(bank)} {fmt_pct(tether)}"
 
 
 def route_text(o: Opportunity | None) -> str:
@@ -459,7 +462,7 @@ class PremiumMatrixScreen(Screen[None]):
             board = self._board
             why = board.wallet_error if board is not None and board.wallet_error else "not listed"
             lines.append(f"  Coinone — ({why})")
-        lines.append("  Upbit, Bithumb: not published")
+        lines.append("  Upbit, Bithumb: not in their public API")
         side.update(Text("\n".join(lines)))
 
     @on(DataTable.RowHighlighted, "#pm-table")
