@@ -24,7 +24,13 @@ def private_settings(
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("DANTARO_CONFIG", str(home / "config" / "dantaro-tui" / "config.toml"))
-    for name in ("DANTARO_THEME", "DANTARO_LAYOUT", "DANTARO_SYMBOLS", "DANTARO_INTERVALS"):
+    for name in (
+        "DANTARO_THEME",
+        "DANTARO_LAYOUT",
+        "DANTARO_SYMBOLS",
+        "DANTARO_INTERVALS",
+        "DANTARO_SOURCE",  # a collector the user points scripts at
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -20,10 +20,13 @@ per-connection state in it, and ``reset()`` forgets it when the connection is re
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Annotated, ClassVar
+
+import msgspec
 
 from dantaro_tui.model import Event
 
@@ -32,6 +35,14 @@ from dantaro_tui.model import Event
 Subscription = Mapping[str, frozenset[str]]
 
 Frame = str | bytes
+
+# Wire numbers as the codecs' msgspec structs declare them: the decoder refuses NaN and
+# infinities (and zero or negatives, where the name says so) in C while it parses, so the
+# fast paths need no check of their own.
+_MAX_FLOAT = sys.float_info.max
+Positive = Annotated[float, msgspec.Meta(gt=0.0, le=_MAX_FLOAT)]
+NonNegative = Annotated[float, msgspec.Meta(ge=0.0, le=_MAX_FLOAT)]
+Finite = Annotated[float, msgspec.Meta(ge=-_MAX_FLOAT, le=_MAX_FLOAT)]
 
 
 @dataclass(frozen=True, slots=True)

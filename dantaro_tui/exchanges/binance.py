@@ -57,18 +57,20 @@ only. The levels' values are checked by the book (``BadLevel``).
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, cast
+from typing import Any, ClassVar, cast
 
 import msgspec
 import orjson
 
 from dantaro_tui.exchanges.base import (
     ExchangeCodec,
+    Finite,
     Frame,
+    NonNegative,
+    Positive,
     RateLimit,
     RestRequest,
     Subscription,
@@ -141,8 +143,6 @@ ERROR_TEXT: dict[str, str] = {
     "3": "the request is not valid JSON",
 }
 
-_MAX_FLOAT = sys.float_info.max
-
 
 def binance_stream(key: str, symbol: str) -> str:
     """The stream name for one of our channel keys and a symbol; ValueError when unknown."""
@@ -201,10 +201,6 @@ def api_error_text(body: bytes | str) -> tuple[str, str] | None:
 # --------------------------------------------------------------------------- wire structs
 # Field names are Binance's one-letter keys. Prices and sizes are JSON strings; the decoders
 # run in lax mode (``strict=False``), which reads them as floats in C.
-
-_POS = Annotated[float, msgspec.Meta(gt=0.0, le=_MAX_FLOAT)]  # refuses NaN, inf, <= 0
-_NONNEG = Annotated[float, msgspec.Meta(ge=0.0, le=_MAX_FLOAT)]
-_FINITE = Annotated[float, msgspec.Meta(ge=-_MAX_FLOAT, le=_MAX_FLOAT)]
 
 
 class TradeMsg(msgspec.Struct, gc=False):
@@ -317,17 +313,17 @@ def _constrained(base: type[msgspec.Struct], types: Mapping[str, Any], **extra: 
     return msgspec.defstruct(f"{base.__name__}Checked", fields, bases=(base,), gc=False)
 
 
-_FAST_TRADE = _constrained(TradeMsg, {"p": _POS, "q": _POS})
-_FAST_AGG = _constrained(AggTradeMsg, {"p": _POS, "q": _POS})
+_FAST_TRADE = _constrained(TradeMsg, {"p": Positive, "q": Positive})
+_FAST_AGG = _constrained(AggTradeMsg, {"p": Positive, "q": Positive})
 _FAST_TICKER = _constrained(
     TickerMsg,
-    {"c": _POS, "p": _FINITE, "P": _FINITE}
-    | dict.fromkeys(("x", "o", "h", "l", "v", "q", "Q", "b", "a"), _NONNEG),
+    {"c": Positive, "p": Finite, "P": Finite}
+    | dict.fromkeys(("x", "o", "h", "l", "v", "q", "Q", "b", "a"), NonNegative),
 )
-_FAST_BBO = _constrained(BookTickerMsg, dict.fromkeys(("b", "B", "a", "A"), _NONNEG))
+_FAST_BBO = _constrained(BookTickerMsg, dict.fromkeys(("b", "B", "a", "A"), NonNegative))
 _FAST_KLINE = _constrained(
     KlineMsg,
-    {"k": _constrained(KlineBody, dict.fromkeys(("o", "c", "h", "l", "v", "q"), _NONNEG))},
+    {"k": _constrained(KlineBody, dict.fromkeys(("o", "c", "h", "l", "v", "q"), NonNegative))},
 )
 
 

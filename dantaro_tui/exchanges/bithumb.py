@@ -11,9 +11,9 @@ one place each:
   probe saw the snake_case spelling Upbit's current docs use silently ignored).
 * ``MAX_BOOK_LEVELS``: at most 15 levels a push; the ``CODE.N`` suffix only narrows.
 * ``book_timestamp_ms``: orderbook timestamps are microseconds (16 digits), not ms.
-* ``BookMsg.event``: sizes are printed with 4 decimals, so a live level can show size ``0``;
-  such levels are dropped with the 0/0 padding (a level of size 0 is nothing a trader can
-  take).
+* ``BookMsg.drops_zero_sizes``: sizes are printed with 4 decimals, so a live level can show
+  size ``0``; such levels are dropped with the 0/0 padding (a level of size 0 is nothing a
+  trader can take).
 * ``CHANNELS``: ticker, trade and orderbook only; Bithumb streams no candles.
 * ``FORMATS``: DEFAULT and SIMPLE (no ``*_LIST`` formats).
 * ``connect_limits``: 10 connections a second per IP (Upbit: 5).
@@ -28,27 +28,23 @@ from __future__ import annotations
 
 import functools
 import operator
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Literal
 
 import msgspec
-import orjson
 
 from dantaro_tui.exchanges import upbit
-from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RateLimit, Subscription
-from dantaro_tui.exchanges.sanity import INF, Invalid, checked, clean, invalid_status, status
+from dantaro_tui.exchanges.base import Frame, RateLimit
+from dantaro_tui.exchanges.sanity import clean, status
 from dantaro_tui.exchanges.upbit import (
     SIMPLE_KEYS,
     OrderbookMsg,
     TickerMsg,
     TradeMsg,
-    UnitMsg,
-    _constrained,
-    split_code,
-    variant,
+    wire_types,
 )
-from dantaro_tui.model import Event, Level, OrderBook, Status, Ticker
+from dantaro_tui.exchanges.upbit_family import ERROR_TEXT, Dialect, UpbitFamilyCodec, short
+from dantaro_tui.model import Event, Status, Ticker
 
 __all__ = [
     "CHANNELS",
@@ -136,7 +132,7 @@ def build_request(
 
 
 # --------------------------------------------------------------------------- wire structs
-# Upbit's structs with Bithumb's name; the book has its own normalizer (see the module doc).
+# Upbit's structs with Bithumb's name; the book says how Bithumb's differs (module doc).
 
 
 class BithumbTickerMsg(TickerMsg, gc=False):
@@ -151,95 +147,27 @@ class BithumbTradeMsg(TradeMsg, gc=False):
 
 class BookMsg(OrderbookMsg, gc=False):
     exchange: ClassVar[str] = EXCHANGE
+    drops_zero_sizes: ClassVar[bool] = True  # 4-decimal sizes: a live level can read 0
 
-    def event(self, recv_ns: int, snapshot: bool | None = None) -> OrderBook:
-        code = self.code
-        base, quote = split_code(code, EXCHANGE)
-        bids: list[Level] = []
-        asks: list[Level] = []
-        # As on Upbit: one comparison a level keeps each side strictly ordered (the slow
-        # path's ``checked`` explains a failure); unlike Upbit, a level is dropped when its
-        # size *or* its price is 0 (padding, or a live level under 0.00005 printed as 0).
-        ordered = True
-        bid = INF
-        ask = 0.0
-        for u in self.orderbook_units:
-            p = u.bid_price
-            if p and u.bid_size:
-                if p >= bid:
-                    ordered = False
-                bid = p
-                bids.append(Level(p, u.bid_size))
-            p = u.ask_price
-            if p and u.ask_size:
-                if p <= ask:
-                    ordered = False
-                ask = p
-                asks.append(Level(p, u.ask_size))
-        tbs = self.total_bid_size
-        if tbs is None:
-            tbs = sum([lv.size for lv in bids])
-        tas = self.total_ask_size
-        if tas is None:
-            tas = sum([lv.size for lv in asks])
-        book = OrderBook(
-            exchange=EXCHANGE,
-            symbol=code,
-            base=base,
-            quote=quote,
-            bids=tuple(bids),
-            asks=tuple(asks),
-            total_bid_size=tbs,
-            total_ask_size=tas,
-            timestamp=book_timestamp_ms(self.timestamp),
-            recv_ns=recv_ns,
-            snapshot=self.stream_type == "SNAPSHOT" if snapshot is None else snapshot,
-        )
-        if (
-            ordered
-            and bid > 0.0
-            and tbs < INF
-            and tas < INF
-            and (not bids or not asks or bids[0].price < asks[0].price)
-        ):
-            return book
-        return checked(book)  # raises Invalid, saying what is wrong
+    def timestamp_ms(self) -> int:
+        return book_timestamp_ms(self.timestamp)
 
 
 # Upbit's SIMPLE table plus the one field only Bithumb's codec reads.
 BITHUMB_SIMPLE_KEYS = {**SIMPLE_KEYS, "market_warning": "mw"}
-# Each Bithumb struct takes the constraints of the Upbit struct it extends.
-_UPBIT_BASE: dict[type[msgspec.Struct], type[msgspec.Struct]] = {
-    BithumbTickerMsg: TickerMsg,
-    BithumbTradeMsg: TradeMsg,
-    BookMsg: OrderbookMsg,
-    UnitMsg: UnitMsg,
-}
 
 
 def _wire_types(fmt: Literal["DEFAULT", "SIMPLE"], constrained: bool = False) -> dict[str, Any]:
-    simple = fmt == "SIMPLE"
-    keys = BITHUMB_SIMPLE_KEYS if simple else None
-    tag_field = "ty" if simple else "type"
-    suffix = "Bithumb" + fmt.title() + ("Checked" if constrained else "")
-
-    def make(base: type[msgspec.Struct], name: str, types: Any = None, **config: Any) -> Any:
-        if constrained:
-            types = _constrained(_UPBIT_BASE[base], types)
-        return variant(base, f"{name}{suffix}", keys, types, **config)
-
-    unit = make(UnitMsg, "Unit")
-    return {
-        "ticker": make(BithumbTickerMsg, "Ticker", tag_field=tag_field, tag="ticker"),
-        "trade": make(BithumbTradeMsg, "Trade", tag_field=tag_field, tag="trade"),
-        "orderbook": make(
-            BookMsg,
-            "Orderbook",
-            {"orderbook_units": list.__class_getitem__(unit)},
-            tag_field=tag_field,
-            tag="orderbook",
-        ),
-    }
+    return wire_types(
+        fmt,
+        constrained,
+        simple_keys=BITHUMB_SIMPLE_KEYS,
+        ticker=BithumbTickerMsg,
+        trade=BithumbTradeMsg,
+        book=BookMsg,
+        candles=False,
+        prefix="Bithumb",
+    )
 
 
 WIRE: dict[str, dict[str, Any]] = {
@@ -254,66 +182,18 @@ FAST_WIRE: dict[str, dict[str, Any]] = {
 
 # --------------------------------------------------------------------------- status frames
 
-_ERROR_TEXT = {
-    "WRONG_FORMAT": "Bithumb rejected the subscription request: it is not in the expected format",
-    "NO_TICKET": "Bithumb rejected the subscription request: it carries no ticket",
-    "INVALID_PARAM": "Bithumb rejected the subscription request: a parameter is invalid",
-    "NO_TYPE": "Bithumb rejected the subscription request: a data type is missing or unknown",
-    "NO_CODES": "Bithumb rejected the subscription request: no market codes were given",
-}
-
-
-def error_status(name: str, server_text: str, recv_ns: int = 0) -> Status:
-    """A trader-readable ``Status`` for a Bithumb error frame (Bithumb closes the socket next)."""
-    text = _ERROR_TEXT.get(name, "Bithumb reported an error")
-    said = f" Bithumb said: {server_text}" if server_text else ""
-    return status(EXCHANGE, "error", name, f"{text} ({name}).{said}", recv_ns=recv_ns)
-
-
-def malformed(detail: str, recv_ns: int = 0, symbol: str = "") -> Status:
-    message = f"Skipped a message from Bithumb that could not be read: {detail}"
-    return status(EXCHANGE, "error", "malformed", message, symbol, recv_ns)
-
-
-def _short(text: object, limit: int = 160) -> str:
-    s = str(text)
-    return s if len(s) <= limit else s[: limit - 3] + "..."
-
-
-def decode_object(item: object, recv_ns: int) -> Event:
-    """One parsed JSON object (either key format) -> one event; malformed -> error Status."""
-    if not isinstance(item, dict):
-        return malformed(f"expected a JSON object, got {type(item).__name__}", recv_ns)
-    if "ty" in item:
-        fmt, kind = "SIMPLE", item["ty"]
-    elif "type" in item:
-        fmt, kind = "DEFAULT", item["type"]
-    elif "error" in item:
-        err = item["error"]
-        if isinstance(err, dict):
-            return error_status(str(err.get("name", "")), str(err.get("message", "")), recv_ns)
-        return error_status("", str(err), recv_ns)
-    elif "status" in item:
-        return status(EXCHANGE, "status", message=item["status"], recv_ns=recv_ns)
-    else:
-        return malformed(f"no message type in {_short(orjson.dumps(item).decode())}", recv_ns)
-    code = item.get("cd" if fmt == "SIMPLE" else "code")
-    symbol = code if isinstance(code, str) and code.isprintable() else ""
-    cls = WIRE[fmt].get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        return malformed(f"unknown message type {_short(kind, 40)!r}", recv_ns, symbol)
-    try:
-        return checked(msgspec.convert(item, cls).event(recv_ns))
-    except Invalid as exc:
-        return invalid_status(EXCHANGE, exc, recv_ns)
-    except (msgspec.ValidationError, ValueError, TypeError) as exc:
-        return malformed(f"{kind} message: {_short(exc)}", recv_ns, symbol)
+# Upbit's wording; Bithumb's socket documents no INVALID_AUTH, and an unknown message type
+# is quoted only in part.
+BITHUMB = Dialect(EXCHANGE, WIRE, frozenset(ERROR_TEXT) - {"INVALID_AUTH"}, kind_limit=40)
+error_status = BITHUMB.error_status
+malformed = BITHUMB.malformed
+decode_object = BITHUMB.decode_object
 
 
 # --------------------------------------------------------------------------- the codec
 
 
-class BithumbCodec(ExchangeCodec):
+class BithumbCodec(UpbitFamilyCodec):
     """Bithumb's public v1 WebSocket (``ticker``, ``trade``, ``orderbook``).
 
     ``format`` is the key format asked for (SIMPLE by default: smaller frames); frames in
@@ -328,6 +208,8 @@ class BithumbCodec(ExchangeCodec):
     connect_limits = (RateLimit(10, 1.0),)
     # Bithumb publishes no per-connection message limit: Upbit's is kept as a polite bound.
     message_limits = (RateLimit(5, 1.0), RateLimit(100, 60.0))
+    dialect = BITHUMB
+    formats = FORMATS
 
     def __init__(
         self,
@@ -338,22 +220,21 @@ class BithumbCodec(ExchangeCodec):
         only_realtime: bool = False,
         orderbook_depth: int | None = None,
     ) -> None:
-        fmt = format.upper()
-        if fmt not in FORMATS:
-            raise ValueError(f"unknown Bithumb format {format!r} (known: {', '.join(FORMATS)})")
-        self.format = fmt
-        self.ticket = ticket or str(uuid.uuid4())
-        self.answers_subscriptions = not only_realtime
-        self.options: dict[str, Any] = {
-            "only_snapshot": only_snapshot,
-            "only_realtime": only_realtime,
-            "orderbook_depth": orderbook_depth,
-        }
-        build_request({}, ticket=self.ticket, fmt=fmt, **self.options)  # validate options now
+        super().__init__(
+            format,
+            ticket,
+            only_snapshot=only_snapshot,
+            only_realtime=only_realtime,
+            orderbook_depth=orderbook_depth,
+        )
+        fmt = self.format
         union: Any = functools.reduce(operator.or_, FAST_WIRE[fmt].values())
         self._decode_fast: Callable[[Frame], Any] = msgspec.json.Decoder(union).decode
         self._ticker_types = (FAST_WIRE[fmt]["ticker"], WIRE[fmt]["ticker"])
         self._warnings: dict[str, str] = {}  # code -> last market_warning seen
+
+    def build_request(self, types: Mapping[str, Iterable[str]], **options: Any) -> str:
+        return build_request(types, **options)
 
     def normalize_symbol(self, symbol: str) -> str:
         """``KRW-BTC``; the legacy spelling ``BTC_KRW`` is turned around."""
@@ -363,18 +244,6 @@ class BithumbCodec(ExchangeCodec):
 
     def validate_channel(self, channel: str) -> None:
         bithumb_type(channel)
-
-    def subscribe_frames(self, desired: Subscription, current: Subscription) -> list[Frame]:
-        want = {k: frozenset(v) for k, v in desired.items() if v}
-        if not want or want == {k: frozenset(v) for k, v in current.items() if v}:
-            return []
-        return [self.request(want)]
-
-    def request(self, types: Mapping[str, Iterable[str]], **options: Any) -> str:
-        """A full request for ``types`` with this codec's ticket, format and options."""
-        return build_request(
-            types, ticket=self.ticket, fmt=self.format, **{**self.options, **options}
-        )
 
     def decode(self, frame: Frame, recv_ns: int) -> list[Event]:
         try:
@@ -402,19 +271,14 @@ class BithumbCodec(ExchangeCodec):
         elif flag == "NONE":
             text = f"Bithumb has lifted the investment warning on {code}."
         else:
-            text = f"Bithumb reports the market warning {_short(flag, 40)} on {code}."
+            text = f"Bithumb reports the market warning {short(flag, 40)} on {code}."
         events.append(status(EXCHANGE, "notice", "market_warning", text, code, recv_ns))
         return events
 
     def _decode_slow(self, frame: Frame, recv_ns: int) -> list[Event]:
-        try:
-            obj = orjson.loads(frame)
-        except orjson.JSONDecodeError as exc:
-            return [malformed(f"not valid JSON ({_short(exc)})", recv_ns)]
-        except TypeError:
-            return [
-                malformed(f"a frame must be bytes or text, got {type(frame).__name__}", recv_ns)
-            ]
+        obj = BITHUMB.loads(frame, recv_ns)
+        if isinstance(obj, Status):
+            return [obj]
         try:
             # No *_LIST formats on Bithumb: an array is as unexpected as any other non-object.
             ev = decode_object(obj, recv_ns)
@@ -425,7 +289,7 @@ class BithumbCodec(ExchangeCodec):
                     self._with_warning(_Flag(ev.symbol, flag), out, recv_ns)
             return out
         except Exception as exc:  # decode never raises
-            return [malformed(_short(exc), recv_ns)]
+            return [malformed(short(exc), recv_ns)]
 
 
 class _Flag:

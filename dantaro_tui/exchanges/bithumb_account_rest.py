@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
+from dantaro_tui.exchanges import upbit_account_rest
 from dantaro_tui.exchanges.base import RateLimit
 from dantaro_tui.exchanges.upbit import UpbitApiError
 from dantaro_tui.exchanges.upbit_account_rest import (
@@ -28,6 +29,7 @@ from dantaro_tui.exchanges.upbit_account_rest import (
     accounts_request,
     chance_request,
     is_error,
+    order_listing,
     order_request,
     parse_accounts,
     parse_chance,
@@ -62,20 +64,8 @@ PERMISSION_OF_PATH = {
     "/v1/order": ORDERS,
     "/v1/orders": ORDERS,
 }
-
-
-def _listing(
-    market: str | None,
-    states: Iterable[str],
-    limit: int,
-    order_by: Literal["asc", "desc"],
-) -> Request:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-    params = [("market", market.upper())] if market else []
-    params += [("states[]", s) for s in states]
-    params += [("page", "1"), ("limit", str(limit)), ("order_by", order_by)]
-    return "/v1/orders", params
+# Bithumb pages its one listing: the first page, newest first with the default order_by.
+_PAGE = (("page", "1"),)
 
 
 def open_orders_request(
@@ -85,7 +75,7 @@ def open_orders_request(
     limit: int = MAX_LIMIT,
     order_by: Literal["asc", "desc"] = "desc",
 ) -> Request:
-    return _listing(market, states, limit, order_by)
+    return order_listing("/v1/orders", market, states, limit, order_by, most=MAX_LIMIT, page=_PAGE)
 
 
 def closed_orders_request(
@@ -95,7 +85,7 @@ def closed_orders_request(
     limit: int = MAX_LIMIT,
     order_by: Literal["asc", "desc"] = "desc",
 ) -> Request:
-    return _listing(market, states, limit, order_by)
+    return order_listing("/v1/orders", market, states, limit, order_by, most=MAX_LIMIT, page=_PAGE)
 
 
 _AUTH_WORDS = {
@@ -110,11 +100,4 @@ _AUTH_WORDS = {
 
 def explain_error(exc: UpbitApiError, path: str) -> str:
     """One sentence for an account call's error; a missing permission is named."""
-    name = str(exc.name)
-    if name == "out_of_scope":
-        needed = PERMISSION_OF_PATH.get(path, "the needed")
-        return f"this API key lacks the {needed} permission that {path} needs"
-    words = _AUTH_WORDS.get(name)
-    if words is not None:
-        return words
-    return f"Bithumb refused {path}: {exc.message} ({name})"
+    return upbit_account_rest.explain_error(exc, path, PERMISSION_OF_PATH, _AUTH_WORDS, "Bithumb")

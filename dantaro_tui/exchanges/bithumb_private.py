@@ -28,28 +28,23 @@ anything else becomes a ``Status`` saying what was wrong, never an event.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable
-from typing import Annotated, Any, ClassVar, Literal, cast
+from typing import Annotated, ClassVar, Literal
 
-import jwt
 import msgspec
-import orjson
 
 from dantaro_tui.credentials import Credentials
+from dantaro_tui.exchanges import upbit_private
 from dantaro_tui.exchanges.base import Frame, RateLimit
-from dantaro_tui.exchanges.sanity import Invalid, clean, invalid_status, status
-from dantaro_tui.exchanges.upbit import split_code
+from dantaro_tui.exchanges.sanity import clean
+from dantaro_tui.exchanges.upbit import split_code, variant
 from dantaro_tui.exchanges.upbit_private import (
+    ASSET_WIRE,
     PRIVATE_TYPES,
-    SIMPLE_KEYS,
-    AssetMsg,
-    MyAssetMsg,
     UpbitPrivateCodec,
-    error_status,
-    query_hash,
+    Wire,
 )
-from dantaro_tui.model import Event, MyAsset, MyOrder, Status
+from dantaro_tui.model import MyAsset, MyOrder, Status
 
 __all__ = [
     "ALGORITHM",
@@ -77,18 +72,12 @@ def sign(
     nonce: str | None = None,
     timestamp_ms: int | None = None,
 ) -> str:
-    """A JWT for one request (``query`` = its unencoded query string, if it has any)."""
-    claims: dict[str, str | int] = {
-        "access_key": credentials.access_key,
-        "nonce": nonce or str(uuid.uuid4()),
-        "timestamp": timestamp_ms if timestamp_ms is not None else int(time.time() * 1000),
-    }
-    if query:
-        claims["query_hash"] = query_hash(query)
-        claims["query_hash_alg"] = "SHA512"
-    # The secret is read in the call, never kept in a local of this frame: a traceback
-    # printed with its locals shows ``credentials`` (redacted), not the key.
-    return jwt.encode(claims, credentials.secret_key.reveal(), algorithm=ALGORITHM)
+    """A JWT for one request (``query`` = its unencoded query string, if it has any):
+    Upbit's claims and ``query_hash``, Bithumb's algorithm and ``timestamp`` claim."""
+    now_ms = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+    return upbit_private.sign(
+        credentials, query, nonce=nonce, algorithm=ALGORITHM, claims={"timestamp": now_ms}
+    )
 
 
 def authorization(credentials: Credentials, query: str | None = None) -> dict[str, str]:
@@ -138,7 +127,7 @@ class MyOrderV2(msgspec.Struct, gc=False):
     trade_timestamp: int | None = None
     order_timestamp: int | None = None
 
-    def event(self, recv_ns: int) -> MyOrder:
+    def event(self, recv_ns: int, exchange: str = EXCHANGE) -> MyOrder:
         base, quote = split_code(self.code, EXCHANGE)  # Invalid for an unprintable code
         fill = self.state == "trade"
         if fill:
@@ -151,7 +140,7 @@ class MyOrderV2(msgspec.Struct, gc=False):
         executed = self.executed_quantity or 0.0
         funds = self.executed_amount or 0.0
         return MyOrder(
-            exchange=EXCHANGE,
+            exchange=exchange,
             symbol=self.code,
             base=base,
             quote=quote,
@@ -206,78 +195,19 @@ ORDER_V2_SIMPLE: dict[str, str] = {
 }
 
 
-def _renamed(base: type[msgspec.Struct], name: str, rename: dict[str, str], **types: Any) -> Any:
-    fields: list[tuple[Any, ...]] = []
-    for f in msgspec.structs.fields(base):
-        kind = types.get(f.name, f.type)
-        if f.default is msgspec.NODEFAULT:
-            fields.append((f.name, kind))
-        else:
-            fields.append((f.name, kind, f.default))
-    keys = {k: v for k, v in rename.items() if k in base.__struct_fields__}
-    return msgspec.defstruct(name, fields, bases=(base,), rename=keys, module=__name__)
-
-
-_AssetSimple = _renamed(AssetMsg, "AssetSimple", SIMPLE_KEYS)
-_WIRE: dict[tuple[bool, str], Any] = {
+# Upbit's myAsset structs beside Bithumb's myOrder v2.
+_WIRE: Wire = {
     (False, "myOrder"): MyOrderV2,
-    (True, "myOrder"): _renamed(MyOrderV2, "MyOrderV2Simple", ORDER_V2_SIMPLE),
-    (False, "myAsset"): MyAssetMsg,
-    (True, "myAsset"): _renamed(
-        MyAssetMsg, "MyAssetSimple", SIMPLE_KEYS, assets=list.__class_getitem__(_AssetSimple)
-    ),
+    (True, "myOrder"): variant(MyOrderV2, "MyOrderV2Simple", ORDER_V2_SIMPLE),
+    **ASSET_WIRE,
 }
-
-
-def malformed(detail: str, recv_ns: int = 0) -> Status:
-    message = f"Skipped a message from Bithumb that could not be read: {detail}"
-    return status(EXCHANGE, "error", "malformed", message, recv_ns=recv_ns)
 
 
 def decode_private(
     frame: Frame, recv_ns: int, types: Iterable[str] = PRIVATE_TYPES
 ) -> list[MyOrder | MyAsset | Status]:
     """Events of one private frame (either key format, a JSON list too). Never raises."""
-    try:
-        obj = orjson.loads(frame)
-    except orjson.JSONDecodeError:
-        return [malformed("a private-stream message that is not valid JSON", recv_ns)]
-    except TypeError:
-        return [malformed(f"a frame must be bytes or text, not {type(frame).__name__}", recv_ns)]
-    out: list[MyOrder | MyAsset | Status] = []
-    for item in obj if isinstance(obj, list) else [obj]:
-        out.extend(_decode_object(item, recv_ns, types))
-    return out
-
-
-def _decode_object(
-    item: object, recv_ns: int, types: Iterable[str]
-) -> list[MyOrder | MyAsset | Status]:
-    if not isinstance(item, dict):
-        return [malformed(f"expected a JSON object, got {type(item).__name__}", recv_ns)]
-    if "error" in item:
-        err = item["error"]
-        if isinstance(err, dict):
-            name, text = str(err.get("name", "")), str(err.get("message", ""))
-        else:
-            name, text = "", str(err)
-        return [error_status(clean(name), clean(text), types, recv_ns, EXCHANGE)]
-    if "status" in item:
-        return [status(EXCHANGE, "status", message=item["status"], recv_ns=recv_ns)]
-    simple = "ty" in item
-    kind = item.get("ty" if simple else "type")
-    cls = _WIRE.get((simple, kind)) if isinstance(kind, str) else None
-    if cls is None:
-        return [malformed(f"unknown private message type {clean(repr(kind))[:40]}", recv_ns)]
-    try:
-        msg = msgspec.convert(item, cls)
-        if kind == "myOrder":
-            return [msg.event(recv_ns)]
-        return list(msg.events(recv_ns, EXCHANGE))
-    except Invalid as exc:
-        return [invalid_status(EXCHANGE, exc, recv_ns)]
-    except (msgspec.ValidationError, ValueError, TypeError) as exc:
-        return [malformed(f"{kind} message: {clean(str(exc))[:160]}", recv_ns)]
+    return upbit_private.decode_private(frame, recv_ns, types, EXCHANGE, _WIRE)
 
 
 # --------------------------------------------------------------------------- the codec
@@ -295,18 +225,10 @@ class BithumbPrivateCodec(UpbitPrivateCodec):
     # 10 connections a second per IP, private and public alike (reference 6.4).
     connect_limits = (RateLimit(10, 1.0),)
     path_suffix: ClassVar[str] = PRIVATE_PATH
+    wire: ClassVar[Wire] = _WIRE
 
     def ws_url(self, base_url: str, endpoint: str) -> str:
         return private_url(base_url)
 
-    def connect_headers(self) -> dict[str, str] | None:
-        if self.credentials is None:
-            return None
-        return authorization(self.credentials)  # a fresh nonce and timestamp per attempt
-
-    def validate_channel(self, channel: str) -> None:
-        if channel not in PRIVATE_TYPES:
-            raise ValueError(f"Bithumb's private stream has no {channel!r}: use myOrder or myAsset")
-
-    def decode(self, frame: Frame, recv_ns: int) -> list[Event]:
-        return cast("list[Event]", decode_private(frame, recv_ns, self.types))
+    def authorization(self, credentials: Credentials) -> dict[str, str]:
+        return authorization(credentials)  # Bithumb's token: HS256 with a timestamp

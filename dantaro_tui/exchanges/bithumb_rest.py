@@ -23,12 +23,11 @@ raised: one bad row costs that row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
 
 import msgspec
-import orjson
 
 from dantaro_tui.exchanges.bithumb import (
     EXCHANGE,
@@ -37,8 +36,18 @@ from dantaro_tui.exchanges.bithumb import (
     BithumbTradeMsg,
     BookMsg,
 )
-from dantaro_tui.exchanges.sanity import checked, clean, kept
-from dantaro_tui.exchanges.upbit import CandleMsg, split_code, variant
+from dantaro_tui.exchanges.sanity import checked, clean
+from dantaro_tui.exchanges.upbit import CandleMsg, split_code
+from dantaro_tui.exchanges.upbit_rest import (
+    Body,
+    CandlePaths,
+    RestReader,
+    api_error,
+    count_param,
+    load_json,
+    rest_row,
+    to_param,
+)
 from dantaro_tui.model import Candle, Market, OrderBook, Status, Ticker, Trade
 
 __all__ = [
@@ -61,7 +70,6 @@ __all__ = [
     "warnings_request",
 ]
 
-Body = bytes | str | list[Any] | dict[str, Any]
 Request = tuple[str, dict[str, str]]
 
 KST = timezone(timedelta(hours=9))
@@ -70,38 +78,24 @@ MAX_TICKER_MARKETS = 200  # more in one call is a 400 Bad Request (since 2026-10
 MAX_TRADES = 500  # unconfirmed for Bithumb: Upbit's limit
 MAX_CANDLES = 200
 
-_MINUTES = {"1m": 1, "3m": 3, "5m": 5, "10m": 10, "15m": 15, "30m": 30, "1h": 60, "4h": 240}
-_ALIASES = {"60m": "1h", "240m": "4h"}
-_LONG = {"1d": "/v1/candles/days", "1w": "/v1/candles/weeks", "1M": "/v1/candles/months"}
-_FIXED_MS = {"1d": 86_400_000, "1w": 7 * 86_400_000}
+# Upbit's minute units; no seconds or years.
+_CANDLES = CandlePaths(
+    "Bithumb",
+    {"1d": "/v1/candles/days", "1w": "/v1/candles/weeks", "1M": "/v1/candles/months"},
+    {"1d": 86_400_000, "1w": 7 * 86_400_000},
+)
 
 
 # --------------------------------------------------------------------------- requests
 
 
-def _interval(interval: str) -> str:
-    iv = _ALIASES.get(interval, interval)
-    if iv not in _MINUTES and iv not in _LONG:
-        known = ", ".join([*_MINUTES, *_LONG])
-        raise ValueError(f"Bithumb has no {interval!r} candles (known: {known})")
-    return iv
-
-
 def candles_path(interval: str) -> str:
-    iv = _interval(interval)
-    return f"/v1/candles/minutes/{_MINUTES[iv]}" if iv in _MINUTES else _LONG[iv]
+    return _CANDLES.path(interval)
 
 
 def interval_ms(interval: str) -> int | None:
     """Length of a candle in ms; None for months."""
-    iv = _interval(interval)
-    return _MINUTES[iv] * 60_000 if iv in _MINUTES else _FIXED_MS.get(iv)
-
-
-def _count(count: int, limit: int) -> str:
-    if not 1 <= count <= limit:
-        raise ValueError(f"count must be between 1 and {limit}, got {count}")
-    return str(count)
+    return _CANDLES.length_ms(interval)
 
 
 def _markets(symbols: Iterable[str]) -> list[str]:
@@ -136,7 +130,7 @@ def orderbook_request(symbols: Iterable[str]) -> Request:
 
 
 def trades_request(symbol: str, *, count: int = 200, cursor: int | str | None = None) -> Request:
-    params = {"market": symbol.strip().upper(), "count": _count(count, MAX_TRADES)}
+    params = {"market": symbol.strip().upper(), "count": count_param(count, MAX_TRADES)}
     if cursor is not None:
         params["cursor"] = str(cursor)
     return "/v1/trades/ticks", params
@@ -146,11 +140,9 @@ def candles_request(
     symbol: str, interval: str, *, count: int = MAX_CANDLES, to: str | int | None = None
 ) -> Request:
     """Candles ending before ``to`` (ISO 8601, or epoch ms written as UTC)."""
-    params = {"market": symbol.strip().upper(), "count": _count(count, MAX_CANDLES)}
-    if isinstance(to, int):
-        params["to"] = datetime.fromtimestamp(to / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    elif to is not None:
-        params["to"] = to
+    params = {"market": symbol.strip().upper(), "count": count_param(count, MAX_CANDLES)}
+    if to is not None:
+        params["to"] = to_param(to)
     return candles_path(interval), params
 
 
@@ -159,51 +151,26 @@ def candles_request(
 
 def load_body(body: Body) -> Any:
     """Parsed JSON of ``body``; ``BithumbApiError`` for an error body (HTTP 200 or not)."""
-    if isinstance(body, bytes | bytearray | memoryview | str):
-        try:
-            body = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise ValueError(f"Bithumb sent a response that is not JSON ({exc})") from None
-    if isinstance(body, dict):
-        if "error" in body:
-            err = body["error"]
-            if isinstance(err, dict):
-                name = err.get("name", "")
-                name = name if isinstance(name, int) and not isinstance(name, bool) else str(name)
-                raise BithumbApiError(name, str(err.get("message", "")))
-            raise BithumbApiError("", str(err))
-        status = body.get("status")
+    parsed = load_json(body, "Bithumb")
+    error = api_error(parsed)
+    if error is not None:
+        raise BithumbApiError(*error)
+    if isinstance(parsed, dict):
+        status = parsed.get("status")
         if status is not None and status != "0000":  # the legacy envelope's error
-            raise BithumbApiError(str(status), str(body.get("message", "")))
-    return body
-
-
-R = TypeVar("R")
-T = TypeVar("T")
-
-
-def _rows(body: Body, row: Any, what: str) -> list[Any]:
-    parsed = load_body(body)
-    try:
-        return msgspec.convert(parsed, list[row])
-    except msgspec.ValidationError as exc:
-        raise ValueError(f"Bithumb sent an unexpected {what} response: {exc}") from None
-
-
-def _kept(rows: Iterable[R], build: Callable[[R], T], rejected: list[Status] | None) -> list[T]:
-    return kept(EXCHANGE, rows, build, rejected)
+            raise BithumbApiError(str(status), str(parsed.get("message", "")))
+    return parsed
 
 
 class BithumbCandleMsg(CandleMsg, gc=False):
     exchange: ClassVar[str] = EXCHANGE
 
 
-_REST = {"code": "market"}
-_TickerRow = variant(BithumbTickerMsg, "BithumbTickerRest", _REST)
-_OrderbookRow = variant(BookMsg, "BithumbOrderbookRest", _REST)
-_CandleRow = variant(BithumbCandleMsg, "BithumbCandleRest", _REST)
-# /v1/trades/ticks: ``timestamp`` is the trade time.
-_TradeRow = variant(BithumbTradeMsg, "BithumbTradeRest", {**_REST, "trade_timestamp": "timestamp"})
+_TickerRow = rest_row(BithumbTickerMsg, "BithumbTickerRest")
+_OrderbookRow = rest_row(BookMsg, "BithumbOrderbookRest")
+_CandleRow = rest_row(BithumbCandleMsg, "BithumbCandleRest")
+_TradeRow = rest_row(BithumbTradeMsg, "BithumbTradeRest")
+_READER = RestReader(EXCHANGE, load_body, _OrderbookRow, _TradeRow, _CandleRow, _CANDLES)
 
 
 class _MarketRow(msgspec.Struct, gc=False):
@@ -247,7 +214,7 @@ def parse_warnings(body: Body, rejected: list[Status] | None = None) -> list[Ass
             end = 0  # an unreadable end date: the alert stands
         return AssetWarning(r.market, clean(r.warning_type), clean(r.warning_step), end)
 
-    return _kept(_rows(body, _WarningRow, "market warning"), build, rejected)
+    return _READER.kept(_READER.rows(body, _WarningRow, "market warning"), build, rejected)
 
 
 def parse_markets(
@@ -276,7 +243,7 @@ def parse_markets(
             cautions=tuple(dict.fromkeys(active.get(r.market, ()))),
         )
 
-    return _kept(_rows(body, _MarketRow, "market list"), build, rejected)
+    return _READER.kept(_READER.rows(body, _MarketRow, "market list"), build, rejected)
 
 
 def ticker_timestamp_ms(ts: int, recv_ns: int = 0) -> int:
@@ -298,7 +265,7 @@ def parse_tickers(
             msgspec.structs.replace(t, timestamp=ticker_timestamp_ms(t.timestamp, recv_ns))
         )
 
-    return _kept(_rows(body, _TickerRow, "ticker"), build, rejected)
+    return _READER.kept(_READER.rows(body, _TickerRow, "ticker"), build, rejected)
 
 
 def parse_orderbooks(
@@ -306,15 +273,12 @@ def parse_orderbooks(
 ) -> list[OrderBook]:
     """``/v1/orderbook`` -> one book per market (``snapshot=True``), 0/0 padding and
     levels printed as size 0 dropped."""
-    rows = _rows(body, _OrderbookRow, "order book")
-    return _kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
+    return _READER.orderbooks(body, recv_ns, rejected)
 
 
 def parse_trades(body: Body, recv_ns: int = 0, rejected: list[Status] | None = None) -> list[Trade]:
     """``/v1/trades/ticks`` -> trades OLDEST FIRST (sent newest first), ``snapshot=True``."""
-    rows = _rows(body, _TradeRow, "trades")
-    rows.sort(key=lambda r: (r.trade_timestamp, r.sequential_id))
-    return _kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
+    return _READER.trades(body, recv_ns, rejected)
 
 
 def parse_candles(
@@ -326,14 +290,4 @@ def parse_candles(
 ) -> list[Candle]:
     """``/v1/candles/...`` -> candles OLDEST FIRST; all but the newest are ``closed``, the
     newest too when ``now_ms`` is past its end."""
-    iv = _interval(interval)
-    rows = _rows(body, _CandleRow, "candle")
-    candles = _kept(rows, lambda r: checked(r.event(recv_ns, iv, True)), rejected)
-    if not candles:
-        return candles
-    candles.sort(key=lambda c: c.open_time)
-    last = candles[-1]
-    length = interval_ms(iv)
-    if now_ms is None or length is None or last.open_time + length > now_ms:
-        candles[-1] = msgspec.structs.replace(last, closed=False)
-    return candles
+    return _READER.candles(body, interval, recv_ns, now_ms, rejected)

@@ -63,7 +63,6 @@ reported as unreadable), and any frame the fast path refuses, which becomes a
 
 from __future__ import annotations
 
-import sys
 from itertools import islice
 from operator import attrgetter, gt, lt
 from typing import Annotated, Any, ClassVar, Literal, cast
@@ -71,7 +70,14 @@ from typing import Annotated, Any, ClassVar, Literal, cast
 import msgspec
 import orjson
 
-from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RateLimit, Subscription
+from dantaro_tui.exchanges.base import (
+    ExchangeCodec,
+    Frame,
+    NonNegative,
+    Positive,
+    RateLimit,
+    Subscription,
+)
 from dantaro_tui.exchanges.sanity import (
     Invalid,
     checked,
@@ -404,15 +410,12 @@ def candle_from(
 # The fast path: Coinone writes numbers as strings; ``strict=False`` reads them in C and
 # the constraints refuse NaN, infinities and negatives while parsing.
 
-_MAX = sys.float_info.max
-_Pos = Annotated[float, msgspec.Meta(gt=0.0, le=_MAX)]
-_NonNeg = Annotated[float, msgspec.Meta(ge=0.0, le=_MAX)]
 _Ms = Annotated[int, msgspec.Meta(ge=0, lt=10**15)]
 
 
 class _Level(msgspec.Struct, gc=False):
-    price: _Pos
-    qty: _Pos  # a zero level (dropped) takes the slow path
+    price: Positive
+    qty: Positive  # a zero level (dropped) takes the slow path
 
 
 class _BookMsg(msgspec.Struct, gc=False):
@@ -428,15 +431,15 @@ class _TickerMsg(msgspec.Struct, gc=False):
     quote_currency: str
     target_currency: str
     timestamp: _Ms
-    last: _Pos
-    first: _NonNeg = 0.0
-    high: _NonNeg = 0.0
-    low: _NonNeg = 0.0
-    quote_volume: _NonNeg = 0.0
-    target_volume: _NonNeg = 0.0
-    ask_best_price: _NonNeg = 0.0
-    bid_best_price: _NonNeg = 0.0
-    yesterday_last: _NonNeg = 0.0
+    last: Positive
+    first: NonNegative = 0.0
+    high: NonNegative = 0.0
+    low: NonNegative = 0.0
+    quote_volume: NonNegative = 0.0
+    target_volume: NonNegative = 0.0
+    ask_best_price: NonNegative = 0.0
+    bid_best_price: NonNegative = 0.0
+    yesterday_last: NonNegative = 0.0
 
 
 class _TradeMsg(msgspec.Struct, gc=False):
@@ -444,8 +447,8 @@ class _TradeMsg(msgspec.Struct, gc=False):
     target_currency: str
     id: str
     timestamp: _Ms
-    price: _Pos
-    qty: _Pos
+    price: Positive
+    qty: Positive
     is_seller_maker: bool
 
 

@@ -52,7 +52,6 @@ base volume (absent in 2021: ``volume`` is then 0.0, not a guess); ``w`` = windo
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -64,7 +63,10 @@ import orjson
 
 from dantaro_tui.exchanges.base import (
     ExchangeCodec,
+    Finite,
     Frame,
+    NonNegative,
+    Positive,
     RateLimit,
     RestRequest,
     Subscription,
@@ -404,53 +406,48 @@ def bbo_from(d: dict[str, Any], recv_ns: int = 0) -> OrderBook:
 # read from strings in C (``strict=False``); the constraints refuse NaN, infinities and
 # negative prices while parsing, so what is left per event is a few comparisons.
 
-_MAX = sys.float_info.max
-_Pos = Annotated[float, msgspec.Meta(gt=0.0, le=_MAX)]
-_NonNeg = Annotated[float, msgspec.Meta(ge=0.0, le=_MAX)]
-_Finite = Annotated[float, msgspec.Meta(ge=-_MAX, le=_MAX)]
-
 
 class _TickerMsg(msgspec.Struct, gc=False):
     currency_pair: str
-    last: _Pos
-    change_percentage: _Finite
-    highest_bid: _NonNeg = 0.0
-    lowest_ask: _NonNeg = 0.0
-    base_volume: _NonNeg = 0.0
-    quote_volume: _NonNeg = 0.0
-    high_24h: _NonNeg = 0.0
-    low_24h: _NonNeg = 0.0
+    last: Positive
+    change_percentage: Finite
+    highest_bid: NonNegative = 0.0
+    lowest_ask: NonNegative = 0.0
+    base_volume: NonNegative = 0.0
+    quote_volume: NonNegative = 0.0
+    high_24h: NonNegative = 0.0
+    low_24h: NonNegative = 0.0
 
 
 class _TradeMsg(msgspec.Struct, gc=False):
     id: int
     currency_pair: str
     side: Literal["buy", "sell"]
-    amount: _Pos
-    price: _Pos
+    amount: Positive
+    price: Positive
     create_time_ms: Annotated[float, msgspec.Meta(ge=0.0, lt=1e15)] = -1.0
     create_time: int = -1
 
 
 class _CandleMsg(msgspec.Struct, gc=False):
     t: int
-    o: _Pos
-    h: _Pos
-    l: _Pos  # noqa: E741 - Gate.io's key
-    c: _Pos
+    o: Positive
+    h: Positive
+    l: Positive  # noqa: E741 - Gate.io's key
+    c: Positive
     n: str
-    v: _NonNeg = 0.0
-    a: _NonNeg = 0.0
+    v: NonNegative = 0.0
+    a: NonNegative = 0.0
     w: bool = False
 
 
 class _BookTickerMsg(msgspec.Struct, gc=False):
     t: int
     s: str
-    b: _Pos
-    B: _NonNeg
-    a: _Pos
-    A: _NonNeg
+    b: Positive
+    B: NonNegative
+    a: Positive
+    A: NonNegative
 
 
 class _BookUpdateMsg(msgspec.Struct, gc=False):

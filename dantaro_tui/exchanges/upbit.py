@@ -29,7 +29,6 @@ from __future__ import annotations
 import functools
 import operator
 import typing
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
@@ -37,16 +36,9 @@ from typing import Annotated, Any, ClassVar, Literal
 import msgspec
 import orjson
 
-from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RateLimit, Subscription, split_symbol
-from dantaro_tui.exchanges.sanity import (
-    INF,
-    Invalid,
-    check_symbol,
-    checked,
-    clean,
-    invalid_status,
-    status,
-)
+from dantaro_tui.exchanges.base import Frame, RateLimit, split_symbol
+from dantaro_tui.exchanges.sanity import INF, check_symbol, checked, clean, status
+from dantaro_tui.exchanges.upbit_family import ERROR_TEXT, Dialect, UpbitFamilyCodec, short
 from dantaro_tui.model import Candle, Event, Level, OrderBook, Status, Ticker, Trade
 
 __all__ = [
@@ -602,27 +594,6 @@ FAST_WIRE: dict[str, dict[str, Any]] = {
 
 # --------------------------------------------------------------------------- status frames
 
-_ERROR_TEXT = {
-    "INVALID_AUTH": "Upbit rejected the API key for the private stream",
-    "WRONG_FORMAT": "Upbit rejected the subscription request: it is not in the expected format",
-    "NO_TICKET": "Upbit rejected the subscription request: it carries no ticket",
-    "NO_TYPE": "Upbit rejected the subscription request: a data type is missing or unknown",
-    "NO_CODES": "Upbit rejected the subscription request: no market codes were given",
-    "INVALID_PARAM": "Upbit rejected the subscription request: a parameter is invalid",
-}
-
-
-def error_status(name: str, server_text: str, recv_ns: int = 0) -> Status:
-    """A trader-readable ``Status`` for an Upbit error frame (Upbit closes the socket next)."""
-    text = _ERROR_TEXT.get(name, "Upbit reported an error")
-    said = f" Upbit said: {server_text}" if server_text else ""
-    return status(EXCHANGE, "error", name, f"{text} ({name}).{said}", recv_ns=recv_ns)
-
-
-def malformed(detail: str, recv_ns: int = 0, symbol: str = "") -> Status:
-    message = f"Skipped a message from Upbit that could not be read: {detail}"
-    return status(EXCHANGE, "error", "malformed", message, symbol, recv_ns)
-
 
 def _subscribed_status(item: Mapping[str, Any], recv_ns: int) -> Status:
     result = item.get("result", item.get("rslt"))
@@ -640,49 +611,26 @@ def _subscribed_status(item: Mapping[str, Any], recv_ns: int) -> Status:
     return status(EXCHANGE, "subscribed", "LIST_SUBSCRIPTIONS", message, recv_ns=recv_ns)
 
 
-def _short(text: object, limit: int = 160) -> str:
-    s = str(text)
-    return s if len(s) <= limit else s[: limit - 3] + "..."
-
-
-def decode_object(item: object, recv_ns: int) -> Event:
-    """One parsed JSON object (either key format) -> one event; malformed -> error Status."""
-    if not isinstance(item, dict):
-        return malformed(f"expected a JSON object, got {type(item).__name__}", recv_ns)
-    if "ty" in item:
-        fmt, kind = "SIMPLE", item["ty"]
-    elif "type" in item:
-        fmt, kind = "DEFAULT", item["type"]
-    elif "error" in item:
-        err = item["error"]
-        if isinstance(err, dict):
-            return error_status(str(err.get("name", "")), str(err.get("message", "")), recv_ns)
-        return error_status("", str(err), recv_ns)
-    elif "status" in item:
-        return status(EXCHANGE, "status", message=item["status"], recv_ns=recv_ns)
-    elif item.get("method", item.get("mthd")) == "LIST_SUBSCRIPTIONS":
+def _classify(item: dict[str, Any], recv_ns: int) -> tuple[str, str] | Status | None:
+    """Upbit's objects without a message type: the answer to LIST_SUBSCRIPTIONS, and the
+    2018 ticker (``market`` and no ``type``) still shown on its sample page."""
+    if item.get("method", item.get("mthd")) == "LIST_SUBSCRIPTIONS":
         return _subscribed_status(item, recv_ns)
-    elif "market" in item and "trade_price" in item and "acc_trade_volume_24h" in item:
-        fmt, kind = "LEGACY", "ticker"
-    else:
-        return malformed(f"no message type in {_short(orjson.dumps(item).decode())}", recv_ns)
-    code = item.get({"SIMPLE": "cd", "LEGACY": "market"}.get(fmt, "code"))
-    symbol = code if isinstance(code, str) and code.isprintable() else ""
-    cls = WIRE[fmt].get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        return malformed(f"unknown message type {kind!r}", recv_ns, symbol)
-    try:
-        return checked(msgspec.convert(item, cls).event(recv_ns))
-    except Invalid as exc:
-        return invalid_status(EXCHANGE, exc, recv_ns)
-    except (msgspec.ValidationError, ValueError, TypeError) as exc:
-        return malformed(f"{kind} message: {_short(exc)}", recv_ns, symbol)
+    if "market" in item and "trade_price" in item and "acc_trade_volume_24h" in item:
+        return "LEGACY", "ticker"
+    return None
+
+
+UPBIT = Dialect(EXCHANGE, WIRE, frozenset(ERROR_TEXT), _classify)
+error_status = UPBIT.error_status
+malformed = UPBIT.malformed
+decode_object = UPBIT.decode_object
 
 
 # --------------------------------------------------------------------------- the codec
 
 
-class UpbitCodec(ExchangeCodec):
+class UpbitCodec(UpbitFamilyCodec):
     """Upbit's public quotation WebSocket (``ticker``, ``trade``, ``orderbook``, ``candle.*``).
 
     ``format`` is the key format requested for the connection (SIMPLE by default: smaller
@@ -697,6 +645,8 @@ class UpbitCodec(ExchangeCodec):
     ping_frame = "PING"
     connect_limits = (RateLimit(5, 1.0),)
     message_limits = (RateLimit(5, 1.0), RateLimit(100, 60.0))
+    dialect = UPBIT
+    formats = FORMATS
 
     def __init__(
         self,
@@ -708,40 +658,26 @@ class UpbitCodec(ExchangeCodec):
         camel_case: bool = False,
         orderbook_depth: int | None = None,
     ) -> None:
-        fmt = format.upper()
-        if fmt not in FORMATS:
-            raise ValueError(f"unknown Upbit format {format!r} (known: {', '.join(FORMATS)})")
-        self.format = fmt
-        self.ticket = ticket or str(uuid.uuid4())
-        self.answers_subscriptions = not only_realtime  # no snapshot: silence proves nothing
-        self.options: dict[str, Any] = {
-            "only_snapshot": only_snapshot,
-            "only_realtime": only_realtime,
-            "camel_case": camel_case,
-            "orderbook_depth": orderbook_depth,
-        }
-        build_request({}, ticket=self.ticket, fmt=fmt, **self.options)  # validate options now
+        super().__init__(
+            format,
+            ticket,
+            only_snapshot=only_snapshot,
+            only_realtime=only_realtime,
+            camel_case=camel_case,
+            orderbook_depth=orderbook_depth,
+        )
+        fmt = self.format
         keys = "SIMPLE" if fmt.startswith("SIMPLE") else "DEFAULT"
         union: Any = functools.reduce(operator.or_, FAST_WIRE[keys].values())
         self._listed = fmt.endswith("_LIST")
         shape: Any = list[union] if self._listed else union
         self._decode_fast: Callable[[Frame], Any] = msgspec.json.Decoder(shape).decode
 
+    def build_request(self, types: Mapping[str, Iterable[str]], **options: Any) -> str:
+        return build_request(types, **options)
+
     def validate_channel(self, channel: str) -> None:
         upbit_type(channel)  # ValueError naming Upbit's channels
-
-    def subscribe_frames(self, desired: Subscription, current: Subscription) -> list[Frame]:
-        want = {k: frozenset(v) for k, v in desired.items() if v}
-        if not want or want == {k: frozenset(v) for k, v in current.items() if v}:
-            return []
-        return [self.request(want)]
-
-    def request(self, types: Mapping[str, Iterable[str]], **options: Any) -> str:
-        """A full request for ``types`` with this codec's ticket, format and options
-        (``options`` override the constructor's for this one request)."""
-        return build_request(
-            types, ticket=self.ticket, fmt=self.format, **{**self.options, **options}
-        )
 
     def list_subscriptions_frame(self) -> str:
         return list_subscriptions_request(ticket=self.ticket, fmt=self.format)
@@ -759,17 +695,12 @@ class UpbitCodec(ExchangeCodec):
             return self._decode_slow(frame, recv_ns)
 
     def _decode_slow(self, frame: Frame, recv_ns: int) -> list[Event]:
-        try:
-            obj = orjson.loads(frame)
-        except orjson.JSONDecodeError as exc:
-            return [malformed(f"not valid JSON ({_short(exc)})", recv_ns)]
-        except TypeError:
-            return [
-                malformed(f"a frame must be bytes or text, got {type(frame).__name__}", recv_ns)
-            ]
+        obj = UPBIT.loads(frame, recv_ns)
+        if isinstance(obj, Status):
+            return [obj]
         try:
             if isinstance(obj, list):
                 return [decode_object(item, recv_ns) for item in obj]
             return [decode_object(obj, recv_ns)]
         except Exception as exc:  # decode never raises
-            return [malformed(_short(exc), recv_ns)]
+            return [malformed(short(exc), recv_ns)]

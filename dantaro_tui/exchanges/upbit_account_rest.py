@@ -15,7 +15,7 @@ cleaned of control characters. Error bodies raise ``UpbitApiError`` and
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -79,10 +79,23 @@ def order_request(uuid: str) -> Request:
     return "/v1/order", [("uuid", uuid)]
 
 
-def _limit(limit: int) -> str:
-    if not 1 <= limit <= 1000:
-        raise ValueError(f"limit must be between 1 and 1000, got {limit}")
-    return str(limit)
+def order_listing(
+    path: str,
+    market: str | None,
+    states: Iterable[str],
+    limit: int,
+    order_by: Literal["asc", "desc"],
+    *,
+    most: int = 1000,
+    page: Sequence[tuple[str, str]] = (),
+) -> Request:
+    """A listing of orders at ``path``; ``page`` goes before the limit (Bithumb pages)."""
+    if not 1 <= limit <= most:
+        raise ValueError(f"limit must be between 1 and {most}, got {limit}")
+    params: Params = [("market", market.upper())] if market else []
+    params += [("states[]", s) for s in states]
+    params += [*page, ("limit", str(limit)), ("order_by", order_by)]
+    return path, params
 
 
 def open_orders_request(
@@ -92,10 +105,7 @@ def open_orders_request(
     limit: int = 100,
     order_by: Literal["asc", "desc"] = "desc",
 ) -> Request:
-    params: Params = [("market", market.upper())] if market else []
-    params += [("states[]", s) for s in states]
-    params += [("limit", _limit(limit)), ("order_by", order_by)]
-    return "/v1/orders/open", params
+    return order_listing("/v1/orders/open", market, states, limit, order_by)
 
 
 def closed_orders_request(
@@ -105,10 +115,7 @@ def closed_orders_request(
     limit: int = 100,
     order_by: Literal["asc", "desc"] = "desc",
 ) -> Request:
-    params: Params = [("market", market.upper())] if market else []
-    params += [("states[]", s) for s in states]
-    params += [("limit", _limit(limit)), ("order_by", order_by)]
-    return "/v1/orders/closed", params
+    return order_listing("/v1/orders/closed", market, states, limit, order_by)
 
 
 # --------------------------------------------------------------------------- rows
@@ -331,16 +338,23 @@ _AUTH_WORDS = {
 }
 
 
-def explain_error(exc: UpbitApiError, path: str) -> str:
-    """One sentence for an account call's error; a missing permission is named."""
+def explain_error(
+    exc: UpbitApiError,
+    path: str,
+    permissions: Mapping[str, str] = PERMISSION_OF_PATH,
+    auth_words: Mapping[str, str] = _AUTH_WORDS,
+    venue: str = "Upbit",
+) -> str:
+    """One sentence for an account call's error; a missing permission is named. A venue of
+    the family passes its own paths' permissions and error names."""
     name = str(exc.name)
     if name == "out_of_scope":
-        needed = PERMISSION_OF_PATH.get(path, "the needed")
+        needed = permissions.get(path, "the needed")
         return f"this API key lacks the {needed} permission that {path} needs"
-    words = _AUTH_WORDS.get(name)
+    words = auth_words.get(name)
     if words is not None:
         return words
-    return f"Upbit refused {path}: {exc.message} ({name})"
+    return f"{venue} refused {path}: {exc.message} ({name})"
 
 
 def is_error(body: Body) -> UpbitApiError | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal, cast
 
 import jwt
@@ -33,7 +33,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 from dantaro_tui.credentials import Credentials, install_log_redaction
 from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RateLimit, Subscription
 from dantaro_tui.exchanges.sanity import Invalid, clean, invalid_status, status
-from dantaro_tui.exchanges.upbit import malformed, split_code
+from dantaro_tui.exchanges.upbit import split_code, variant
 from dantaro_tui.model import Event, MyAsset, MyOrder, Status
 
 __all__ = [
@@ -91,22 +91,25 @@ def sign(
     *,
     nonce: str | None = None,
     algorithm: str = ALGORITHM,
+    claims: Mapping[str, str | int] | None = None,
 ) -> str:
-    """A JWT for one request (``query`` = its unencoded query string, if it has any)."""
-    claims: dict[str, str] = {
+    """A JWT for one request (``query`` = its unencoded query string, if it has any);
+    ``claims`` are a venue's own, written after the nonce (Bithumb's ``timestamp``)."""
+    payload: dict[str, str | int] = {
         "access_key": credentials.access_key,
         "nonce": nonce or str(uuid.uuid4()),
+        **(claims or {}),
     }
     if query:
-        claims["query_hash"] = query_hash(query)
-        claims["query_hash_alg"] = "SHA512"
+        payload["query_hash"] = query_hash(query)
+        payload["query_hash_alg"] = "SHA512"
     with warnings.catch_warnings():
         # Upbit issues 40-character secrets, shorter than the 64 bytes PyJWT advises for
         # HS512: its warning would print on every request and is not the trader's to fix.
         warnings.simplefilter("ignore", InsecureKeyLengthWarning)
         # The secret is read in the call, never kept in a local of this frame: a traceback
         # printed with its locals shows ``credentials`` (redacted), not the key.
-        return jwt.encode(claims, credentials.secret_key.reveal(), algorithm=algorithm)
+        return jwt.encode(payload, credentials.secret_key.reveal(), algorithm=algorithm)
 
 
 def authorization(credentials: Credentials, query: str | None = None) -> dict[str, str]:
@@ -250,26 +253,19 @@ SIMPLE_KEYS: dict[str, str] = {
 }
 
 
-def _simple(base: type[msgspec.Struct], name: str, types: Mapping[str, Any] | None = None) -> Any:
-    fields: list[tuple[Any, ...]] = []
-    for f in msgspec.structs.fields(base):
-        kind = (types or {}).get(f.name, f.type)
-        if f.default is msgspec.NODEFAULT:
-            fields.append((f.name, kind))
-        else:
-            fields.append((f.name, kind, f.default))
-    rename = {k: v for k, v in SIMPLE_KEYS.items() if k in base.__struct_fields__}
-    return msgspec.defstruct(name, fields, bases=(base,), rename=rename, module=__name__)
-
-
-_AssetSimple = _simple(AssetMsg, "AssetSimple")
-_WIRE: dict[tuple[bool, str], Any] = {
-    (False, "myOrder"): MyOrderMsg,
+# (SIMPLE keys?, type) -> wire struct. Bithumb reuses the myAsset half with its own myOrder.
+Wire = Mapping[tuple[bool, str], Any]
+_AssetSimple = variant(AssetMsg, "AssetSimple", SIMPLE_KEYS)
+ASSET_WIRE: Wire = {
     (False, "myAsset"): MyAssetMsg,
-    (True, "myOrder"): _simple(MyOrderMsg, "MyOrderSimple"),
-    (True, "myAsset"): _simple(
-        MyAssetMsg, "MyAssetSimple", {"assets": list.__class_getitem__(_AssetSimple)}
+    (True, "myAsset"): variant(
+        MyAssetMsg, "MyAssetSimple", SIMPLE_KEYS, {"assets": list.__class_getitem__(_AssetSimple)}
     ),
+}
+_WIRE: Wire = {
+    (False, "myOrder"): MyOrderMsg,
+    (True, "myOrder"): variant(MyOrderMsg, "MyOrderSimple", SIMPLE_KEYS),
+    **ASSET_WIRE,
 }
 
 _ERROR_TEXT = {
@@ -298,9 +294,19 @@ def error_status(
 
 
 def decode_private(
-    frame: Frame, recv_ns: int, types: Iterable[str] = PRIVATE_TYPES, exchange: str = EXCHANGE
+    frame: Frame,
+    recv_ns: int,
+    types: Iterable[str] = PRIVATE_TYPES,
+    exchange: str = EXCHANGE,
+    wire: Wire = _WIRE,
 ) -> list[MyOrder | MyAsset | Status]:
-    """Events of one private frame (either key format, a JSON list too). Never raises."""
+    """Events of one private frame (either key format, a JSON list too), read with the
+    venue's ``wire`` structs. Never raises."""
+
+    def malformed(detail: str, recv_ns: int) -> Status:
+        message = f"Skipped a message from {exchange.title()} that could not be read: {detail}"
+        return status(exchange, "error", "malformed", message, recv_ns=recv_ns)
+
     try:
         obj = orjson.loads(frame)
     except orjson.JSONDecodeError:
@@ -309,12 +315,17 @@ def decode_private(
         return [malformed(f"a frame must be bytes or text, not {type(frame).__name__}", recv_ns)]
     out: list[MyOrder | MyAsset | Status] = []
     for item in obj if isinstance(obj, list) else [obj]:
-        out.extend(_decode_object(item, recv_ns, types, exchange))
+        out.extend(_decode_object(item, recv_ns, types, exchange, wire, malformed))
     return out
 
 
 def _decode_object(
-    item: object, recv_ns: int, types: Iterable[str], exchange: str
+    item: object,
+    recv_ns: int,
+    types: Iterable[str],
+    exchange: str,
+    wire: Wire,
+    malformed: Callable[[str, int], Status],
 ) -> list[MyOrder | MyAsset | Status]:
     if not isinstance(item, dict):
         return [malformed(f"expected a JSON object, got {type(item).__name__}", recv_ns)]
@@ -329,7 +340,7 @@ def _decode_object(
         return [status(exchange, "status", message=item["status"], recv_ns=recv_ns)]
     simple = "ty" in item
     kind = item.get("ty" if simple else "type")
-    cls = _WIRE.get((simple, kind)) if isinstance(kind, str) else None
+    cls = wire.get((simple, kind)) if isinstance(kind, str) else None
     if cls is None:
         return [malformed(f"unknown private message type {clean(repr(kind))[:40]}", recv_ns)]
     try:
@@ -364,6 +375,7 @@ class UpbitPrivateCodec(ExchangeCodec):
     private: ClassVar[bool] = True
     answers_subscriptions = False  # realtime only: silence says nothing
     path_suffix: ClassVar[str] = "/private"
+    wire: ClassVar[Wire] = _WIRE
 
     def __init__(self, credentials: Credentials | None = None, fmt: str = "DEFAULT") -> None:
         self.credentials = credentials
@@ -382,11 +394,16 @@ class UpbitPrivateCodec(ExchangeCodec):
     def connect_headers(self) -> dict[str, str] | None:
         if self.credentials is None:
             return None
-        return authorization(self.credentials)  # a fresh nonce per connection attempt
+        return self.authorization(self.credentials)  # a fresh token per connection attempt
+
+    def authorization(self, credentials: Credentials) -> dict[str, str]:
+        """The venue's ``Authorization`` header (Bithumb signs its own token)."""
+        return authorization(credentials)
 
     def validate_channel(self, channel: str) -> None:
         if channel not in PRIVATE_TYPES:
-            raise ValueError(f"Upbit's private stream has no {channel!r}: use myOrder or myAsset")
+            venue = self.name.title()
+            raise ValueError(f"{venue}'s private stream has no {channel!r}: use myOrder or myAsset")
 
     def subscribe_frames(self, desired: Subscription, current: Subscription) -> list[Frame]:
         want = {k: frozenset(v) for k, v in desired.items() if v}
@@ -407,4 +424,5 @@ class UpbitPrivateCodec(ExchangeCodec):
 
     def decode(self, frame: Frame, recv_ns: int) -> list[Event]:
         # The private venue routes MyOrder/MyAsset itself; only its Status share ``Event``.
-        return cast("list[Event]", decode_private(frame, recv_ns, self.types, self.name))
+        events = decode_private(frame, recv_ns, self.types, self.name, self.wire)
+        return cast("list[Event]", events)

@@ -18,7 +18,8 @@ characters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -64,43 +65,70 @@ Request = tuple[str, dict[str, str]]
 
 _MINUTES = {"1m": 1, "3m": 3, "5m": 5, "10m": 10, "15m": 15, "30m": 30, "1h": 60, "4h": 240}
 _ALIASES = {"60m": "1h", "240m": "4h"}
-_LONG_PATHS = {
-    "1s": "/v1/candles/seconds",
-    "1d": "/v1/candles/days",
-    "1w": "/v1/candles/weeks",
-    "1M": "/v1/candles/months",
-    "1y": "/v1/candles/years",
-}
-_FIXED_MS = {"1s": 1_000, "1d": 86_400_000, "1w": 7 * 86_400_000}
 
 
-def _interval(interval: str) -> str:
-    iv = _ALIASES.get(interval, interval)
-    if iv not in _MINUTES and iv not in _LONG_PATHS:
-        known = ", ".join([*_MINUTES, *_LONG_PATHS])
-        raise ValueError(f"Upbit has no {interval!r} candles (known: {known})")
-    return iv
+@dataclass(frozen=True, slots=True)
+class CandlePaths:
+    """A venue's REST candles: the minute units (the same across the family) under
+    ``/v1/candles/minutes/N``, and the venue's longer intervals at paths of their own."""
+
+    venue: str
+    long_paths: Mapping[str, str]
+    fixed_ms: Mapping[str, int]  # the long intervals of a fixed length
+
+    def interval(self, interval: str) -> str:
+        """Our interval for ``interval`` (``"60m"`` -> ``"1h"``); ValueError if unknown."""
+        iv = _ALIASES.get(interval, interval)
+        if iv not in _MINUTES and iv not in self.long_paths:
+            known = ", ".join([*_MINUTES, *self.long_paths])
+            raise ValueError(f"{self.venue} has no {interval!r} candles (known: {known})")
+        return iv
+
+    def path(self, interval: str) -> str:
+        iv = self.interval(interval)
+        return f"/v1/candles/minutes/{_MINUTES[iv]}" if iv in _MINUTES else self.long_paths[iv]
+
+    def length_ms(self, interval: str) -> int | None:
+        """Length of a candle in ms; None for months and years (they vary)."""
+        iv = self.interval(interval)
+        return _MINUTES[iv] * 60_000 if iv in _MINUTES else self.fixed_ms.get(iv)
+
+
+_CANDLES = CandlePaths(
+    "Upbit",
+    {
+        "1s": "/v1/candles/seconds",
+        "1d": "/v1/candles/days",
+        "1w": "/v1/candles/weeks",
+        "1M": "/v1/candles/months",
+        "1y": "/v1/candles/years",
+    },
+    {"1s": 1_000, "1d": 86_400_000, "1w": 7 * 86_400_000},
+)
 
 
 def candles_path(interval: str) -> str:
     """``"1m"`` -> ``/v1/candles/minutes/1``, ``"4h"`` -> ``/v1/candles/minutes/240``,
     ``"1s"`` -> ``/v1/candles/seconds``, ``"1d"`` -> ``/v1/candles/days`` (also 1w, 1M, 1y)."""
-    iv = _interval(interval)
-    if iv in _MINUTES:
-        return f"/v1/candles/minutes/{_MINUTES[iv]}"
-    return _LONG_PATHS[iv]
+    return _CANDLES.path(interval)
 
 
 def interval_ms(interval: str) -> int | None:
     """Length of a candle in ms; None for months and years (they vary)."""
-    iv = _interval(interval)
-    return _MINUTES[iv] * 60_000 if iv in _MINUTES else _FIXED_MS.get(iv)
+    return _CANDLES.length_ms(interval)
 
 
-def _count(count: int, limit: int) -> str:
+def count_param(count: int, limit: int) -> str:
     if not 1 <= count <= limit:
         raise ValueError(f"count must be between 1 and {limit}, got {count}")
     return str(count)
+
+
+def to_param(to: str | int) -> str:
+    """A candle request's ``to``: ISO 8601 as given, epoch ms written as UTC."""
+    if isinstance(to, int):
+        return datetime.fromtimestamp(to / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to
 
 
 def _markets(symbols: Iterable[str]) -> str:
@@ -128,7 +156,7 @@ def orderbook_request(
 ) -> Request:
     params = {"markets": _markets(symbols)}
     if count is not None:
-        params["count"] = _count(count, 30)
+        params["count"] = count_param(count, 30)
     if level is not None:
         params["level"] = f"{level:g}"
     return "/v1/orderbook", params
@@ -144,7 +172,7 @@ def trades_request(
 ) -> Request:
     """``GET /v1/trades/ticks``: ``cursor`` is a ``sequential_id`` (page backwards),
     ``to`` a UTC time ``HHmmss`` or ``HH:mm:ss``, ``days_ago`` 1-7."""
-    params = {"market": symbol.upper(), "count": _count(count, 500)}
+    params = {"market": symbol.upper(), "count": count_param(count, 500)}
     if cursor is not None:
         params["cursor"] = str(cursor)
     if to is not None:
@@ -161,11 +189,9 @@ def candles_request(
 ) -> Request:
     """Candles ending before ``to`` (an ISO 8601 time, or epoch ms written as UTC ISO):
     page backwards by passing the oldest ``open_time`` received."""
-    params = {"market": symbol.upper(), "count": _count(count, 200)}
-    if isinstance(to, int):
-        params["to"] = datetime.fromtimestamp(to / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    elif to is not None:
-        params["to"] = to
+    params = {"market": symbol.upper(), "count": count_param(count, 200)}
+    if to is not None:
+        params["to"] = to_param(to)
     return candles_path(interval), params
 
 
@@ -186,42 +212,117 @@ class _MarketRow(msgspec.Struct, gc=False):
 
 
 _REST = {"code": "market"}
-_TickerRow = variant(TickerMsg, "TickerRest", _REST)
-_OrderbookRow = variant(OrderbookMsg, "OrderbookRest", _REST)
-_CandleRow = variant(CandleMsg, "CandleRest", _REST)
-# /v1/trades/ticks: ``timestamp`` is the trade time.
-_TradeRow = variant(TradeMsg, "TradeRest", {**_REST, "trade_timestamp": "timestamp"})
+
+
+def rest_row(base: type[msgspec.Struct], name: str) -> Any:
+    """The REST twin of a wire struct: ``market`` for ``code``, and on /v1/trades/ticks
+    ``timestamp`` for the trade time."""
+    rename = dict(_REST)
+    if "trade_timestamp" in base.__struct_fields__:
+        rename["trade_timestamp"] = "timestamp"
+    return variant(base, name, rename)
+
+
+_TickerRow = rest_row(TickerMsg, "TickerRest")
+_OrderbookRow = rest_row(OrderbookMsg, "OrderbookRest")
+_CandleRow = rest_row(CandleMsg, "CandleRest")
+_TradeRow = rest_row(TradeMsg, "TradeRest")
+
+
+def api_error(body: Any) -> tuple[str | int, str] | None:
+    """(name, message) of an error body ``{"error": {"name": ..., "message": ...}}``."""
+    if not isinstance(body, dict) or "error" not in body:
+        return None
+    err = body["error"]
+    if not isinstance(err, dict):
+        return "", str(err)
+    name = err.get("name", "")
+    name = name if isinstance(name, int) and not isinstance(name, bool) else str(name)
+    return name, str(err.get("message", ""))
+
+
+def load_json(body: Body, venue: str) -> Any:
+    """Parsed JSON of ``body``; ValueError naming ``venue`` if it is not JSON."""
+    if isinstance(body, bytes | bytearray | memoryview | str):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"{venue} sent a response that is not JSON ({exc})") from None
+    return body
 
 
 def load_body(body: Body) -> Any:
     """Parsed JSON of ``body``; raises ``UpbitApiError`` if it is an Upbit error body."""
-    if isinstance(body, bytes | bytearray | memoryview | str):
-        try:
-            body = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise ValueError(f"Upbit sent a response that is not JSON ({exc})") from None
-    if isinstance(body, dict) and "error" in body:
-        err = body["error"]
-        if isinstance(err, dict):
-            raise UpbitApiError(err.get("name", ""), str(err.get("message", "")))
-        raise UpbitApiError("", str(err))
-    return body
-
-
-def _rows(body: Body, row: Any, what: str) -> list[Any]:
-    parsed = load_body(body)
-    try:
-        return msgspec.convert(parsed, list[row])
-    except msgspec.ValidationError as exc:
-        raise ValueError(f"Upbit sent an unexpected {what} response: {exc}") from None
+    parsed = load_json(body, "Upbit")
+    error = api_error(parsed)
+    if error is not None:
+        raise UpbitApiError(*error)
+    return parsed
 
 
 R = TypeVar("R")
 T = TypeVar("T")
 
 
-def _kept(rows: Iterable[R], build: Callable[[R], T], rejected: list[Status] | None) -> list[T]:
-    return kept(EXCHANGE, rows, build, rejected)
+@dataclass(frozen=True, slots=True)
+class RestReader:
+    """How a venue of Upbit's family reads its REST quotation bodies: its error body
+    (``load_body``), its row structs and its candle paths; rows a trader could be misled by
+    are left out (``rejected`` gets a Status for each)."""
+
+    exchange: str
+    load_body: Callable[[Body], Any]
+    book_row: Any
+    trade_row: Any
+    candle_row: Any
+    candle_paths: CandlePaths
+
+    def rows(self, body: Body, row: Any, what: str) -> list[Any]:
+        parsed = self.load_body(body)
+        try:
+            return msgspec.convert(parsed, list[row])
+        except msgspec.ValidationError as exc:
+            venue = self.exchange.title()
+            raise ValueError(f"{venue} sent an unexpected {what} response: {exc}") from None
+
+    def kept(
+        self, rows: Iterable[R], build: Callable[[R], T], rejected: list[Status] | None
+    ) -> list[T]:
+        return kept(self.exchange, rows, build, rejected)
+
+    def orderbooks(
+        self, body: Body, recv_ns: int, rejected: list[Status] | None
+    ) -> list[OrderBook]:
+        rows = self.rows(body, self.book_row, "order book")
+        return self.kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
+
+    def trades(self, body: Body, recv_ns: int, rejected: list[Status] | None) -> list[Trade]:
+        rows = self.rows(body, self.trade_row, "trades")
+        rows.sort(key=lambda r: (r.trade_timestamp, r.sequential_id))  # sent newest first
+        return self.kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
+
+    def candles(
+        self,
+        body: Body,
+        interval: str,
+        recv_ns: int,
+        now_ms: int | None,
+        rejected: list[Status] | None,
+    ) -> list[Candle]:
+        iv = self.candle_paths.interval(interval)
+        rows = self.rows(body, self.candle_row, "candle")
+        candles = self.kept(rows, lambda r: checked(r.event(recv_ns, iv, True)), rejected)
+        if not candles:
+            return candles
+        candles.sort(key=lambda c: c.open_time)
+        last = candles[-1]
+        length = self.candle_paths.length_ms(iv)
+        if now_ms is None or length is None or last.open_time + length > now_ms:
+            candles[-1] = msgspec.structs.replace(last, closed=False)
+        return candles
+
+
+_READER = RestReader(EXCHANGE, load_body, _OrderbookRow, _TradeRow, _CandleRow, _CANDLES)
 
 
 def _market(r: _MarketRow) -> Market:
@@ -242,30 +343,27 @@ def _market(r: _MarketRow) -> Market:
 
 def parse_markets(body: Body, rejected: list[Status] | None = None) -> list[Market]:
     """``/v1/market/all`` (with or without ``is_details``) -> markets in Upbit's order."""
-    return _kept(_rows(body, _MarketRow, "market list"), _market, rejected)
+    return _READER.kept(_READER.rows(body, _MarketRow, "market list"), _market, rejected)
 
 
 def parse_tickers(
     body: Body, recv_ns: int = 0, rejected: list[Status] | None = None
 ) -> list[Ticker]:
     """``/v1/ticker`` and ``/v1/ticker/all`` rows (``snapshot=True``)."""
-    rows = _rows(body, _TickerRow, "ticker")
-    return _kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
+    rows = _READER.rows(body, _TickerRow, "ticker")
+    return _READER.kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
 
 
 def parse_orderbooks(
     body: Body, recv_ns: int = 0, rejected: list[Status] | None = None
 ) -> list[OrderBook]:
     """``/v1/orderbook`` -> one book per market (``snapshot=True``)."""
-    rows = _rows(body, _OrderbookRow, "order book")
-    return _kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
+    return _READER.orderbooks(body, recv_ns, rejected)
 
 
 def parse_trades(body: Body, recv_ns: int = 0, rejected: list[Status] | None = None) -> list[Trade]:
     """``/v1/trades/ticks`` -> trades OLDEST FIRST (Upbit sends newest first), ``snapshot=True``."""
-    rows = _rows(body, _TradeRow, "trades")
-    rows.sort(key=lambda r: (r.trade_timestamp, r.sequential_id))
-    return _kept(rows, lambda r: checked(r.event(recv_ns, True)), rejected)
+    return _READER.trades(body, recv_ns, rejected)
 
 
 def parse_candles(
@@ -280,14 +378,4 @@ def parse_candles(
     Every candle but the newest is ``closed`` (a later one exists); the newest is closed
     when ``now_ms`` is given and its period has ended.
     """
-    iv = _interval(interval)
-    rows = _rows(body, _CandleRow, "candle")
-    candles = _kept(rows, lambda r: checked(r.event(recv_ns, iv, True)), rejected)
-    if not candles:
-        return candles
-    candles.sort(key=lambda c: c.open_time)
-    last = candles[-1]
-    length = interval_ms(iv)
-    if now_ms is None or length is None or last.open_time + length > now_ms:
-        candles[-1] = msgspec.structs.replace(last, closed=False)
-    return candles
+    return _READER.candles(body, interval, recv_ns, now_ms, rejected)

@@ -23,7 +23,7 @@ import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from dantaro_tui.exchanges import codec_class
@@ -34,6 +34,7 @@ from dantaro_tui.model import Event, Status, Trade
 
 if TYPE_CHECKING:
     from dantaro_tui.credentials import Credentials
+    from dantaro_tui.feed.connection import Connection
     from dantaro_tui.feed.private import PrivateFeed
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,88 @@ STRIKES = 3
 SLOW_FOR = 5.0
 
 
-class _Sub:
+class OwnerSub:
+    """One channel of one owner, public or private: its symbols and its callback."""
+
     __slots__ = ("callback", "is_async", "symbols")
 
     def __init__(self, symbols: frozenset[str], callback: Callback) -> None:
         self.symbols = symbols
         self.callback = callback
         self.is_async = inspect.iscoroutinefunction(callback)
+
+
+def move_owner(owner: Any, old: Venue | None, venue: Venue, wants: bool) -> None:
+    """Puts ``owner`` on ``venue`` (or takes it off when it ``wants`` nothing there) and off
+    ``old`` when the endpoint moved (e.g. --demo set after creation)."""
+    if old is not None and old is not venue and owner in old.clients:
+        old.clients.discard(owner)
+        old.reconcile()
+    if wants:
+        venue.clients.add(owner)
+    else:
+        venue.clients.discard(owner)
+
+
+def owner_state(
+    closed: bool, subscribed: bool, conns: Sequence[Connection], waiting: bool
+) -> State:
+    """An owner's state from its sockets': the worst of them, "waiting" while a subscription
+    it asked for is not confirmed yet; "idle" with none, "closed" once let go of."""
+    if closed:
+        return "closed"
+    if not subscribed:
+        return "idle"
+    states: list[State] = [c.health.state if c.health.state != "closed" else "idle" for c in conns]
+    state = worst(states) if states else "connecting"
+    if state in ("connected", "waiting"):
+        state = "waiting" if waiting else "connected"
+    return state
+
+
+async def stop_task(task: asyncio.Task[None] | None) -> None:
+    """Cancels an owner's delivery task and waits for its end (unless it is the caller)."""
+    if task is not None and not task.done():
+        task.cancel()
+        if task is not asyncio.current_task():
+            await asyncio.wait([task])
+
+
+def owner_snapshot(
+    name: str,
+    exchange: str,
+    state: State,
+    own: Health,
+    conns: Sequence[Connection],
+    waiting: Iterable[str],
+    *,
+    last_error: str,
+    now: float | None = None,
+    dropped: int = 0,
+    conflated: int = 0,
+) -> HealthSnapshot:
+    """An owner's health: what it received (``own``) and the sockets it uses (``conns``);
+    without an error of its own, the first socket's says what went wrong."""
+    if not last_error:
+        last_error = next((c.health.last_error for c in conns if c.health.last_error), "")
+    latencies = [c.health.latency_ms for c in conns if c.health.latency_ms >= 0]
+    return HealthSnapshot(
+        name=name,
+        exchange=exchange,
+        state=state,
+        msgs_30s=own.msgs_30s(now),
+        messages=own.messages,
+        last_message=own.last_data,
+        errors=own.errors + sum(c.health.errors for c in conns),
+        reconnects=sum(c.health.reconnects for c in conns),
+        latency_ms=round(max(latencies), 1) if latencies else -1.0,
+        last_error=last_error,
+        rate_limit_wait=round(sum(c.rate_limit_wait for c in conns), 3),
+        waiting=tuple(sorted(waiting)),
+        dropped=dropped,
+        conflated=conflated,
+        connections=sum(1 for c in conns if c._ws is not None),
+    )
 
 
 class WebSocketClient:
@@ -90,7 +166,7 @@ class WebSocketClient:
         self.sync_timeout = sync_timeout
         self.on_status = on_status
         self.max_pending_trades = max_pending_trades
-        self._subs: dict[str, _Sub] = {}
+        self._subs: dict[str, OwnerSub] = {}
         self._venue: Venue | None = None
         self._validator = (codec_factory or codec_class(self.exchange))()
         self._health = Health(name, self.exchange)  # what this owner received
@@ -171,7 +247,7 @@ class WebSocketClient:
         """Set ``channel``'s symbols (replacing the previous ones) and its callback."""
         codes = self._normalize(symbols)
         self._validator.validate_channel(channel)  # ValueError if unknown, no side effects
-        self._subs[channel] = _Sub(codes, callback)
+        self._subs[channel] = OwnerSub(codes, callback)
         await self._apply()
 
     async def unsubscribe(self, channel: str, symbols: Iterable[str] | None = None) -> None:
@@ -208,47 +284,28 @@ class WebSocketClient:
         venue = self._venue
         conns = venue.connections_of(self) if venue is not None else []
         now = time.time()
-        waiting: list[str] = []
-        states: list[State] = []
-        for conn in conns:
-            states.append(conn.health.state if conn.health.state != "closed" else "idle")
-            waiting.extend(
-                f"{k} {s}" for k, s in conn.waiting if s in self._subs.get(k, _NO_SUB).symbols
-            )
-        if self._closed:
-            state: State = "closed"
-        elif not self._subs:
-            state = "idle"
-        else:
-            state = worst(states) if states else "connecting"
-            if state in ("connected", "waiting"):
-                state = "waiting" if waiting else "connected"
-            if state == "connected" and not own.last_data:
-                state = "waiting"  # nothing has reached this owner yet
-            elif state == "connected" and now - own.last_data > STALE_AFTER:
-                state = "stale"
-        errors = own.errors + sum(c.health.errors for c in conns)
-        last_error = own.last_error
-        for conn in conns:
-            if conn.health.last_error and not last_error:
-                last_error = conn.health.last_error
-        latencies = [c.health.latency_ms for c in conns if c.health.latency_ms >= 0]
-        return HealthSnapshot(
-            name=self.name,
-            exchange=self.exchange,
-            state=state,
-            msgs_30s=own.msgs_30s(now),
-            messages=own.messages,
-            last_message=own.last_data,
-            errors=errors,
-            reconnects=sum(c.health.reconnects for c in conns),
-            latency_ms=round(max(latencies), 1) if latencies else -1.0,
-            last_error=last_error,
-            rate_limit_wait=round(sum(c.rate_limit_wait for c in conns), 3),
-            waiting=tuple(sorted(waiting)),
+        waiting = [
+            f"{k} {s}"
+            for conn in conns
+            for k, s in conn.waiting
+            if s in self._subs.get(k, _NO_SUB).symbols
+        ]
+        state = owner_state(self._closed, bool(self._subs), conns, bool(waiting))
+        if state == "connected" and not own.last_data:
+            state = "waiting"  # nothing has reached this owner yet
+        elif state == "connected" and now - own.last_data > STALE_AFTER:
+            state = "stale"
+        return owner_snapshot(
+            self.name,
+            self.exchange,
+            state,
+            own,
+            conns,
+            waiting,
+            last_error=own.last_error,
+            now=now,
             dropped=self._dropped,
             conflated=self._conflated,
-            connections=sum(1 for c in conns if c._ws is not None),
         )
 
     async def cleanup(self) -> None:
@@ -260,10 +317,7 @@ class WebSocketClient:
             await self._private.close()
         self._closed = True
         drainer, self._drainer = self._drainer, None
-        if drainer is not None and not drainer.done():
-            drainer.cancel()
-            if drainer is not asyncio.current_task():
-                await asyncio.wait([drainer])
+        await stop_task(drainer)
         self._queue.clear()
         self._slots.clear()
         self._pending_trades = 0
@@ -288,15 +342,8 @@ class WebSocketClient:
         venue = self.hub.venue(
             self.exchange, self.url, self._codec_factory, self.keepalive, self._rest_url
         )
-        old = self._venue
-        if old is not None and old is not venue and self in old.clients:
-            old.clients.discard(self)  # the endpoint moved (e.g. --demo set after creation)
-            old.reconcile()
+        move_owner(self, self._venue, venue, bool(self._subs))
         self._venue = venue
-        if self._subs:
-            venue.clients.add(self)
-        else:
-            venue.clients.discard(self)
         changed = venue.reconcile()
         waits = [c.synced(self.sync_timeout) for c in changed if c.desired]
         if waits:
@@ -467,7 +514,7 @@ class WebSocketClient:
         return f"WebSocketClient({self.name!r}, exchange={self.exchange!r})"
 
 
-_NO_SUB = _Sub(frozenset(), lambda _ev: None)
+_NO_SUB = OwnerSub(frozenset(), lambda _ev: None)
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:

@@ -37,6 +37,7 @@ from dantaro_tui.feed.redis_layout import (
     ENTRY,
     EXCHANGE_TS,
     MAX_AGE,
+    PREV,
     RECEIVE_TS,
     STATE_MAXLEN,
     TRADE_MAXLEN,
@@ -127,6 +128,9 @@ class RedisCollector:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._keys: dict[tuple[str, str, str], tuple[str, str, int]] = {}
+        # stream -> id of the entry this run wrote last: the next one names it (PREV), so a
+        # reader can tell a trimmed stretch from a continuous one
+        self._last_ids: dict[str, bytes] = {}
 
     @property
     def redacted_url(self) -> str:
@@ -291,26 +295,29 @@ class RedisCollector:
             else:
                 group.append(ev)
         latest: dict[str, dict[str, bytes]] = {}
+        last_ids = self._last_ids
         pipe = redis.pipeline(transaction=True)
         for (stream, fld, cap), events in groups.items():
             newest = events[-1]
-            pipe.xadd(
-                stream,
-                {
-                    ENTRY: encode_entry(events),
-                    EXCHANGE_TS: newest.timestamp,
-                    RECEIVE_TS: newest.recv_ns,
-                },
-                maxlen=cap,
-                approximate=True,
-            )
+            entry: dict[bytes, bytes | int] = {
+                ENTRY: encode_entry(events),
+                EXCHANGE_TS: newest.timestamp,
+                RECEIVE_TS: newest.recv_ns,
+            }
+            prev = last_ids.get(stream)
+            if prev is not None:
+                entry[PREV] = prev
+            pipe.xadd(stream, entry, maxlen=cap, approximate=True)  # type: ignore[arg-type]
             state = latest.get(newest.exchange)
             if state is None:
                 state = latest[newest.exchange] = {}
             state[fld] = encode(newest)
         for exchange, fields in latest.items():
             pipe.hset(self.layout.latest(exchange), mapping=fields)  # type: ignore[arg-type]
-        await pipe.execute()
+        replies = await pipe.execute()
+        # MULTI/EXEC: the XADD ids come first, in the order of ``groups``.
+        for (stream, _, _), new_id in zip(groups, replies, strict=False):
+            last_ids[stream] = new_id
         ms = (time.perf_counter() - started) * 1000.0
         stats = self.stats
         stats.redis_ms = ms if stats.redis_ms < 0 else stats.redis_ms * 0.9 + ms * 0.1
@@ -365,6 +372,7 @@ class RedisCollector:
             published=self.stats.published,
             demo=self.demo,
             rest_url=self.rest_urls.get(exchange, "") if self.demo else "",
+            max_age=self.max_age,
         )
 
     async def _beat_loop(self) -> None:

@@ -15,6 +15,7 @@ serves scripts, so ``WebSocketClient("bot")`` just works.
 from __future__ import annotations
 
 import asyncio
+import os
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -363,10 +364,22 @@ _sources: dict[str, FeedHub] = {}
 
 def default_hub() -> FeedHub:
     """The hub of scripts that did not create one (per process; its connections are per
-    event loop)."""
+    event loop). ``DANTARO_SOURCE=redis://...`` (or ``redis``, for ``DANTARO_REDIS_URL``)
+    makes it read a collector's Redis instead, so a script written for the exchanges runs on
+    a collector unchanged. That is the user's configuration, like a flag: one that cannot be
+    used stops the script with one sentence (``SystemExit``), not a traceback."""
     global _default
     if _default is None:
-        _default = FeedHub()
+        value = os.environ.get("DANTARO_SOURCE", "").strip()
+        source = None
+        if value:
+            from dantaro_tui.feed.redis_layout import env_source
+
+            try:
+                source = env_source(value)
+            except ValueError as exc:
+                raise SystemExit(f"error: {exc}") from None
+        _default = FeedHub(source=source)
     return _default
 
 

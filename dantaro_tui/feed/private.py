@@ -32,8 +32,15 @@ from typing import TYPE_CHECKING, Any, cast
 from dantaro_tui.credentials import Credentials
 from dantaro_tui.exchanges.bithumb_private import BithumbPrivateCodec
 from dantaro_tui.exchanges.upbit_private import ALL, PRIVATE_TYPES, UpbitPrivateCodec
+from dantaro_tui.feed.client import (
+    OwnerSub,
+    move_owner,
+    owner_snapshot,
+    owner_state,
+    stop_task,
+)
 from dantaro_tui.feed.connection import Connection
-from dantaro_tui.feed.health import Health, HealthSnapshot, State, worst
+from dantaro_tui.feed.health import Health, HealthSnapshot
 from dantaro_tui.feed.hub import FeedHub, Venue
 from dantaro_tui.model import Event, MyAsset, MyOrder, Status
 
@@ -104,15 +111,6 @@ class PrivateVenue(Venue):
                 owner._refuse(status.message)
 
 
-class _Sub:
-    __slots__ = ("callback", "codes", "is_async")
-
-    def __init__(self, codes: frozenset[str], callback: Callback) -> None:
-        self.codes = codes
-        self.callback = callback
-        self.is_async = inspect.iscoroutinefunction(callback)
-
-
 class PrivateFeed:
     """The private subscriptions of one ``WebSocketClient`` (one owner, one key pair)."""
 
@@ -126,7 +124,7 @@ class PrivateFeed:
         self.exchange = client.exchange
         self.health_counters = Health(f"{client.name} (private)", client.exchange)
         self.refused = ""  # the exchange's refusal in words; "" = none
-        self._subs: dict[str, _Sub] = {}
+        self._subs: dict[str, OwnerSub] = {}
         self._venue: PrivateVenue | None = None
         self._queue: deque[tuple[str, MyOrder | MyAsset]] = deque()
         self._wake = asyncio.Event()
@@ -139,7 +137,7 @@ class PrivateFeed:
     def subscriptions(self) -> dict[str, frozenset[str]]:
         if self.refused:
             return {}  # refused: the socket is let go until the owner asks again
-        return {k: s.codes for k, s in self._subs.items()}
+        return {k: s.symbols for k, s in self._subs.items()}
 
     @property
     def wanted(self) -> bool:
@@ -148,7 +146,7 @@ class PrivateFeed:
 
     @property
     def symbols(self) -> frozenset[str]:
-        return frozenset().union(*(s.codes for s in self._subs.values()))
+        return frozenset().union(*(s.symbols for s in self._subs.values()))
 
     # -- the owner's API ----------------------------------------------------------------------
     async def subscribe(
@@ -161,7 +159,7 @@ class PrivateFeed:
         wanted = frozenset({ALL}) if codes is None else frozenset(self._codes(codes))
         if not wanted:
             raise ValueError("no market codes given: pass codes=None for every market")
-        self._subs[kind] = _Sub(wanted, callback)
+        self._subs[kind] = OwnerSub(wanted, callback)
         self.refused = ""
         self._closed = False
         await self._apply(timeout)
@@ -174,38 +172,18 @@ class PrivateFeed:
     def health(self) -> HealthSnapshot:
         own = self.health_counters
         conns = self._venue.connections_of(cast("WebSocketClient", self)) if self._venue else []
-        states: list[State] = [
-            c.health.state if c.health.state != "closed" else "idle" for c in conns
-        ]
-        waiting = sorted(f"{k} {s}" for c in conns for k, s in c.waiting)
-        if self._closed:
-            state: State = "closed"
-        elif self.refused:
-            state = "closed"
-        elif not self._subs:
-            state = "idle"
-        else:
-            state = worst(states) if states else "connecting"
-            if state in ("connected", "waiting"):
-                state = "waiting" if waiting else "connected"
-        last_error = self.refused or own.last_error
-        if not last_error:
-            last_error = next((c.health.last_error for c in conns if c.health.last_error), "")
-        latencies = [c.health.latency_ms for c in conns if c.health.latency_ms >= 0]
-        return HealthSnapshot(
-            name=self.name,
-            exchange=self.exchange,
-            state=state,
-            msgs_30s=own.msgs_30s(),
-            messages=own.messages,
-            last_message=own.last_data,
-            errors=own.errors + sum(c.health.errors for c in conns),
-            reconnects=sum(c.health.reconnects for c in conns),
-            latency_ms=round(max(latencies), 1) if latencies else -1.0,
-            last_error=last_error,
-            rate_limit_wait=round(sum(c.rate_limit_wait for c in conns), 3),
-            waiting=tuple(waiting),
-            connections=sum(1 for c in conns if c._ws is not None),
+        waiting = [f"{k} {s}" for c in conns for k, s in c.waiting]
+        # Refused: the socket is let go of until the owner asks again.
+        closed = self._closed or bool(self.refused)
+        state = owner_state(closed, bool(self._subs), conns, bool(waiting))
+        return owner_snapshot(
+            self.name,
+            self.exchange,
+            state,
+            own,
+            conns,
+            waiting,
+            last_error=self.refused or own.last_error,
         )
 
     async def close(self) -> None:
@@ -213,10 +191,7 @@ class PrivateFeed:
         await self._apply(0.0)
         self._closed = True
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            if task is not asyncio.current_task():
-                await asyncio.wait([task])
+        await stop_task(task)
         self._queue.clear()
 
     # -- internals ------------------------------------------------------------------------------
@@ -235,17 +210,11 @@ class PrivateFeed:
 
     async def _apply(self, timeout: float) -> None:
         venue = self._venue_now()
-        old = self._venue
-        me = cast("WebSocketClient", self)  # the venue's owner interface, duck-typed
-        if old is not None and old is not venue and me in old.clients:
-            old.clients.discard(me)
-            old.reconcile()
+        wants = bool(self.subscriptions)
+        move_owner(self, self._venue, venue, wants)
         self._venue = venue
-        if self.subscriptions:
-            venue.clients.add(me)
+        if wants:
             self._start()
-        else:
-            venue.clients.discard(me)
         self._answer.clear()
         changed = venue.reconcile()
         if timeout <= 0 or not any(c.desired for c in changed):
@@ -282,7 +251,7 @@ class PrivateFeed:
         sub = self._subs.get(key)
         if sub is None:
             return
-        if isinstance(ev, MyOrder) and ALL not in sub.codes and ev.symbol not in sub.codes:
+        if isinstance(ev, MyOrder) and ALL not in sub.symbols and ev.symbol not in sub.symbols:
             return  # a market this owner did not ask for
         self._queue.append((key, cast("MyOrder | MyAsset", ev)))
         self._wake.set()

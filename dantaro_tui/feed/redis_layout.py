@@ -10,7 +10,10 @@ of one exchange lives on one slot and one XREAD can follow all of them):
   two times of the entry's newest event, as plain numbers for tools without msgpack. An entry
   holds what one batch brought for that stream: one event when the feed is calm, many in a
   flood, where a Python Redis client spends more per entry than per event (measured: ~10x
-  the events/s of one entry per event).
+  the events/s of one entry per event). ``p`` is the id of the stream's previous entry as the
+  collector wrote it (absent on the first it writes after starting): a reader whose last id
+  is older has missed entries (trimmed while it was away), and says so rather than showing
+  the tape as continuous.
   Streams are capped with ``MAXLEN ~``: trades keep a reconnect's worth of tape, state
   channels (ticker, books, candles) only a little, as their newest entry says it all.
 * ``P:{upbit}:latest`` -- a hash, field ``channel:symbol`` -> the newest event of that stream
@@ -28,10 +31,12 @@ import os
 from urllib.parse import quote, unquote, urlsplit
 
 import msgspec
+import redis as sync_redis
 import redis.asyncio as aredis
 import redis.exceptions as rex
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.retry import Retry as SyncRetry
 
 from dantaro_tui.exchanges.sanity import Invalid, checked
 from dantaro_tui.feed.health import State
@@ -39,6 +44,7 @@ from dantaro_tui.model import Candle, MarketEvent, OrderBook, Ticker, Trade
 
 PREFIX = "dantaro"
 ENV_URL = "DANTARO_REDIS_URL"
+ENV_SOURCE = "DANTARO_SOURCE"  # the default hub's source: a Redis URL, or redis (= ENV_URL)
 SCHEMES = ("redis", "rediss", "unix")
 
 # Two caps per stream, both approximate (``~`` trims whole nodes): an age, so memory is flat
@@ -57,6 +63,8 @@ BEAT_TTL_BEATS = 3  # missed beats before the key expires and consumers call the
 ENTRY = b"e"
 EXCHANGE_TS = b"ts"
 RECEIVE_TS = b"rx"
+PREV = b"p"
+START = b"0-0"  # a reader's position before it has read anything of a stream
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Ticker | Trade | OrderBook | Candle)
@@ -145,6 +153,13 @@ class CollectorBeat(msgspec.Struct, frozen=True):
     published: int
     demo: bool = False  # simulated prices: every terminal on it wears the DEMO badge
     rest_url: str = ""  # the simulator's REST, for a demo collector's terminals
+    max_age: float = 0.0  # its age cap in seconds (0 = not said): how long a reader may be away
+
+
+def entry_id(raw: bytes) -> tuple[int, int]:
+    """A stream id as numbers, to compare (``b"1700000000000-3"`` -> ``(1700000000000, 3)``)."""
+    ms, _, seq = raw.partition(b"-")
+    return int(ms), int(seq or 0)
 
 
 def encode_beat(beat: CollectorBeat) -> bytes:
@@ -168,13 +183,56 @@ def redis_url(explicit: str | None = None) -> str:
     return url
 
 
+def env_source(value: str) -> str:
+    """The Redis URL that ``DANTARO_SOURCE`` (``value``) names for the default hub,
+    ``redis`` meaning the one in ``DANTARO_REDIS_URL``, checked and reached once: a script
+    set to read a collector that cannot be read should say so at once, not print nothing
+    forever. ValueError with the sentence to show, and no secret in it."""
+    if value == "redis":
+        if not os.environ.get(ENV_URL):
+            raise ValueError(
+                f"{ENV_SOURCE}=redis reads the Redis URL from {ENV_URL}, which is not set"
+            )
+        url = os.environ[ENV_URL]
+    else:
+        url = value
+    try:
+        check_url(url)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_SOURCE}: {exc}, or redis to read {ENV_URL}") from None
+    problem = reachable(url)
+    if problem:
+        raise ValueError(f"{ENV_SOURCE}: {problem}")
+    return url
+
+
+def reachable(url: str, timeout: float = 2.0) -> str:
+    """Whether Redis at ``url`` answers now: "" or the sentence why not. Blocking, once per
+    process, before any feed exists."""
+    try:
+        with sync_redis.Redis.from_url(
+            url,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=SyncRetry(NoBackoff(), 0),
+        ) as redis:
+            redis.ping()
+    except Exception as exc:
+        return explain(exc, url)
+    return ""
+
+
 def check_url(url: str) -> None:
-    scheme = urlsplit(url).scheme
-    if scheme not in SCHEMES:
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES:
         raise ValueError(
             f"{redact(url)} is not a Redis URL: use redis://host:6379, rediss://host:6380 "
             "(TLS) or unix:///path/to/redis.sock"
         )
+    try:
+        parts.port  # noqa: B018  (urlsplit checks the port only when asked)
+    except ValueError:
+        raise ValueError("the Redis URL's port is not a number (redis://host:6379)") from None
 
 
 def password(url: str) -> str:

@@ -10,7 +10,12 @@ clients, their mailboxes and every pane run unchanged. The link
    MULTI/EXEC (the collector writes them in one too) and hands the state over first, as
    snapshots: a late joiner starts from the present;
 2. follows the streams with XREAD from those ids. The ids outlive its reconnects, and a
-   restarted collector appends after them: neither a gap nor a duplicate;
+   restarted collector appends after them: neither a gap nor a duplicate. Away longer than
+   the collector's caps (Redis out of reach, a laptop asleep), the stream may have been
+   trimmed past those ids: that is found on resuming (each stream's first entry against the
+   saved id, in one round trip) and on every entry (``p``, its predecessor's id), said in
+   words and counted (``gaps``), and a state channel starts again from the latest-state
+   cache, so a gap never passes for continuous data and the screen shows the present;
 3. reads the collector's heartbeat every second: no heartbeat, or a collector whose own feed
    is down, makes the link ``stale`` (or the collector's state) with a sentence, so a market
    that stopped never looks live; Redis itself gone makes it ``reconnecting``.
@@ -38,12 +43,15 @@ from dantaro_tui.feed.redis_layout import (
     BEAT_INTERVAL,
     BEAT_TTL_BEATS,
     ENTRY,
+    PREV,
+    START,
     CollectorBeat,
     Layout,
     client,
     decode,
     decode_beat,
     decode_entry,
+    entry_id,
     explain,
     field,
     redact,
@@ -65,6 +73,54 @@ BACKOFF_MAX = 2.0  # a Redis that comes back is followed again within ~2 s
 # owners' data is stale anyway: events carry the collector's receive time).
 LAG_SAY_MS = 2000.0
 _GONE_STATES = ("reconnecting", "connecting", "stale", "closed")
+GAP_NAMES = 3  # streams named in a gap's sentence; the rest are counted
+
+
+class Gap(msgspec.Struct, frozen=True):
+    """A stretch of one stream that was trimmed before this link read it."""
+
+    key: bytes
+    channel: str
+    symbol: str
+    after: bytes  # the last id read before it
+    upto: bytes  # the last id lost (``exact``), else the first id still there
+    exact: bool  # the collector named the entry before the first left: nothing is guessed
+
+    @property
+    def seconds(self) -> float:
+        return max(entry_id(self.upto)[0] - entry_id(self.after)[0], 0) / 1000.0
+
+    def span(self, exact: bool) -> str:
+        """``42s of data (12:00:01 to 12:00:43) was trimmed from Redis``"""
+        sec = self.seconds
+        size = f"{sec:.1f}s" if sec < 10 else f"{sec:.0f}s"
+        start, end = _clock(self.after), _clock(self.upto)
+        when = f"{start} to {end}" if start != end else f"at {start}"
+        return f"{'' if exact else 'up to '}{size} of data ({when}) was trimmed from Redis"
+
+
+def _clock(stream_id: bytes) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(entry_id(stream_id)[0] / 1000))
+
+
+def _trimmed(key: bytes, pair: Pair, last: bytes, info: dict[str, Any]) -> Gap | None:
+    """The gap between ``last`` (the id read last) and what XINFO STREAM says is left."""
+    first = info.get("first-entry")
+    if not first:  # trimmed to nothing: lost, if anything came after ``last``
+        newest = info.get("last-generated-id")
+        if isinstance(newest, bytes) and entry_id(newest) > entry_id(last):
+            return Gap(key, pair[0], pair[1], last, newest, exact=True)
+        return None
+    first_id, fields = first
+    if entry_id(first_id) <= entry_id(last):
+        return None  # still there: XREAD picks up right after it
+    prev = fields.get(PREV) if fields else None
+    if isinstance(prev, bytes):
+        if entry_id(prev) <= entry_id(last):
+            return None  # the first left follows on from ``last``: nothing between
+        return Gap(key, pair[0], pair[1], last, prev, exact=True)
+    # The first entry a restarted collector wrote: what came between is not known.
+    return Gap(key, pair[0], pair[1], last, first_id, exact=False)
 
 
 class RedisVenue(Venue):
@@ -120,6 +176,8 @@ class RedisLink(Connection):
         self.collector: CollectorBeat | None = None  # its newest heartbeat, None = none
         self.lag_ms = -1.0  # collector receive -> delivered here, smoothed; -1 = unknown
         self.unreadable = 0  # entries that failed to decode or to pass the checks
+        self.gaps = 0  # stretches of a stream trimmed before they were read (said in words)
+        self.gap_seconds = 0.0  # their length, summed
 
     # -- the loop ----------------------------------------------------------------------
     async def _run(self) -> None:
@@ -161,6 +219,7 @@ class RedisLink(Connection):
         try:
             await control.ping()
             self._reader_id = int(await reader.client_id())
+            await self._check_resume(control)
             self._control = control
             self._beat_read = False
             self.health.state = "waiting"
@@ -232,7 +291,7 @@ class RedisLink(Connection):
         now = time.monotonic()
         events: list[Any] = []
         for key, last, raw in zip(new, replies[:-1], states, strict=True):
-            self._ids[key] = last[0][0] if last else b"0-0"  # none yet: all that comes
+            self._ids[key] = last[0][0] if last else START  # none yet: all that comes
             self._pairs[key] = wanted[key]
             ev = self._decode(raw, key) if raw else None
             if ev is None:
@@ -263,12 +322,32 @@ class RedisLink(Connection):
             if not reply:
                 continue
             events: list[MarketEvent] = []
+            gaps: list[Gap] = []
             for key, entries in reply:
-                if not entries or ids.get(key) != streams[key]:
+                last = streams[key]
+                if not entries or ids.get(key) != last:
                     continue  # let go of (or taken up afresh) while the read was out
-                for _entry_id, fields in entries:
-                    self._decode_entry(fields.get(ENTRY) if fields else None, key, events)
-                ids[key] = entries[-1][0]
+                for new_id, fields in entries:
+                    if fields:
+                        prev = fields.get(PREV)
+                        # A reader that stayed connected but did not read for longer than
+                        # the caps (a laptop asleep) lands here; one that reconnected was
+                        # told by _check_resume, which moved its id up to the gap's end.
+                        if (
+                            prev is not None
+                            and prev != last
+                            and last != START
+                            and entry_id(prev) > entry_id(last)
+                        ):
+                            channel, symbol = self._pairs[key]
+                            gaps.append(Gap(key, channel, symbol, last, prev, exact=True))
+                        self._decode_entry(fields.get(ENTRY), key, events)
+                    else:
+                        self._decode_entry(None, key, events)
+                    last = new_id
+                ids[key] = last
+            if gaps:
+                self._say_gaps(gaps, "before this feed read it")
             if not events:
                 continue
             now_ns = time_ns()
@@ -277,6 +356,61 @@ class RedisLink(Connection):
             self.health.on_frame(now_ns / 1e9, len(events))
             lag = (now_ns - events[-1].recv_ns) / 1e6
             self.lag_ms = lag if self.lag_ms < 0 else self.lag_ms * 0.9 + lag * 0.1
+
+    # -- trimmed while away ------------------------------------------------------------------
+    async def _check_resume(self, control: aredis.Redis) -> None:
+        """After a reconnect: was any stream trimmed past where this link left off? One
+        round trip for every stream of the exchange (XINFO STREAM: its first entry and last
+        id). A trade stream follows on from the gap; a state channel (ticker, book, candle)
+        is taken up afresh from the latest-state cache: the present, not a replay."""
+        held = [(key, last) for key, last in self._ids.items() if last != START]
+        if not held:
+            return
+        async with control.pipeline(transaction=False) as pipe:
+            for key, _ in held:
+                pipe.xinfo_stream(key)
+            replies = await pipe.execute(raise_on_error=False)
+        gaps: list[Gap] = []
+        for (key, last), info in zip(held, replies, strict=True):
+            # Not a dict: no such stream (a Redis that lost its data); the p of the
+            # collector's next entry tells whether anything is missing.
+            gap = _trimmed(key, self._pairs[key], last, info) if isinstance(info, dict) else None
+            if gap is not None:
+                gaps.append(gap)
+        if not gaps:
+            return
+        self._say_gaps(gaps, "while this feed was cut off")
+        for gap in gaps:
+            if gap.channel != "trade":
+                del self._ids[gap.key]  # _follow takes it up again from the cache
+                del self._pairs[gap.key]
+            elif gap.exact:
+                # XREAD from the gap's end: what is left is delivered, and its first entry's
+                # p matches instead of telling the same gap twice.
+                self._ids[gap.key] = gap.upto
+
+    def _say_gaps(self, gaps: list[Gap], when: str) -> None:
+        """One sentence for the owners' health, one notice per stream for their on_status."""
+        longest = max(gaps, key=lambda g: g.seconds)
+        names = [f"{g.channel} {g.symbol}" for g in gaps]
+        shown = ", ".join(names[:GAP_NAMES])
+        if len(names) > GAP_NAMES:
+            shown += f" and {len(names) - GAP_NAMES} more"
+        exact = len(gaps) == 1 and longest.exact
+        cap = self.collector.max_age if self.collector is not None else 0.0
+        keeps = f" (the collector keeps {cap:.0f}s: see its --max-age)" if cap > 0 else ""
+        self.gaps += len(gaps)
+        self.gap_seconds += sum(g.seconds for g in gaps)
+        self.health.on_error(f"{shown}: {longest.span(exact)} {when} and is missing{keeps}")
+        now = time.monotonic()
+        for gap in gaps:
+            then = "; showing the latest state" if gap.channel != "trade" else ""
+            message = f"{gap.channel} {gap.symbol}: {gap.span(gap.exact)} {when} and is missing"
+            status = Status(
+                self.exchange, "notice", code="gap", message=message + then,
+                symbol=gap.symbol, recv_ns=time.time_ns(),
+            )  # fmt: skip
+            self.venue._status(self, status, now)
 
     def _decode_entry(self, raw: bytes | None, key: bytes, out: list[MarketEvent]) -> None:
         if raw is None:

@@ -41,14 +41,9 @@ class Notice:
         return (self.rule, self.kind, self.market, self.level)
 
 
-def _price(value: float, quote: str) -> str:
+def _price(value: float, quote: str, lang: Language) -> str:
     text = f"{value:,.0f}" if value >= 1000 else f"{value:,.8g}"
-    return f"{text}원" if quote == "KRW" else f"{text} {quote}".rstrip()
-
-
-def _price_en(value: float, quote: str) -> str:
-    text = f"{value:,.0f}" if value >= 1000 else f"{value:,.8g}"
-    return f"{text} {quote}".rstrip()
+    return f"{text}원" if quote == "KRW" and lang == "ko" else f"{text} {quote}".rstrip()
 
 
 def _span(seconds: float, lang: Language) -> str:
@@ -88,8 +83,8 @@ def _korean(n: Notice) -> tuple[str, str]:
     if k in ("price_above", "price_below"):
         word = "돌파" if k == "price_above" else "하향 돌파"
         return (
-            f"{who} {_price(n.level, n.quote)} {word}",
-            f"현재가 {_price(n.value, n.quote)}",
+            f"{who} {_price(n.level, n.quote, 'ko')} {word}",
+            f"현재가 {_price(n.value, n.quote, 'ko')}",
         )
     if k in ("move_up", "move_down"):
         word = "급등" if k == "move_up" else "급락"
@@ -97,7 +92,7 @@ def _korean(n: Notice) -> tuple[str, str]:
             f"{who} {_span(n.window_s, 'ko')} {n.value:+.2f}% {word}",
             f"{_span(n.window_s, 'ko')} 동안 {n.value:+.2f}% (기준 ±{n.level:g}%)",
         )
-    now = f" · 현재가 {_price(n.price, n.quote)}" if n.price > 0 else ""
+    now = f" · 현재가 {_price(n.price, n.quote, 'ko')}" if n.price > 0 else ""
     if k == "volume_spike":
         return f"{who} 거래량 급증", f"최근 1분 거래대금이 평소의 {n.value:.1f}배{now}"
     if k in ("pump", "dump"):
@@ -129,8 +124,8 @@ def _english(n: Notice) -> tuple[str, str]:
     if k in ("price_above", "price_below"):
         word = "above" if k == "price_above" else "below"
         return (
-            f"{who} crossed {word} {_price_en(n.level, n.quote)}",
-            f"now {_price_en(n.value, n.quote)}",
+            f"{who} crossed {word} {_price(n.level, n.quote, 'en')}",
+            f"now {_price(n.value, n.quote, 'en')}",
         )
     if k in ("move_up", "move_down"):
         word = "up" if k == "move_up" else "down"

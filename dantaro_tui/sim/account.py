@@ -31,7 +31,6 @@ Upbit's error names on both venues.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import secrets
 import time
@@ -61,6 +60,7 @@ from dantaro_tui.sim.jwt_auth import (
     verify,
 )
 from dantaro_tui.sim.market import Listing, StepResult
+from dantaro_tui.sim.upbit_family import answer_ping, refuse, stop_status
 from dantaro_tui.sim.wsloop import Tasks, serve_socket
 
 if TYPE_CHECKING:
@@ -75,9 +75,7 @@ GROUP_LIMITS = {"default": 30, "order": 8}
 # Bithumb: "Private API 요청 제한 초당 최대 140회", one budget for every private call.
 BITHUMB_PRIVATE_PER_S = 140
 CLOSED_KEPT = 1000
-STATUS_UP = b'{"status":"UP"}'
 STATUS_EVERY = 10.0
-ERROR_CLOSE_DELAY = 0.15
 KST = timedelta(hours=9)
 EPS = 1e-12
 
@@ -969,22 +967,16 @@ class PaperExchange:
     def _forget(self, conn: PrivateConn) -> None:
         if conn.account is not None:
             conn.account.conns.discard(conn)
-        if conn.status is not None:
-            conn.status.cancel()
+        stop_status(conn)
 
     def _on_message(self, conn: PrivateConn, text: str) -> None:
-        if text.strip() == "PING":
-            conn.peer.send_control(STATUS_UP)
-            if conn.status is None:
-                conn.status = asyncio.ensure_future(self._status_loop(conn))
+        if answer_ping(conn, text, STATUS_EVERY):
             return
         self.ctx.subscriptions_received += 1
         try:
             simple, types = self._parse(conn, text)
         except AuthError as err:
-            conn.peer.send_control(orjson.dumps(err.body()))
-            conn.closing = True
-            self._tasks.spawn(self._close_later(conn))
+            refuse(conn, orjson.dumps(err.body()), self._tasks)
             return
         conn.simple = simple
         conn.types = types
@@ -1031,16 +1023,6 @@ class PaperExchange:
         if not types:
             raise AuthError("NO_TYPE", "type 이 존재하지 않습니다.")
         return fmt == "SIMPLE", types
-
-    async def _close_later(self, conn: PrivateConn) -> None:
-        await asyncio.sleep(ERROR_CLOSE_DELAY)
-        await conn.peer.close(1000)
-
-    async def _status_loop(self, conn: PrivateConn) -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            while not conn.peer.closed:
-                await asyncio.sleep(STATUS_EVERY)
-                conn.peer.send_control(STATUS_UP)
 
 
 def paper_exchanges(venues: Iterable[object]) -> list[PaperExchange]:

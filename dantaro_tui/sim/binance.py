@@ -57,7 +57,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from dantaro_tui.sim.faults import Peer, RateWindow
-from dantaro_tui.sim.market import Listing, StepResult, Trade
+from dantaro_tui.sim.market import StepResult, Trade
 from dantaro_tui.sim.spot_wire import (
     BASES,
     MONDAY_MS,
@@ -67,9 +67,11 @@ from dantaro_tui.sim.spot_wire import (
     Pending,
     fixed8,
     fold_bars,
+    list_pairs,
     period_start,
 )
-from dantaro_tui.sim.wsloop import Tasks, serve_socket
+from dantaro_tui.sim.venue_base import SocketVenue
+from dantaro_tui.sim.wsloop import TextSocket, serve_socket
 
 if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimContext
@@ -121,19 +123,6 @@ def _dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
 
 
-class _TextSocket:
-    """Makes :class:`Peer` send text frames (its writer calls ``send_bytes``)."""
-
-    def __init__(self, ws: web.WebSocketResponse) -> None:
-        self._ws = ws
-
-    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
-        await self._ws.send_frame(data, WSMsgType.TEXT, compress)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._ws, name)
-
-
 class _Conn:
     __slots__ = ("closing", "combined", "depth_pushes", "frames", "last_pong", "peer", "streams")
 
@@ -155,27 +144,15 @@ class RestError(Exception):
         self.status = status
 
 
-class BinanceVenue:
+class BinanceVenue(SocketVenue[str, _Conn]):
     """Registers Binance's USDT pairs with the market process and serves them."""
 
     name = NAME
 
     def __init__(self, ctx: SimContext, bases: tuple[str, ...] = BASES) -> None:
-        self.ctx = ctx
-        market = ctx.market
-        self.pairs: dict[str, Pair] = {}
-        self._by_listing: dict[Listing, Pair] = {}
-        for base in bases:
-            sym = f"{base}{QUOTE}"
-            pair = Pair(
-                base, sym, market.fair_usd(base) / market.fair_usd(QUOTE), market.seed, NAME
-            )
-            pair.listing = market.add_listing(pair.spec(NAME, market.seed))
-            self.pairs[sym] = pair
-            self._by_listing[pair.listing] = pair
+        super().__init__(ctx)
+        self.pairs, self._by_listing = list_pairs(ctx.market, NAME, bases, "{base}{quote}")
         self._lower = {s.lower(): p for s, p in self.pairs.items()}
-        self._subs: dict[str, dict[_Conn, None]] = {}
-        self._conns: set[_Conn] = set()
         self._ticker_ms: dict[str, int] = {}
         self._ticker_due: set[str] = set()
         self._bbo: dict[str, tuple[str, str, str, str]] = {}
@@ -183,7 +160,6 @@ class BinanceVenue:
         self._partial_ms: dict[str, int] = {}  # stream -> market time of its last push
         self._connects = RateWindow(*CONNECTS)
         self._weights: dict[str, deque[tuple[float, int]]] = {}
-        self._tasks = Tasks()
         self.ping_interval = PING_INTERVAL
         self.pong_timeout = PONG_TIMEOUT
         self.weight_limit = WEIGHT_PER_MIN
@@ -211,13 +187,6 @@ class BinanceVenue:
     def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
         # As Binance's own bases: clients add /ws, /ws/<stream> or /stream?streams=...
         return {"ws": ws_root, "rest": http_root}
-
-    async def drop_all(self) -> None:
-        for conn in list(self._conns):
-            conn.peer.abort()
-
-    async def close(self) -> None:
-        self._tasks.cancel()
 
     # -- market data
     def dispatch(self, step: StepResult) -> None:
@@ -357,14 +326,7 @@ class BinanceVenue:
             if not conns:
                 continue
             self._partial_ms[stream] = now
-            book = pair.depth
-            book.sync(pair, FMT, ZERO)
-            data = {
-                "lastUpdateId": book.last_id,
-                "bids": [list(lv) for lv in book.bids[:levels]],
-                "asks": [list(lv) for lv in book.asks[:levels]],
-            }
-            self._fan(stream, conns, data)
+            self._fan(stream, conns, _depth(pair, levels))
 
     def _ticker_event(self, pair: Pair, now: int) -> dict[str, Any]:
         r = self._ticker_row(pair, now)
@@ -480,7 +442,7 @@ class BinanceVenue:
             on_message=self._on_message,
             close_conn=self._forget,
             muted=lambda c: c.closing,
-            wrap=_TextSocket,
+            wrap=TextSocket,
             on_frame=self._on_frame,
         )
 
@@ -549,12 +511,7 @@ class BinanceVenue:
             self._partial[stream] = (pair, *PARTIAL[kind])
 
     def _unindex(self, conn: _Conn, stream: str) -> None:
-        conns = self._subs.get(stream)
-        if conns is None:
-            return
-        conns.pop(conn, None)
-        if not conns:
-            del self._subs[stream]
+        if self._drop_sub(conn, stream):
             self._partial.pop(stream, None)
             self._partial_ms.pop(stream, None)
 
@@ -746,15 +703,7 @@ class BinanceVenue:
 
     async def _get_depth(self, request: web.Request) -> web.StreamResponse:
         pair = self._symbol(request)
-        limit = _limit(request, 100, 5000)
-        book = pair.depth
-        book.sync(pair, FMT, ZERO)
-        body = {
-            "lastUpdateId": book.last_id,
-            "bids": [list(lv) for lv in book.bids[:limit]],
-            "asks": [list(lv) for lv in book.asks[:limit]],
-        }
-        return _json(body)
+        return _json(_depth(pair, _limit(request, 100, 5000)))
 
     async def _get_trades(self, request: web.Request) -> web.StreamResponse:
         pair = self._symbol(request)
@@ -910,6 +859,18 @@ def _opt_int(raw: str | None, name: str) -> int | None:
             f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.",
         )
     return int(raw)
+
+
+def _depth(pair: Pair, levels: int) -> dict[str, Any]:
+    """The top ``levels`` of the pair's book brought up to date: a partial-depth push and a
+    REST depth answer alike, with the ids the diff stream continues from."""
+    book = pair.depth
+    book.sync(pair, FMT, ZERO)
+    return {
+        "lastUpdateId": book.last_id,
+        "bids": [list(lv) for lv in book.bids[:levels]],
+        "asks": [list(lv) for lv in book.asks[:levels]],
+    }
 
 
 def _json(body: Any, status: int = 200) -> web.Response:

@@ -30,11 +30,10 @@ deviation, so Bithumb trades near Upbit's price but at its own.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +61,20 @@ from dantaro_tui.sim.upbit import (
     krw_tick,
     load_markets,
 )
-from dantaro_tui.sim.wsloop import Tasks, serve_socket
+from dantaro_tui.sim.upbit_family import (
+    FamilyConn,
+    FamilyVenue,
+    Handler,
+    RequestError,
+    answer_ping,
+    error_frame,
+    int_param,
+    json_response,
+    parse_to,
+    period_start,
+    refuse,
+    round_rate,
+)
 
 if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimContext
@@ -76,9 +88,7 @@ NARROWER = (1, 5)  # ``CODE.N`` suffixes below 15
 REST_BOOK_ONE = 30  # units in a one-market REST book
 REST_BOOK_MANY = 15  # units each when several markets are asked
 SIZE_DECIMALS = 4
-STATUS_UP = b'{"status":"UP"}'
 STATUS_EVERY = 10.0
-ERROR_CLOSE_DELAY = 0.15
 KST_S = 9 * 3600
 
 # Limits (exchanges.md 6.4).
@@ -217,10 +227,6 @@ def _iso(ms: int, offset_s: int = 0) -> str:
     return f"{_date(t, '-')}T{_time(t, ':')}"
 
 
-def _rate(x: float) -> float:
-    return round(x, 10) + 0.0
-
-
 # ---------------------------------------------------------------------------- WS frames
 
 
@@ -241,8 +247,8 @@ def ticker_obj(lst: Listing, stream: str, now_ms: int) -> dict[str, Any]:
         "high_price": num(day.high), "low_price": num(day.low), "trade_price": num(lst.last),
         "prev_closing_price": num(lst.prev_close), "acc_trade_price": round(day.amount, 8),
         "change": change, "change_price": num(round(abs(diff), 8)),
-        "signed_change_price": num(round(diff, 8)), "change_rate": _rate(abs(rate)),
-        "signed_change_rate": _rate(rate),
+        "signed_change_price": num(round(diff, 8)), "change_rate": round_rate(abs(rate)),
+        "signed_change_rate": round_rate(rate),
         "ask_bid": "BID" if lst.last_side == "buy" else "ASK",
         "trade_volume": lst.last_size, "acc_trade_volume": round(day.volume, 8),
         "trade_date": _date(t, ""), "trade_time": _time(t, ""), "trade_timestamp": lst.last_ts,
@@ -301,20 +307,6 @@ def book_frame(lst: Listing, depth: int, simple: bool, stream: str) -> bytes:
     return _keyed(obj, simple, {})
 
 
-def error_frame(name: str, message: str) -> bytes:
-    return orjson.dumps({"error": {"name": name, "message": message}})
-
-
-class RequestError(Exception):
-    """A refused request: ``name`` is the WS error name or the REST error number."""
-
-    def __init__(self, name: str | int, message: str, http_status: int = 200) -> None:
-        super().__init__(message)
-        self.name = name
-        self.message = message
-        self.http_status = http_status
-
-
 def parse_request(raw: str) -> tuple[str, bool, list[dict[str, Any]]]:
     """(ticket, SIMPLE?, type objects) of a request; RequestError for what Bithumb refuses."""
     try:
@@ -365,28 +357,24 @@ def split_depth(code: str) -> tuple[str, int]:
 # ---------------------------------------------------------------------------- connections
 
 
-class _Conn:
-    __slots__ = ("book_depth", "closing", "keys", "peer", "simple", "status")
+class _Conn(FamilyConn):
+    __slots__ = ("simple",)
 
     def __init__(self, peer: Peer) -> None:
-        self.peer = peer
+        super().__init__(peer)
         self.simple = False
-        self.keys: list[tuple[str, str]] = []
-        self.book_depth: dict[str, int] = {}
-        self.status: asyncio.Task[None] | None = None
-        self.closing = False
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class BithumbVenue:
+class BithumbVenue(FamilyVenue[_Conn]):
     """Registers Bithumb's markets with the market process and serves them."""
 
     name = NAME
+    conn_class = _Conn
+    connects_per_s = CONNECTS_PER_S
+    full_depth = MAX_LEVELS
 
     def __init__(self, ctx: SimContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         market = ctx.market
         self.markets = bithumb_markets(market.seed)
         self.listings: dict[str, Listing] = {}
@@ -412,11 +400,7 @@ class BithumbVenue:
                         "end_date": ends.strftime("%Y-%m-%d %H:%M:%S"),
                     }
                 )
-        self._subs: dict[tuple[str, str], dict[_Conn, None]] = {}
-        self._conns: set[_Conn] = set()
-        self._connects = RateWindow(CONNECTS_PER_S, 1.0)
         self._rest = RateWindow(REST_PER_S, 1.0)
-        self._tasks = Tasks()
         # Paper accounts: Upbit's, with what Bithumb does differently (sim/account.py).
         self.paper = PaperExchange(ctx, self.listings, ctx.accounts, BITHUMB_VENUE)
 
@@ -439,15 +423,6 @@ class BithumbVenue:
 
     def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
         return {"ws": ws_root + WS_PATH, "rest": http_root}
-
-    async def close(self) -> None:
-        self._tasks.cancel()
-        await self.paper.close()
-
-    async def drop_all(self) -> None:
-        for conn in list(self._conns):
-            conn.peer.abort()
-        await self.paper.drop_all()
 
     # -- market data fan-out: each frame encoded once per key format and depth
     def dispatch(self, step: StepResult) -> None:
@@ -488,73 +463,17 @@ class BithumbVenue:
         return obj
 
     # -- WebSocket
-    async def _ws(self, request: web.Request) -> web.StreamResponse:
-        ctx = self.ctx
-        left: int | None = CONNECTS_PER_S - 1
-        if ctx.rate_limits:
-            left = self._connects.hit(request.remote or "", asyncio.get_running_loop().time())
-        if ctx.faults.refuse_rate_limit or left is None:
-            return _json(
-                {"error": {"name": "too_many_requests", "message": "Too many requests."}},
-                status=429,
-            )
-        return await serve_socket(
-            request,
-            ctx,
-            ctx.idle_timeout,
-            open_conn=self._open,
-            on_message=self._on_message,
-            close_conn=self._forget,
-            muted=lambda conn: conn.closing,
-        )
-
-    def _open(self, peer: Peer) -> _Conn:
-        conn = _Conn(peer)
-        self._conns.add(conn)
-        return conn
-
-    def _on_message(self, conn: _Conn, text: str) -> None:
-        if text.strip() == "PING":
-            conn.peer.send_control(STATUS_UP)
-            if conn.status is None:
-                conn.status = asyncio.ensure_future(self._status_loop(conn))
+    def on_message(self, conn: _Conn, text: str) -> None:
+        if answer_ping(conn, text, STATUS_EVERY):
             return
         self.ctx.subscriptions_received += 1
         try:
             _, simple, types = parse_request(text)
         except RequestError as err:
-            conn.peer.send_control(error_frame(str(err.name), err.message))
-            conn.closing = True
-            self._tasks.spawn(self._close_later(conn))
+            refuse(conn, error_frame(str(err.name), err.message), self._tasks)
             return
         conn.simple = simple
         self._subscribe(conn, types)
-
-    async def _close_later(self, conn: _Conn) -> None:
-        await asyncio.sleep(ERROR_CLOSE_DELAY)
-        await conn.peer.close(1000)
-
-    async def _status_loop(self, conn: _Conn) -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            while not conn.peer.closed:
-                await asyncio.sleep(STATUS_EVERY)
-                conn.peer.send_control(STATUS_UP)
-
-    def _forget(self, conn: _Conn) -> None:
-        self._unindex(conn)
-        self._conns.discard(conn)
-        if conn.status is not None:
-            conn.status.cancel()
-
-    def _unindex(self, conn: _Conn) -> None:
-        for key in conn.keys:
-            conns = self._subs.get(key)
-            if conns is not None:
-                conns.pop(conn, None)
-                if not conns:
-                    del self._subs[key]
-        conn.keys = []
-        conn.book_depth = {}
 
     def _subscribe(self, conn: _Conn, types: list[dict[str, Any]]) -> None:
         """A new request replaces the connection's whole subscription."""
@@ -564,23 +483,13 @@ class BithumbVenue:
             ty = obj["type"]
             if ty == "orderbook" and obj["level"] not in (0, 1):
                 continue  # only the native price unit is simulated: other levels carry no data
-            for raw in obj["codes"]:
-                code, depth = split_depth(raw) if ty == "orderbook" else (raw, MAX_LEVELS)
-                lst = self.listings.get(code)
-                if lst is None:
-                    continue  # unknown or lower-case codes are accepted silently
-                if ty == "orderbook":
-                    conn.book_depth[code] = depth
-                if not obj["isOnlySnapshot"]:
-                    key = (ty, code)
-                    self._subs.setdefault(key, {})[conn] = None
-                    conn.keys.append(key)
-                if not obj["isOnlyRealtime"] or obj["isOnlySnapshot"]:
-                    frame = self._snapshot(lst, ty, depth, conn.simple, now)
-                    if frame is not None:
-                        conn.peer.send_data(frame)
+            flags = (obj["isOnlySnapshot"], obj["isOnlyRealtime"])
+            self._take(conn, ty, obj["codes"], flags, conn.simple, now)
 
-    def _snapshot(self, lst: Listing, ty: str, depth: int, simple: bool, now: int) -> bytes | None:
+    def split_depth(self, code: str) -> tuple[str, int]:
+        return split_depth(code)
+
+    def snapshot(self, lst: Listing, ty: str, depth: int, simple: bool, now: int) -> bytes | None:
         if ty == "ticker":
             return _keyed(self._ticker_obj(lst, "SNAPSHOT", now), simple, TICKER_DATE_KEYS)
         if ty == "orderbook":
@@ -599,7 +508,9 @@ class BithumbVenue:
                 now = asyncio.get_running_loop().time()
                 left = self._rest.hit((category, request.remote), now)
             if self.ctx.faults.refuse_rate_limit or left is None:
-                resp = _json({"error": {"name": 429, "message": "Too Many Requests"}}, status=429)
+                resp = json_response(
+                    {"error": {"name": 429, "message": "Too Many Requests"}}, status=429
+                )
                 left = 0
             else:
                 try:
@@ -607,35 +518,13 @@ class BithumbVenue:
                 except RequestError as err:
                     # Bithumb answers most errors with HTTP 200 and the error in the body.
                     body = {"error": {"name": err.name, "message": err.message}}
-                    resp = _json(body, status=err.http_status)
+                    resp = json_response(body, status=err.http_status)
             resp.headers["x-ratelimit-remaining"] = str(left)
             resp.headers["x-ratelimit-burst-capacity"] = str(REST_PER_S)
             resp.headers["x-ratelimit-replenish-rate"] = str(REST_PER_S)
             return resp
 
         return limited
-
-    def _find(self, codes: Iterable[str]) -> list[Listing]:
-        found = []
-        for code in codes:
-            lst = self.listings.get(code.strip())
-            if lst is None:
-                raise RequestError(404, "Code not found")
-            found.append(lst)
-        return found
-
-    def _markets_param(self, request: web.Request) -> list[Listing]:
-        value = ",".join(request.query.getall("markets", ()))
-        codes = [c for c in value.split(",") if c.strip()]
-        if not codes:
-            raise RequestError(400, "markets is missing")
-        return self._find(codes)
-
-    def _market_param(self, request: web.Request) -> Listing:
-        value = request.query.get("market", "").strip()
-        if not value:
-            raise RequestError(400, "market is missing")
-        return self._find([value])[0]
 
     async def _market_all(self, request: web.Request) -> web.StreamResponse:
         details = request.query.get("isDetails", "false").lower() == "true"
@@ -645,10 +534,10 @@ class BithumbVenue:
             if details:
                 row["market_warning"] = "CAUTION" if m["market"] in self.cautioned else "NONE"
             rows.append(row)
-        return _json(rows)
+        return json_response(rows)
 
     async def _warnings(self, request: web.Request) -> web.StreamResponse:
-        return _json(self.alerts)
+        return json_response(self.alerts)
 
     async def _ticker(self, request: web.Request) -> web.StreamResponse:
         listings = self._markets_param(request)
@@ -671,8 +560,9 @@ class BithumbVenue:
                     "high_price": num(day.high), "low_price": num(day.low),
                     "trade_price": num(lst.last), "prev_closing_price": num(lst.prev_close),
                     "change": change, "change_price": num(round(abs(diff), 8)),
-                    "change_rate": _rate(abs(rate)), "signed_change_price": num(round(diff, 8)),
-                    "signed_change_rate": _rate(rate), "trade_volume": lst.last_size,
+                    "change_rate": round_rate(abs(rate)),
+                    "signed_change_price": num(round(diff, 8)),
+                    "signed_change_rate": round_rate(rate), "trade_volume": lst.last_size,
                     "acc_trade_price": round(day.amount, 8),
                     "acc_trade_price_24h": round(amt24, 8),
                     "acc_trade_volume": round(day.volume, 8),
@@ -682,7 +572,7 @@ class BithumbVenue:
                     "timestamp": now + shift,
                 }
             )  # fmt: skip
-        return _json(rows)
+        return json_response(rows)
 
     async def _orderbook(self, request: web.Request) -> web.StreamResponse:
         listings = self._markets_param(request)
@@ -696,12 +586,12 @@ class BithumbVenue:
                     "total_bid_size": num(tbs), "orderbook_units": units, "level": 1,
                 }
             )  # fmt: skip
-        return _json(rows)
+        return json_response(rows)
 
     async def _trades(self, request: web.Request) -> web.StreamResponse:
         lst = self._market_param(request)
-        count = _int(request.query.get("count"), 1, 1, MAX_TRADES, "count")
-        cursor = _int(request.query.get("cursor"), 0, 0, 1 << 62, "cursor") or None
+        count = int_param(request.query.get("count"), 1, 1, MAX_TRADES, "count")
+        cursor = int_param(request.query.get("cursor"), 0, 0, 1 << 62, "cursor") or None
         rows = []
         for t in lst.recent_trades(count, cursor):
             u = time.gmtime(t.ts // 1000)
@@ -715,7 +605,7 @@ class BithumbVenue:
                     "ask_bid": "BID" if t.side == "buy" else "ASK", "sequential_id": t.seq,
                 }
             )  # fmt: skip
-        return _json(rows)
+        return json_response(rows)
 
     def _candle_rows(
         self, request: web.Request, candles: list[Candle], extra: dict[str, Any]
@@ -733,26 +623,28 @@ class BithumbVenue:
         ]  # fmt: skip
 
     async def _minutes(self, request: web.Request) -> web.StreamResponse:
-        unit = _int(request.match_info["unit"], 1, 1, 240, "unit")
+        unit = int_param(request.match_info["unit"], 1, 1, 240, "unit")
         if unit not in MINUTE_UNITS:
             raise RequestError(400, "unit is invalid")
         lst = self._market_param(request)
-        count = _int(request.query.get("count"), 1, 1, MAX_CANDLES, "count")
-        candles = lst.candles_before(unit * 60, _parse_to(request.query.get("to")), count)
-        return _json(self._candle_rows(request, candles, {"unit": unit}))
+        count = int_param(request.query.get("count"), 1, 1, MAX_CANDLES, "count")
+        candles = lst.candles_before(unit * 60, parse_to(request.query.get("to"), KST_S), count)
+        return json_response(self._candle_rows(request, candles, {"unit": unit}))
 
     async def _periods(self, request: web.Request) -> web.StreamResponse:
         """Day candles, and week (from Monday) and month candles folded from them (UTC)."""
         period = request.path.rsplit("/", 1)[-1]
         lst = self._market_param(request)
-        count = _int(request.query.get("count"), 1, 1, MAX_CANDLES, "count")
-        to = _parse_to(request.query.get("to"))
+        count = int_param(request.query.get("count"), 1, 1, MAX_CANDLES, "count")
+        to = parse_to(request.query.get("to"), KST_S)
         if period == "days":
-            return _json(self._candle_rows(request, lst.candles_before(86400, to, count), {}))
+            return json_response(
+                self._candle_rows(request, lst.candles_before(86400, to, count), {})
+            )
         days = lst.candles_before(86400, to, (count + 1) * (7 if period == "weeks" else 31))
         groups: dict[int, list[Candle]] = {}
         for c in days:  # newest first
-            groups.setdefault(_period_start(c.start, period), []).append(c)
+            groups.setdefault(period_start(c.start, period), []).append(c)
         folded = []
         for start, group in list(groups.items())[:count]:
             oldest, newest = group[-1], group[0]
@@ -762,41 +654,4 @@ class BithumbVenue:
                 newest.last_ts,
             )  # fmt: skip
             folded.append(c)
-        return _json(self._candle_rows(request, folded, {}))
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(body), status=status, content_type="application/json", charset="utf-8"
-    )
-
-
-def _int(value: str | None, default: int, lo: int, hi: int, name: str) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        n = int(value)
-    except ValueError:
-        raise RequestError(400, f"{name} is invalid") from None
-    if not lo <= n <= hi:
-        raise RequestError(400, f"{name} must be between {lo} and {hi}")
-    return n
-
-
-def _parse_to(value: str | None) -> int | None:
-    """ISO 8601 ``to`` (naive = Korean time, as Bithumb reads it) -> ms, exclusive."""
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.strip().replace(" ", "T"))
-    except ValueError:
-        raise RequestError(400, "to is invalid") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC) - timedelta(seconds=KST_S)
-    return int(dt.timestamp() * 1000)
-
-
-def _period_start(ms: int, period: str) -> int:
-    day = datetime.fromtimestamp(ms // 1000, UTC).replace(hour=0, minute=0, second=0)
-    start = day - timedelta(days=day.weekday()) if period == "weeks" else day.replace(day=1)
-    return int(start.timestamp()) * 1000
+        return json_response(self._candle_rows(request, folded, {}))

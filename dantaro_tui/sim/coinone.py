@@ -54,14 +54,15 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from dantaro_tui.sim.faults import Peer, RateWindow
 from dantaro_tui.sim.market import FIAT_RATES, STABLES, Candle, Listing, ListingSpec, StepResult
 from dantaro_tui.sim.market import Trade as SimTrade
 from dantaro_tui.sim.spot_wire import MONDAY_MS, Bar, fold_bars, plain
 from dantaro_tui.sim.upbit import krw_tick
-from dantaro_tui.sim.wsloop import Tasks, serve_socket
+from dantaro_tui.sim.venue_base import SocketVenue, json_object
+from dantaro_tui.sim.wsloop import TextSocket, serve_socket
 
 if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimContext
@@ -140,19 +141,6 @@ def listing_specs(seed: int, bases: tuple[str, ...] = BASES) -> list[ListingSpec
     return specs
 
 
-class _TextSocket:
-    """Coinone sends text frames; the shared peer writes bytes."""
-
-    def __init__(self, ws: web.WebSocketResponse) -> None:
-        self._ws = ws
-
-    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
-        await self._ws.send_frame(data, WSMsgType.TEXT, compress)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._ws, name)
-
-
 class _Conn:
     __slots__ = ("addr", "last_heard", "last_ping", "peer", "refused", "subs", "watch")
 
@@ -181,13 +169,13 @@ class _RestError(Exception):
         self.code = code
 
 
-class CoinoneVenue:
+class CoinoneVenue(SocketVenue[tuple[str, str], _Conn]):
     """Registers Coinone's KRW markets with the market process and serves them."""
 
     name = NAME
 
     def __init__(self, ctx: SimContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         market = ctx.market
         self.listings: dict[str, Listing] = {}  # coin -> listing
         for spec in listing_specs(market.seed):
@@ -197,12 +185,9 @@ class CoinoneVenue:
         self._wallet = {
             c: ("normal" if c in HOT or rng.random() > 0.08 else "suspended") for c in self.listings
         }
-        self._subs: dict[tuple[str, str], dict[_Conn, None]] = {}
-        self._conns: set[_Conn] = set()
         self._per_addr: dict[str, int] = {}
         self._book_id: dict[str, int] = {}
         self._rest = RateWindow(*REST_LIMIT)
-        self._tasks = Tasks()
         self.ping_timeout = PING_TIMEOUT
         self.silent_close = SILENT_CLOSE
 
@@ -228,12 +213,8 @@ class CoinoneVenue:
     def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
         return {"ws": ws_root + WS_PATH, "rest": http_root}
 
-    async def drop_all(self) -> None:
-        for conn in list(self._conns):
-            conn.peer.abort()
-
     async def close(self) -> None:
-        self._tasks.cancel()
+        await super().close()
         for conn in list(self._conns):
             if conn.watch is not None:
                 conn.watch.cancel()
@@ -392,7 +373,7 @@ class CoinoneVenue:
             on_message=self._on_message,
             close_conn=self._forget,
             muted=_refused,
-            wrap=_TextSocket,
+            wrap=TextSocket,
         )
 
     def _open(self, peer: Peer) -> _Conn:
@@ -425,7 +406,7 @@ class CoinoneVenue:
 
     def _forget(self, conn: _Conn) -> None:
         for key in conn.subs:
-            self._unindex(conn, key)
+            self._drop_sub(conn, key)
         conn.subs.clear()
         self._conns.discard(conn)
         left = self._per_addr.get(conn.addr, 1) - 1
@@ -436,23 +417,12 @@ class CoinoneVenue:
         if conn.watch is not None:
             conn.watch.cancel()
 
-    def _unindex(self, conn: _Conn, key: tuple[str, str]) -> None:
-        conns = self._subs.get(key)
-        if conns is None:
-            return
-        conns.pop(conn, None)
-        if not conns:
-            del self._subs[key]
-
     def _on_message(self, conn: _Conn, text: str) -> None:
         self.ctx.subscriptions_received += 1
         conn.last_heard = time.monotonic()
+        req = json_object(text)
         try:
-            req = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            req = None
-        try:
-            if not isinstance(req, dict):
+            if req is None:
                 raise _Refusal(160010, "Invalid Request")
             self._handle(conn, req)
         except _Refusal as err:
@@ -501,7 +471,7 @@ class CoinoneVenue:
         key = (channel, f"{coin}:{interval}" if channel == "CHART" else coin)
         if kind == "UNSUBSCRIBE":
             if conn.subs.pop(key, None) is not None:
-                self._unindex(conn, key)
+                self._drop_sub(conn, key)
             return
         fresh = key not in conn.subs
         conn.subs[key] = str(fmt)

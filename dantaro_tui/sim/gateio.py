@@ -45,10 +45,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from dantaro_tui.sim.faults import Peer, RateWindow
-from dantaro_tui.sim.market import MAJORS, Listing, StepResult, Trade
+from dantaro_tui.sim.market import MAJORS, StepResult, Trade
 from dantaro_tui.sim.spot_wire import (
     BASES,
     MONDAY_MS,
@@ -57,10 +57,12 @@ from dantaro_tui.sim.spot_wire import (
     Pair,
     Pending,
     fold_bars,
+    list_pairs,
     period_start,
     plain,
 )
-from dantaro_tui.sim.wsloop import Tasks, serve_socket
+from dantaro_tui.sim.venue_base import SocketVenue, json_object, query_int
+from dantaro_tui.sim.wsloop import TextSocket, serve_socket
 
 if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimContext
@@ -100,17 +102,6 @@ def _dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
 
 
-class _TextSocket:
-    def __init__(self, ws: web.WebSocketResponse) -> None:
-        self._ws = ws
-
-    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
-        await self._ws.send_frame(data, WSMsgType.TEXT, compress)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._ws, name)
-
-
 class _Conn:
     __slots__ = ("book_pushes", "conn_id", "peer", "subs")
 
@@ -140,36 +131,25 @@ def _now_s() -> float:
     return time.time()
 
 
-class GateioVenue:
+class GateioVenue(SocketVenue[tuple[str, str], _Conn]):
     """Registers Gate.io's USDT pairs with the market process and serves them."""
 
     name = NAME
 
     def __init__(self, ctx: SimContext, bases: tuple[str, ...] = BASES) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         market = ctx.market
-        self.pairs: dict[str, Pair] = {}
-        self._by_listing: dict[Listing, Pair] = {}
-        for base in bases:
-            sym = f"{base}_{QUOTE}"
-            pair = Pair(
-                base, sym, market.fair_usd(base) / market.fair_usd(QUOTE), market.seed, NAME
-            )
-            pair.listing = market.add_listing(pair.spec(NAME, market.seed, 0.6))
-            self.pairs[sym] = pair
-            self._by_listing[pair.listing] = pair
+        # A quieter venue than Binance: 0.6 of the shared trade rates (Binance's are 1).
+        self.pairs, self._by_listing = list_pairs(market, NAME, bases, "{base}_{quote}", 0.6)
         self._global_id = {
             s: (zlib.crc32(f"{market.seed}:{s}".encode()) % 1000) * 10**9 for s in self.pairs
         }
-        self._subs: dict[tuple[str, str], dict[_Conn, None]] = {}
-        self._conns: set[_Conn] = set()
         self._ticker_ms: dict[str, int] = {}
         self._ticker_due: set[str] = set()
         self._bbo: dict[str, tuple[str, str, str, str]] = {}
         self._rest: dict[str, RateWindow] = {}
         self._conn_ids = itertools.count(1)
         self._traces = itertools.count(1)
-        self._tasks = Tasks()
         self.clock: Callable[[], float] = _now_s  # the server clock requests are checked against
 
     # -- wiring
@@ -195,13 +175,6 @@ class GateioVenue:
     def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
         # As Gate.io's own: the full WebSocket URL, the REST host (paths carry /api/v4).
         return {"ws": f"{ws_root}{WS_PATH}", "rest": http_root}
-
-    async def drop_all(self) -> None:
-        for conn in list(self._conns):
-            conn.peer.abort()
-
-    async def close(self) -> None:
-        self._tasks.cancel()
 
     # -- market data
     def _update(self, channel: str, result: dict[str, Any], now_ms: int) -> bytes:
@@ -437,7 +410,7 @@ class GateioVenue:
             open_conn=self._open,
             on_message=self._on_message,
             close_conn=self._forget,
-            wrap=_TextSocket,
+            wrap=TextSocket,
         )
 
     def _open(self, peer: Peer) -> _Conn:
@@ -448,17 +421,9 @@ class GateioVenue:
 
     def _forget(self, conn: _Conn) -> None:
         for key in conn.subs:
-            self._unindex(conn, key)
+            self._drop_sub(conn, key)
         conn.subs.clear()
         self._conns.discard(conn)
-
-    def _unindex(self, conn: _Conn, key: tuple[str, str]) -> None:
-        conns = self._subs.get(key)
-        if conns is None:
-            return
-        conns.pop(conn, None)
-        if not conns:
-            del self._subs[key]
 
     def _reply(
         self,
@@ -490,11 +455,8 @@ class GateioVenue:
     def _on_message(self, conn: _Conn, text: str) -> None:
         ctx = self.ctx
         ctx.subscriptions_received += 1
-        try:
-            req = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            req = None
-        if not isinstance(req, dict):
+        req = json_object(text)
+        if req is None:
             self._reply(conn, {}, ReqError(1, "request payload does not follow json schema"))
             return
         try:
@@ -555,7 +517,7 @@ class GateioVenue:
                 sub = (channel, key)
                 if sub in conn.subs:
                     conn.subs.discard(sub)
-                    self._unindex(conn, sub)
+                    self._drop_sub(conn, sub)
             self._reply(conn, req, None)
 
     def _keys(self, channel: str, payload: list[str]) -> list[str]:
@@ -825,13 +787,8 @@ def ctx_refuses(ctx: SimContext) -> bool:
 
 
 def _int(value: str | None, default: int, lo: int, hi: int, name: str) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        n = int(value)
-    except ValueError:
-        raise RestError("INVALID_PARAM_VALUE", f"Invalid {name}: {value}") from None
-    if not lo <= n <= hi:
+    n = query_int(value, default, lo, hi)
+    if n is None:
         raise RestError("INVALID_PARAM_VALUE", f"Invalid {name}: {value}")
     return n
 

@@ -45,7 +45,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from dantaro_tui.sim.faults import Peer, RateWindow
 from dantaro_tui.sim.market import Listing, ListingSpec, StepResult, Trade
@@ -70,7 +70,8 @@ from dantaro_tui.sim.okx_wire import (
     period_start,
     rows,
 )
-from dantaro_tui.sim.wsloop import Tasks, serve_socket
+from dantaro_tui.sim.venue_base import SocketVenue, json_object, query_int
+from dantaro_tui.sim.wsloop import TextSocket, serve_socket
 
 if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimContext
@@ -122,19 +123,6 @@ def _dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
 
 
-class _TextSocket:
-    """Makes :class:`Peer` send OKX's text frames: its writer calls ``send_bytes``."""
-
-    def __init__(self, ws: web.WebSocketResponse) -> None:
-        self._ws = ws
-
-    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
-        await self._ws.send_frame(data, WSMsgType.TEXT, compress)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._ws, name)
-
-
 class _Conn:
     __slots__ = ("book_updates", "conn_id", "endpoint", "ops", "peer", "subs", "unsubscribed_at")
 
@@ -181,13 +169,13 @@ class RestError(Exception):
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class OkxVenue:
+class OkxVenue(SocketVenue[tuple[str, str], _Conn]):
     """Registers OKX's spot pairs with the market process and serves them."""
 
     name = NAME
 
     def __init__(self, ctx: SimContext, bases: tuple[str, ...] = BASES) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         market = ctx.market
         self.instruments: dict[str, Instrument] = {}
         for base in bases:
@@ -200,12 +188,9 @@ class OkxVenue:
             inst.listing = market.add_listing(spec)
             self._by_listing[inst.listing] = inst
         self._live: dict[str, _Live] = {i: _Live() for i in self.instruments}
-        self._subs: dict[tuple[str, str], dict[_Conn, None]] = {}
-        self._conns: set[_Conn] = set()
         self._connects = RateWindow(CONNECTS_PER_S, 1.0)
         self._rest = {group: RateWindow(n, per) for group, (n, per) in REST_LIMITS.items()}
         self._conn_ids = itertools.count(1)
-        self._tasks = Tasks()
         self.checksums = True  # False: send checksum 0, as OKX has since 2026-06-23
 
     # -- wiring
@@ -231,13 +216,6 @@ class OkxVenue:
     def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
         # The WebSocket base without /ws/v5/...: clients add /ws/v5/public or /ws/v5/business.
         return {"ws": ws_root, "rest": http_root}
-
-    async def drop_all(self) -> None:
-        for conn in list(self._conns):
-            conn.peer.abort()
-
-    async def close(self) -> None:
-        self._tasks.cancel()
 
     @property
     def idle_timeout(self) -> float:
@@ -514,7 +492,7 @@ class OkxVenue:
             open_conn=lambda peer: self._open(peer, endpoint),
             on_message=self._on_message,
             close_conn=self._forget,
-            wrap=_TextSocket,
+            wrap=TextSocket,
         )
 
     def _open(self, peer: Peer, endpoint: str) -> _Conn:
@@ -540,14 +518,8 @@ class OkxVenue:
         self._conns.discard(conn)
 
     def _unindex(self, conn: _Conn, key: tuple[str, str]) -> None:
-        conns = self._subs.get(key)
-        if conns is None:
-            return
-        conns.pop(conn, None)
-        if not conns:
-            del self._subs[key]
-            if key[0] == "books":
-                self._live[key[1]].book = None  # nobody left to keep a wire book for
+        if self._drop_sub(conn, key) and key[0] == "books":
+            self._live[key[1]].book = None  # nobody left to keep a wire book for
 
     def _event(self, conn: _Conn, rid: str | None, body: dict[str, Any]) -> None:
         frame: dict[str, Any] = {"id": rid} if rid is not None else {}
@@ -564,11 +536,8 @@ class OkxVenue:
             return
         ctx = self.ctx
         ctx.subscriptions_received += 1
-        try:
-            req = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            req = None
-        if not isinstance(req, dict):
+        req = json_object(text)
+        if req is None:
             self._error(conn, None, E_INVALID, f"Invalid request: {text[:512]}")
             return
         rid = req.get("id")
@@ -788,13 +757,8 @@ def _envelope(data: list[Any], code: str = "0", msg: str = "", status: int = 200
 
 
 def _int(value: str | None, default: int, lo: int, hi: int, name: str) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        n = int(value)
-    except ValueError:
-        raise RestError("51000", f"Parameter {name} error", 400) from None
-    if not lo <= n <= hi:
+    n = query_int(value, default, lo, hi)
+    if n is None:
         raise RestError("51000", f"Parameter {name} error", 400)
     return n
 

@@ -19,7 +19,7 @@ import math
 import random
 from collections.abc import Sequence
 
-from dantaro_tui.sim.market import Candle, Listing, ListingSpec
+from dantaro_tui.sim.market import Candle, Listing, ListingSpec, MarketProcess
 
 QUOTE = "USDT"
 MEAN_TRADE = math.exp(1.4**2 / 2) * 1.29  # a noise taker's mean order / market.trade_usd
@@ -98,14 +98,21 @@ class Pair:
         return max(1, round(volume / per_trade))
 
 
-def make_pairs(
-    market_fair_usd: dict[str, float], seed: int, venue: str, symbol_fmt: str
-) -> dict[str, Pair]:
-    out = {}
-    for base, usd in market_fair_usd.items():
+def list_pairs(
+    market: MarketProcess, venue: str, bases: Sequence[str], symbol_fmt: str, scale: float = 1.0
+) -> tuple[dict[str, Pair], dict[Listing, Pair]]:
+    """One USDT pair per base, listed on ``market`` (``symbol_fmt`` spells the symbol from
+    ``base`` and ``quote``; ``scale`` sizes the venue's activity): symbol -> pair and
+    listing -> pair, in ``bases`` order."""
+    pairs: dict[str, Pair] = {}
+    by_listing: dict[Listing, Pair] = {}
+    for base in bases:
         sym = symbol_fmt.format(base=base, quote=QUOTE)
-        out[sym] = Pair(base, sym, usd, seed, venue)
-    return out
+        pair = Pair(base, sym, market.fair_usd(base) / market.fair_usd(QUOTE), market.seed, venue)
+        pair.listing = market.add_listing(pair.spec(venue, market.seed, scale))
+        pairs[sym] = pair
+        by_listing[pair.listing] = pair
+    return pairs, by_listing
 
 
 # ---------------------------------------------------------------------------- books

@@ -15,13 +15,11 @@ previous close, change and totals as scale-8 decimals (``123.00000000``, ``6E-8`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -41,7 +39,20 @@ from dantaro_tui.sim.market import (
     StepResult,
     Trade,
 )
-from dantaro_tui.sim.wsloop import Tasks, serve_socket
+from dantaro_tui.sim.upbit_family import (
+    FamilyConn,
+    FamilyVenue,
+    Handler,
+    RequestError,
+    answer_ping,
+    error_frame,
+    int_param,
+    json_response,
+    parse_to,
+    period_start,
+    refuse,
+    round_rate,
+)
 
 if TYPE_CHECKING:
     from dantaro_tui.sim.server import SimContext
@@ -61,9 +72,7 @@ PRIVATE_TYPES = frozenset({"myOrder", "myAsset"})
 BOOK_DEPTHS = (1, 5, 15, 30)
 MINUTE_UNITS = (1, 3, 5, 10, 15, 30, 60, 240)
 PERIODS = {"weeks": 7, "months": 31, "years": 366}  # folded candles -> most days in one
-STATUS_UP = b'{"status":"UP"}'
 STATUS_EVERY = 10.0
-ERROR_CLOSE_DELAY = 0.15
 
 # Rate limits (exchanges.md 1.9).
 CONNECTS_PER_S = 5
@@ -251,10 +260,6 @@ def _iso(ms: int, kst: bool = False) -> str:
     return f"{date}T{tod}"
 
 
-def _rate(x: float) -> float:
-    return round(x, 10) + 0.0
-
-
 # ---------------------------------------------------------------------------- WS frames
 
 
@@ -325,7 +330,7 @@ def ticker_frame(lst: Listing, simple: bool, stream: str, now_ms: int) -> bytes:
     vals = [
         '"ticker"', f'"{lst.symbol}"', price_str(day.open), price_str(day.high),
         price_str(day.low), price_str(lst.last), dec8(lst.prev_close), dec8(day.amount),
-        f'"{change}"', dec8(abs(diff)), dec8(diff), jd(_rate(abs(rate))), jd(_rate(rate)),
+        f'"{change}"', dec8(abs(diff)), dec8(diff), jd(round_rate(abs(rate))), jd(round_rate(rate)),
         '"BID"' if lst.last_side == "buy" else '"ASK"', jd(lst.last_size), dec8(day.volume),
         f'"{tdt}"', f'"{ttm}"', str(lst.last_ts), dec8(lst.acc_ask_volume),
         dec8(lst.acc_bid_volume), dec8(hp), f'"{_utc(hd // 1000)[0]}"', dec8(lp),
@@ -365,51 +370,32 @@ def candle_frame(lst: Listing, simple: bool, stream: str, unit: int, c: Candle) 
     return _obj(CANDLE_KEYS[simple], vals).encode()
 
 
-def error_frame(name: str, message: str) -> bytes:
-    return orjson.dumps({"error": {"name": name, "message": message}})
-
-
 # Coins Upbit's warning and caution flags are never drawn on in the demo.
 _NEVER_FLAGGED = frozenset(
     {"BTC", "ETH", "XRP", "SOL", "DOGE", "ADA", "USDT", "USDC", "TRX", "LINK"}
 )
 
 
-class RequestError(Exception):
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
-        self.name = name
-        self.message = message
-
-
 # ---------------------------------------------------------------------------- connections
 
 
-class _Conn:
-    __slots__ = (
-        "book_depth", "closing", "fmt", "keys", "msg_min", "msg_sec", "peer", "status", "subs",
-        "ticket",
-    )  # fmt: skip
+class _Conn(FamilyConn):
+    __slots__ = ("fmt", "msg_min", "msg_sec", "subs", "ticket")
 
     def __init__(self, peer: Peer) -> None:
-        self.peer = peer
+        super().__init__(peer)
         self.fmt = 0  # index into FORMATS
         self.ticket = ""
-        self.keys: list[tuple[str, str]] = []  # index keys this connection is under
-        self.book_depth: dict[str, int] = {}
         self.subs: list[dict[str, Any]] = []  # for LIST_SUBSCRIPTIONS
         self.msg_sec = RateWindow(MESSAGES_PER_S, 1.0)
         self.msg_min = RateWindow(MESSAGES_PER_MIN, 60.0)
-        self.status: asyncio.Task[None] | None = None
-        self.closing = False
 
     def send(self, frame: bytes) -> None:
         self.peer.send_data(b"[" + frame + b"]" if self.fmt >= 2 else frame)
 
-
-def _closing(conn: _Conn) -> bool:
-    """After an error frame the connection only waits for its close: requests are ignored."""
-    return conn.closing
+    def reset(self) -> None:
+        super().reset()
+        self.subs = []
 
 
 def _flag(obj: dict[str, Any], snake: str, camel: str) -> bool:
@@ -494,16 +480,16 @@ def _split_depth(code: str) -> tuple[str, int]:
 # ---------------------------------------------------------------------------- the venue
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class UpbitVenue:
+class UpbitVenue(FamilyVenue[_Conn]):
     """Registers Upbit's markets with the market process and serves them."""
 
     name = NAME
+    conn_class = _Conn
+    connects_per_s = CONNECTS_PER_S
+    full_depth = 30
 
     def __init__(self, ctx: SimContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self.markets = load_markets()
         market = ctx.market
         self.listings: dict[str, Listing] = {}
@@ -525,11 +511,7 @@ class UpbitVenue:
                 cautions = dict.fromkeys(cautions, False)
                 warning = False
             self._events[m["market"]] = {"warning": warning, "caution": cautions}
-        self._subs: dict[tuple[str, str], dict[_Conn, None]] = {}
-        self._conns: set[_Conn] = set()
-        self._connects = RateWindow(CONNECTS_PER_S, 1.0)
         self._rest = RateWindow(REST_PER_S, 1.0)
-        self._tasks = Tasks()
         # The exchange API and private socket of the paper accounts (none unless keys given).
         self.paper = PaperExchange(ctx, self.listings, ctx.accounts)
 
@@ -554,10 +536,6 @@ class UpbitVenue:
 
     def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
         return {"ws": ws_root + WS_PATH, "rest": http_root}
-
-    async def close(self) -> None:
-        self._tasks.cancel()
-        await self.paper.close()
 
     # -- market data fan-out: each frame is encoded once per format and shared
     def dispatch(self, step: StepResult) -> None:
@@ -589,39 +567,11 @@ class UpbitVenue:
                 _fan(conns, candle_frame, lst, "REALTIME", unit, candle)
 
     # -- WebSocket
-    async def _ws(self, request: web.Request) -> web.StreamResponse:
-        ctx = self.ctx
-        loop = asyncio.get_running_loop()
-        left: int | None = CONNECTS_PER_S - 1
-        if ctx.rate_limits:
-            left = self._connects.hit(request.remote or "", loop.time())
-        if ctx.faults.refuse_rate_limit or left is None:
-            return _json(
-                {"error": {"name": "too_many_requests", "message": "Too many requests."}},
-                status=429,
-                remaining="group=websocket; min=300; sec=0",
-            )
-        return await serve_socket(
-            request,
-            ctx,
-            ctx.idle_timeout,
-            open_conn=self._open,
-            on_message=self._on_message,
-            close_conn=self._forget,
-            muted=_closing,
-            headers={"Remaining-Req": f"group=websocket; min=300; sec={left}"},
-        )
+    def ws_remaining(self, left: int) -> str | None:
+        return f"group=websocket; min=300; sec={left}"
 
-    def _open(self, peer: Peer) -> _Conn:
-        conn = _Conn(peer)
-        self._conns.add(conn)
-        return conn
-
-    def _on_message(self, conn: _Conn, text: str) -> None:
-        if text.strip() == "PING":
-            conn.peer.send_control(STATUS_UP)
-            if conn.status is None:
-                conn.status = asyncio.ensure_future(self._status_loop(conn))
+    def on_message(self, conn: _Conn, text: str) -> None:
+        if answer_ping(conn, text, STATUS_EVERY):
             return
         ctx = self.ctx
         ctx.subscriptions_received += 1
@@ -637,42 +587,13 @@ class UpbitVenue:
         try:
             ticket, fmt, method, types = parse_request(text)
         except RequestError as err:
-            conn.peer.send_control(error_frame(err.name, err.message))
-            conn.closing = True
-            self._tasks.spawn(self._close_later(conn))
+            refuse(conn, error_frame(str(err.name), err.message), self._tasks)
             return
         conn.fmt = fmt
         if method == "LIST_SUBSCRIPTIONS":
             self._list_subscriptions(conn, ticket)
             return
         self._subscribe(conn, ticket, types)
-
-    async def _close_later(self, conn: _Conn) -> None:
-        await asyncio.sleep(ERROR_CLOSE_DELAY)
-        await conn.peer.close(1000)
-
-    async def _status_loop(self, conn: _Conn) -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            while not conn.peer.closed:
-                await asyncio.sleep(STATUS_EVERY)
-                conn.peer.send_control(STATUS_UP)
-
-    def _forget(self, conn: _Conn) -> None:
-        self._unindex(conn)
-        self._conns.discard(conn)
-        if conn.status is not None:
-            conn.status.cancel()
-
-    def _unindex(self, conn: _Conn) -> None:
-        for key in conn.keys:
-            conns = self._subs.get(key)
-            if conns is not None:
-                conns.pop(conn, None)
-                if not conns:
-                    del self._subs[key]
-        conn.keys = []
-        conn.book_depth = {}
-        conn.subs = []
 
     def _subscribe(self, conn: _Conn, ticket: str, types: list[dict[str, Any]]) -> None:
         """A new request replaces the connection's whole subscription."""
@@ -686,23 +607,13 @@ class UpbitVenue:
                 conn.subs.append({"type": ty, "codes": list(obj["codes"]), "level": level})
             if ty == "orderbook" and level:
                 continue  # only the native tick is simulated: other levels carry no data
-            for raw in obj["codes"]:
-                code, depth = _split_depth(raw) if ty == "orderbook" else (raw, 30)
-                lst = self.listings.get(code)
-                if lst is None:
-                    continue  # unknown or lower-case codes are accepted silently
-                if ty == "orderbook":
-                    conn.book_depth[code] = depth
-                if not obj["only_snapshot"]:
-                    key = (ty, code)
-                    self._subs.setdefault(key, {})[conn] = None
-                    conn.keys.append(key)
-                if not obj["only_realtime"] or obj["only_snapshot"]:
-                    frame = self._snapshot(lst, ty, depth, simple, now)
-                    if frame is not None:
-                        conn.send(frame)
+            flags = (obj["only_snapshot"], obj["only_realtime"])
+            self._take(conn, ty, obj["codes"], flags, simple, now)
 
-    def _snapshot(self, lst: Listing, ty: str, depth: int, simple: bool, now: int) -> bytes | None:
+    def split_depth(self, code: str) -> tuple[str, int]:
+        return _split_depth(code)
+
+    def snapshot(self, lst: Listing, ty: str, depth: int, simple: bool, now: int) -> bytes | None:
         if ty == "ticker":
             return ticker_frame(lst, simple, "SNAPSHOT", now)
         if ty == "orderbook":
@@ -729,11 +640,6 @@ class UpbitVenue:
             body = {"method": "LIST_SUBSCRIPTIONS", "result": rows, "ticket": ticket}
         conn.send(orjson.dumps(body))
 
-    async def drop_all(self) -> None:
-        for conn in list(self._conns):
-            conn.peer.abort()
-        await self.paper.drop_all()
-
     # -- REST
     def _limited(self, group: str, handler: Handler) -> Handler:
         async def limited(request: web.Request) -> web.StreamResponse:
@@ -742,7 +648,7 @@ class UpbitVenue:
                 now = asyncio.get_running_loop().time()
                 left = self._rest.hit((group, request.remote), now)
             if left is None:
-                return _json(
+                return json_response(
                     {"error": {"name": "too_many_requests", "message": "Too many API requests."}},
                     status=429,
                     remaining=f"group={group}; min=600; sec=0",
@@ -751,39 +657,13 @@ class UpbitVenue:
                 resp = await handler(request)
             except RequestError as err:
                 status = int(err.name)
-                resp = _json({"error": {"name": status, "message": err.message}}, status=status)
+                resp = json_response(
+                    {"error": {"name": status, "message": err.message}}, status=status
+                )
             resp.headers["Remaining-Req"] = f"group={group}; min=600; sec={left}"
             return resp
 
         return limited
-
-    def _find(self, codes: Iterable[str]) -> list[Listing]:
-        found = []
-        for code in codes:
-            lst = self.listings.get(code.strip())
-            if lst is None:
-                raise RequestError("404", "Code not found")
-            found.append(lst)
-        return found
-
-    def _markets_param(self, request: web.Request, name: str = "markets") -> list[Listing]:
-        # A list may come comma-separated or as repeated parameters (``markets=A&markets=B``,
-        # what ``requests`` makes of a Python list): Spring binds both to the same value.
-        value = ",".join(request.query.getall(name, ()))
-        codes = [c for c in value.split(",") if c.strip()]
-        if not codes:
-            raise RequestError("400", f"{name} is missing")
-        return self._find(codes)
-
-    def _market_param(self, request: web.Request) -> Listing:
-        """The single ``market`` of the trade and candle endpoints."""
-        value = request.query.get("market", "").strip()
-        if not value:
-            raise RequestError("400", "market is missing")
-        lst = self.listings.get(value)
-        if lst is None:
-            raise RequestError("404", "Code not found")
-        return lst
 
     async def _market_all(self, request: web.Request) -> web.StreamResponse:
         q = request.query
@@ -794,7 +674,7 @@ class UpbitVenue:
             if details:
                 row["market_event"] = self._events[m["market"]]
             rows.append(row)
-        return _json(rows)
+        return json_response(rows)
 
     def _ticker_row(self, lst: Listing) -> dict[str, Any]:
         now = int(self.ctx.market.now_ms)
@@ -809,8 +689,8 @@ class UpbitVenue:
             "trade_time_kst": ktm, "trade_timestamp": lst.last_ts, "opening_price": day.open,
             "high_price": day.high, "low_price": day.low, "trade_price": lst.last,
             "prev_closing_price": lst.prev_close, "change": change,
-            "change_price": round(abs(diff), 8), "change_rate": _rate(abs(rate)),
-            "signed_change_price": round(diff, 8), "signed_change_rate": _rate(rate),
+            "change_price": round(abs(diff), 8), "change_rate": round_rate(abs(rate)),
+            "signed_change_price": round(diff, 8), "signed_change_rate": round_rate(rate),
             "trade_volume": lst.last_size, "acc_trade_price": round(day.amount, 8),
             "acc_trade_price_24h": round(amt24, 8), "acc_trade_volume": round(day.volume, 8),
             "acc_trade_volume_24h": round(vol24, 8), "highest_52_week_price": hp,
@@ -819,21 +699,21 @@ class UpbitVenue:
         }  # fmt: skip
 
     async def _ticker(self, request: web.Request) -> web.StreamResponse:
-        return _json([self._ticker_row(lst) for lst in self._markets_param(request)])
+        return json_response([self._ticker_row(lst) for lst in self._markets_param(request)])
 
     async def _ticker_all(self, request: web.Request) -> web.StreamResponse:
         raw = ",".join(request.query.getall("quote_currencies", ())) or "KRW,BTC,USDT"
         quotes = {q.strip() for q in raw.split(",") if q.strip()}
         rows = [self._ticker_row(x) for x in self.listings.values() if x.spec.quote in quotes]
-        return _json(rows)
+        return json_response(rows)
 
     async def _orderbook(self, request: web.Request) -> web.StreamResponse:
         listings = self._markets_param(request)
-        count = _int(request.query.get("count"), 30, 1, 30, "count")
+        count = int_param(request.query.get("count"), 30, 1, 30, "count")
         level = request.query.get("level", "0")
         try:
             if float(level) != 0.0:
-                return _json([])  # only the native tick is simulated
+                return json_response([])  # only the native tick is simulated
         except ValueError:
             raise RequestError("400", "level is invalid") from None
         rows = []
@@ -852,7 +732,7 @@ class UpbitVenue:
                     "orderbook_units": units, "level": 0,
                 }
             )  # fmt: skip
-        return _json(rows)
+        return json_response(rows)
 
     async def _instruments(self, request: web.Request) -> web.StreamResponse:
         rows = []
@@ -864,17 +744,17 @@ class UpbitVenue:
                     "supported_levels": ["0"],
                 }
             )  # fmt: skip
-        return _json(rows)
+        return json_response(rows)
 
     async def _trades(self, request: web.Request) -> web.StreamResponse:
         q = request.query
         lst = self._market_param(request)
-        count = _int(q.get("count"), 1, 1, 500, "count")
-        cursor = _int(q.get("cursor"), 0, 0, 1 << 62, "cursor") or None
+        count = int_param(q.get("count"), 1, 1, 500, "count")
+        cursor = int_param(q.get("cursor"), 0, 0, 1 << 62, "cursor") or None
         # Older docs and clients spell the parameters camelCase; Upbit takes both.
-        days_ago = _int(q.get("days_ago", q.get("daysAgo")), 0, 0, 7, "days_ago")
+        days_ago = int_param(q.get("days_ago", q.get("daysAgo")), 0, 0, 7, "days_ago")
         if days_ago:
-            return _json([])  # only today's tape is simulated
+            return json_response([])  # only today's tape is simulated
         to = q.get("to", "").replace(":", "")
         if to and (len(to) != 6 or not to.isdigit()):
             raise RequestError("400", "to is invalid")
@@ -893,15 +773,15 @@ class UpbitVenue:
                     "ask_bid": "BID" if t.side == "buy" else "ASK", "sequential_id": t.seq,
                 }
             )  # fmt: skip
-        return _json(rows)
+        return json_response(rows)
 
     def _candles(
         self, request: web.Request, unit: int, extra: dict[str, Any]
     ) -> list[dict[str, Any]]:
         q = request.query
         lst = self._market_param(request)
-        count = _int(q.get("count"), 1, 1, 200, "count")
-        to = _parse_to(q.get("to"))
+        count = int_param(q.get("count"), 1, 1, 200, "count")
+        to = parse_to(q.get("to"))
         candles = lst.candles_before(unit, to, count + (1 if unit == 86400 else 0))
         rows = []
         for i, c in enumerate(candles[:count]):
@@ -918,7 +798,7 @@ class UpbitVenue:
                     prev = lst.prev_close
                 row["prev_closing_price"] = prev
                 row["change_price"] = round(c.close - prev, 8)
-                row["change_rate"] = _rate((c.close - prev) / prev if prev else 0.0)
+                row["change_rate"] = round_rate((c.close - prev) / prev if prev else 0.0)
                 convert = q.get("converting_price_unit", q.get("convertingPriceUnit"))
                 if convert == "KRW" and lst.spec.quote == "BTC":
                     row["converted_trade_price"] = round(c.close * self.listings["KRW-BTC"].last, 8)
@@ -926,28 +806,28 @@ class UpbitVenue:
         return rows
 
     async def _candles_seconds(self, request: web.Request) -> web.StreamResponse:
-        return _json(self._candles(request, 1, {}))
+        return json_response(self._candles(request, 1, {}))
 
     async def _candles_minutes(self, request: web.Request) -> web.StreamResponse:
-        unit = _int(request.match_info["unit"], 1, 1, 240, "unit")
+        unit = int_param(request.match_info["unit"], 1, 1, 240, "unit")
         if unit not in MINUTE_UNITS:
             raise RequestError("400", "unit is invalid")
-        return _json(self._candles(request, unit * 60, {"unit": unit}))
+        return json_response(self._candles(request, unit * 60, {"unit": unit}))
 
     async def _candles_days(self, request: web.Request) -> web.StreamResponse:
-        return _json(self._candles(request, 86400, {}))
+        return json_response(self._candles(request, 86400, {}))
 
     async def _candles_period(self, request: web.Request) -> web.StreamResponse:
         """Week (from Monday), month and year candles, folded from the day candles (UTC)."""
         period = request.path.rsplit("/", 1)[-1]
         q = request.query
         lst = self._market_param(request)
-        count = _int(q.get("count"), 1, 1, 200, "count")
-        to = _parse_to(q.get("to"))
+        count = int_param(q.get("count"), 1, 1, 200, "count")
+        to = parse_to(q.get("to"))
         days = lst.candles_before(86400, to, (count + 1) * PERIODS[period])  # newest first
         groups: dict[int, list[Candle]] = {}
         for c in days:
-            groups.setdefault(_period_start(c.start, period), []).append(c)
+            groups.setdefault(period_start(c.start, period), []).append(c)
         rows = []
         for start, group in list(groups.items())[:count]:
             oldest, newest = group[-1], group[0]
@@ -963,7 +843,7 @@ class UpbitVenue:
                     "first_day_of_period": _utc(start // 1000)[0],
                 }
             )  # fmt: skip
-        return _json(rows)
+        return json_response(rows)
 
 
 def _fan(conns: dict[_Conn, None], encode: Callable[..., bytes], *args: Any) -> None:
@@ -978,49 +858,3 @@ def _fan(conns: dict[_Conn, None], encode: Callable[..., bytes], *args: Any) -> 
                 base = cache[k & 1] = encode(args[0], bool(k & 1), *args[1:])
             frame = cache[k] = base if k < 2 else b"[" + base + b"]"
         c.peer.send_data(frame)
-
-
-def _json(body: Any, status: int = 200, remaining: str | None = None) -> web.Response:
-    resp = web.Response(
-        body=orjson.dumps(body), status=status, content_type="application/json", charset="utf-8"
-    )
-    if remaining:
-        resp.headers["Remaining-Req"] = remaining
-    return resp
-
-
-def _int(value: str | None, default: int, lo: int, hi: int, name: str) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        n = int(value)
-    except ValueError:
-        raise RequestError("400", f"{name} is invalid") from None
-    if not lo <= n <= hi:
-        raise RequestError("400", f"{name} must be between {lo} and {hi}")
-    return n
-
-
-def _period_start(ms: int, period: str) -> int:
-    """Start (UTC ms) of the week (Monday), month or year that contains ``ms``."""
-    day = datetime.fromtimestamp(ms // 1000, UTC).replace(hour=0, minute=0, second=0)
-    if period == "weeks":
-        start = day - timedelta(days=day.weekday())
-    elif period == "months":
-        start = day.replace(day=1)
-    else:
-        start = day.replace(month=1, day=1)
-    return int(start.timestamp()) * 1000
-
-
-def _parse_to(value: str | None) -> int | None:
-    """ISO 8601 ``to`` (naive = UTC) -> ms; exclusive bound of candle start times."""
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.strip().replace(" ", "T"))
-    except ValueError:
-        raise RequestError("400", "to is invalid") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)

@@ -3,7 +3,8 @@ background tasks a venue starts for its connections.
 
 A venue passes what is its own: how it keeps a connection (``open_conn`` / ``close_conn``),
 what it does with a request (``on_message``), when it stops reading (``muted``), how its data
-frames go out (``wrap``) and the headers of the upgrade response.
+frames go out (``wrap``; :class:`TextSocket` for the venues that send text frames) and the
+headers of the upgrade response.
 """
 
 from __future__ import annotations
@@ -85,6 +86,20 @@ async def serve_socket(
         if not peer.closed:
             peer.detach()
     return ws
+
+
+class TextSocket:
+    """A socket whose data frames go out as text: the shared :class:`Peer` writes bytes
+    through ``send_bytes``, and OKX, Binance, Gate.io and Coinone send text frames."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self._ws = ws
+
+    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
+        await self._ws.send_frame(data, WSMsgType.TEXT, compress)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ws, name)
 
 
 class Tasks:

@@ -107,3 +107,23 @@ async def test_the_demo_shows_a_live_paper_account_whose_keys_stay_in_memory(
         save_config(app.config)
         written = settings.read_text(encoding="utf-8")
         assert creds.access_key not in written and creds.secret_key.reveal() not in written
+
+
+async def test_the_status_bar_says_how_the_account_streams_are(settings: Path) -> None:
+    """Private health in the status bar: nothing while no account stream is open, the
+    account's state once the pane opens one (the demo's paper account: connected)."""
+    app = demo_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await asyncio.wait_for(app.started.wait(), 10)
+        assert app.cockpit is not None
+        bar = app.cockpit.status
+        bar.sample()
+        assert "계좌" not in str(bar.render())
+        await pilot.press("w")
+
+        def shown() -> str:
+            bar.sample()
+            return str(bar.render())
+
+        await until(lambda: "●계좌" in shown(), pilot)
+        assert bar.private and all(s.state == "connected" for s in bar.private)

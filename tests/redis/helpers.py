@@ -147,3 +147,38 @@ def kill_clients(server: RedisServer, name: str) -> int:
         for client_id in ids:
             r.client_kill_filter(_id=client_id)
     return len(ids)
+
+
+class DeskUser:
+    """A Redis user of its own for a terminal, so a test can lock it out and let it back
+    in: a cut-off the terminal cannot heal by reconnecting, while the collector, on the
+    default user, keeps writing."""
+
+    def __init__(self, server: RedisServer, name: str = "desk", password: str = "desk-pass"):
+        self.server = server
+        self.name = name
+        self.password = password
+        self._set(enabled=True)
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.name}:{self.password}@127.0.0.1:{self.server.port}/0"
+
+    def _set(self, *, enabled: bool) -> None:
+        with self.server.sync() as r:
+            r.acl_setuser(
+                self.name,
+                enabled=enabled,
+                passwords=[f"+{self.password}"],
+                categories=["+@all"],
+                keys=["*"],
+                channels=["*"],
+            )
+
+    def lock_out(self) -> None:
+        self._set(enabled=False)
+        with self.server.sync() as r:
+            r.client_kill_filter(user=self.name)
+
+    def let_in(self) -> None:
+        self._set(enabled=True)

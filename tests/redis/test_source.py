@@ -48,8 +48,9 @@ async def test_a_terminal_gets_the_direct_sequence_across_its_redis_reconnect(
     direct_hub = sim_hub(sim)
     direct_events: list[object] = []
     bot_events: list[object] = []
+    notices: list[Status] = []
     direct = WebSocketClient("direct", hub=direct_hub)
-    bot = WebSocketClient("bot", source=redis_server.url)
+    bot = WebSocketClient("bot", source=redis_server.url, on_status=notices.append)
     try:
         await direct.subscribe_trade(MARKETS, direct_events.append)
         await bot.subscribe_trade(MARKETS, bot_events.append)
@@ -68,6 +69,7 @@ async def test_a_terminal_gets_the_direct_sequence_across_its_redis_reconnect(
             assert contiguous_in(got, trade_ids(direct_events, symbol)), symbol
         assert bot.health().state == "connected"
         assert bot.hub.sockets() == 0  # the terminal opened no exchange socket
+        assert not [n for n in notices if n.code == "gap"]  # a short cut loses nothing
     finally:
         await bot.cleanup()
         await direct.cleanup()
@@ -97,6 +99,7 @@ async def test_a_collector_restart_costs_the_terminal_neither_a_gap_nor_a_duplic
         await until(lambda: len(trade_ids(events, "KRW-BTC")) >= seen + 10, what="trades again")
         await until(lambda: bot.health().state == "connected", what="connected again")
         assert any("collector restarted" in n.message for n in notices)
+        assert not [n for n in notices if n.code == "gap"]  # nothing was trimmed
 
         for symbol in MARKETS:
             got = trade_ids(events, symbol)

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from dantaro_tui.feed.health import HealthSnapshot
+from dantaro_tui.feed.health import worst as worst_state
 from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.services.premium import PremiumReading, PremiumService, premium_parts
 from dantaro_tui.ui.feeds import app_hub
@@ -58,6 +59,16 @@ def fmt_latency(ms: float) -> str:
     if ms < 0:
         return "–"
     return f"{ms / 1000:.1f}s" if ms >= 1000 else f"{ms:.0f}ms"
+
+
+def private_health(hub: FeedHub) -> list[HealthSnapshot]:
+    """The private streams (my orders, my balances) of every owner that has them."""
+    out = []
+    for client in hub.clients():
+        snap = client.private_health()
+        if snap is not None and snap.state not in ("idle", "closed"):
+            out.append(snap)
+    return out
 
 
 def live_health(hub: FeedHub) -> list[HealthSnapshot]:
@@ -133,6 +144,7 @@ class StatusBar(Widget):
         self.premium: PremiumReading | None = None
         self.notice = ""  # e.g. "cannot reach Upbit: try --demo"
         self.snapshots: list[HealthSnapshot] = []
+        self.private: list[HealthSnapshot] = []  # my orders / my balances streams
         self.watcher = HealthWatcher()
         self.frozen = False  # snapshot tests: keep the numbers still
 
@@ -157,6 +169,7 @@ class StatusBar(Widget):
         except Exception:  # pragma: no cover - health must never break the screen
             return
         self.snapshots = snaps
+        self.private = private_health(app_hub(self))
         try:
             self.premium = self.premium_source()
         except Exception:  # pragma: no cover - a figure must never break the screen
@@ -226,6 +239,11 @@ class StatusBar(Widget):
             text.append(self.notice + "  ", style=Style(color=err.rich_color, bold=True))
         text.append_text(self.premium_cell())
         text.append("  ")
+        if self.private:  # the account's own streams: a refused key must be seen
+            state = worst_state([s.state for s in self.private])
+            word = "" if state == "connected" else f" {state}"
+            c = colour.get(state, dim)
+            text.append(f"{GLYPH.get(state, '?')}계좌{word}  ", style=Style(color=c.rich_color))
         live = sum(1 for s in snaps if s.state == "connected")
         active = [s for s in snaps if s.state != "idle"]
         total_30s = sum(s.msgs_30s for s in snaps)
