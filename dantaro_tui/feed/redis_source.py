@@ -407,9 +407,13 @@ class RedisLink(Connection):
             then = "; showing the latest state" if gap.channel != "trade" else ""
             message = f"{gap.channel} {gap.symbol}: {gap.span(gap.exact)} {when} and is missing"
             status = Status(
-                self.exchange, "notice", code="gap", message=message + then,
-                symbol=gap.symbol, recv_ns=time.time_ns(),
-            )  # fmt: skip
+                self.exchange,
+                "notice",
+                code="gap",
+                message=message + then,
+                symbol=gap.symbol,
+                recv_ns=time.time_ns(),
+            )
             self.venue._status(self, status, now)
 
     def _decode_entry(self, raw: bytes | None, key: bytes, out: list[MarketEvent]) -> None:

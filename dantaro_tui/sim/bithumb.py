@@ -73,6 +73,8 @@ from dantaro_tui.sim.upbit_family import (
     parse_to,
     period_start,
     refuse,
+    request_format,
+    request_objects,
     round_rate,
 )
 
@@ -309,18 +311,11 @@ def book_frame(lst: Listing, depth: int, simple: bool, stream: str) -> bytes:
 
 def parse_request(raw: str) -> tuple[str, bool, list[dict[str, Any]]]:
     """(ticket, SIMPLE?, type objects) of a request; RequestError for what Bithumb refuses."""
-    try:
-        req = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise RequestError("WRONG_FORMAT", "요청 형식이 올바르지 않습니다.") from None
-    if not isinstance(req, list) or not req or not all(isinstance(o, dict) for o in req):
-        raise RequestError("WRONG_FORMAT", "요청 형식이 올바르지 않습니다.")
+    req = request_objects(raw)
     ticket = next((o["ticket"] for o in req if "ticket" in o), None)
     if not isinstance(ticket, str) or not ticket:
         raise RequestError("NO_TICKET", "ticket 이 존재하지 않습니다.")
-    fmt = next((o["format"] for o in req if "format" in o), "DEFAULT")
-    if fmt not in FORMATS:
-        raise RequestError("WRONG_FORMAT", "Format 이 맞지 않습니다.")
+    fmt = request_format(req, FORMATS)
     types = [o for o in req if "type" in o]
     if not types:
         raise RequestError("INVALID_PARAM", "type 이 존재하지 않습니다.")
@@ -370,6 +365,7 @@ class BithumbVenue(FamilyVenue[_Conn]):
 
     name = NAME
     conn_class = _Conn
+    ws_path = WS_PATH
     connects_per_s = CONNECTS_PER_S
     full_depth = MAX_LEVELS
 
@@ -420,9 +416,6 @@ class BithumbVenue(FamilyVenue[_Conn]):
             r.add_get(f"/v1/candles/{period}", self._limited("candles", self._periods))
         LegacyApi(self.listings, lambda: int(self.ctx.market.now_ms)).add_routes(r, self._limited)
         return app
-
-    def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
-        return {"ws": ws_root + WS_PATH, "rest": http_root}
 
     # -- market data fan-out: each frame encoded once per key format and depth
     def dispatch(self, step: StepResult) -> None:

@@ -51,6 +51,8 @@ from dantaro_tui.sim.upbit_family import (
     parse_to,
     period_start,
     refuse,
+    request_format,
+    request_objects,
     round_rate,
 )
 
@@ -407,20 +409,13 @@ def _flag(obj: dict[str, Any], snake: str, camel: str) -> bool:
 
 def parse_request(raw: str | bytes) -> tuple[str, int, str | None, list[dict[str, Any]]]:
     """(ticket, format index, method, type objects); RequestError for what Upbit refuses."""
-    try:
-        req = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise RequestError("WRONG_FORMAT", "요청 형식이 올바르지 않습니다.") from None
-    if not isinstance(req, list) or not req or not all(isinstance(o, dict) for o in req):
-        raise RequestError("WRONG_FORMAT", "요청 형식이 올바르지 않습니다.")
+    req = request_objects(raw)
     ticket = next((o["ticket"] for o in req if "ticket" in o), None)
     if isinstance(ticket, int | float) and not isinstance(ticket, bool):
         ticket = str(ticket)  # a JSON number binds to the String field, as Jackson does
     if not isinstance(ticket, str) or not ticket:
         raise RequestError("NO_TICKET", "ticket 이 존재하지 않습니다.")
-    fmt_name = next((o["format"] for o in req if "format" in o), "DEFAULT")
-    if fmt_name not in FORMATS:
-        raise RequestError("WRONG_FORMAT", "Format 이 맞지 않습니다.")
+    fmt_name = request_format(req, FORMATS)
     method = next((o["method"] for o in req if "method" in o), None)
     if method is not None:
         if method != "LIST_SUBSCRIPTIONS":
@@ -485,6 +480,7 @@ class UpbitVenue(FamilyVenue[_Conn]):
 
     name = NAME
     conn_class = _Conn
+    ws_path = WS_PATH
     connects_per_s = CONNECTS_PER_S
     full_depth = 30
 
@@ -533,9 +529,6 @@ class UpbitVenue(FamilyVenue[_Conn]):
         for period in PERIODS:
             r.add_get(f"/v1/candles/{period}", self._limited("candle", self._candles_period))
         return app
-
-    def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
-        return {"ws": ws_root + WS_PATH, "rest": http_root}
 
     # -- market data fan-out: each frame is encoded once per format and shared
     def dispatch(self, step: StepResult) -> None:

@@ -60,6 +60,25 @@ def error_frame(name: str, message: str) -> bytes:
     return orjson.dumps({"error": {"name": name, "message": message}})
 
 
+def request_objects(raw: str | bytes) -> list[dict[str, Any]]:
+    """The objects of a request array; RequestError for anything else."""
+    try:
+        req = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise RequestError("WRONG_FORMAT", "요청 형식이 올바르지 않습니다.") from None
+    if not isinstance(req, list) or not req or not all(isinstance(o, dict) for o in req):
+        raise RequestError("WRONG_FORMAT", "요청 형식이 올바르지 않습니다.")
+    return req
+
+
+def request_format(req: list[dict[str, Any]], formats: tuple[str, ...]) -> str:
+    """The key format a request asks for (DEFAULT when it names none)."""
+    fmt = next((o["format"] for o in req if "format" in o), "DEFAULT")
+    if fmt not in formats:
+        raise RequestError("WRONG_FORMAT", "Format 이 맞지 않습니다.")
+    return str(fmt)
+
+
 def answer_ping(conn: SocketConn, text: str, every: float) -> bool:
     """Whether ``text`` was a ``PING``: then it is answered, and ``{"status":"UP"}`` follows
     every ``every`` seconds while the connection lives."""
@@ -125,6 +144,7 @@ class FamilyVenue(Generic[C]):
     the depth of a book asked for without ``.N`` and how it writes a snapshot."""
 
     conn_class: ClassVar[type[FamilyConn]]
+    ws_path: ClassVar[str]
     connects_per_s: ClassVar[int]
     full_depth: ClassVar[int]
     ctx: SimContext
@@ -154,6 +174,9 @@ class FamilyVenue(Generic[C]):
         return None
 
     # -- shared
+    def endpoints(self, http_root: str, ws_root: str) -> dict[str, str]:
+        return {"ws": ws_root + self.ws_path, "rest": http_root}
+
     async def close(self) -> None:
         self._tasks.cancel()
         await self.paper.close()
