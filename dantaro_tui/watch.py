@@ -63,15 +63,10 @@ def add_watch_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _console() -> Console:
-    console = Console()
-    if not console.is_terminal:
-        console.soft_wrap = True  # one line per message in a log, never wrapped at 80
-    return console
-
-
 def watch_main(args: argparse.Namespace) -> int:
-    console = _console()
+    from dantaro_tui.recording.cli import _console
+
+    console = _console(stderr=False)  # alerts are the command's output: stdout
     try:
         return asyncio.run(_watch(args, console))
     except KeyboardInterrupt:
@@ -112,6 +107,7 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
     from dantaro_tui.analytics.alerts import MarketRuleConfig
     from dantaro_tui.config import known_exchanges, load_config
     from dantaro_tui.feed.hub import FeedHub
+    from dantaro_tui.recording.cli import wait_for_stop
     from dantaro_tui.recording.recorder import parse_duration
     from dantaro_tui.services.alerts import AlertService
     from dantaro_tui.services.notify import Notifier
@@ -215,16 +211,14 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
 
             live = Live(status, console=console, refresh_per_second=2, transient=False)
             live.start()
-        deadline = None if duration is None else loop.time() + duration
-        next_line = loop.time() + PLAIN_STATUS_EVERY
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
-            if deadline is not None and loop.time() >= deadline:
-                break
-            if plain and not args.quiet and loop.time() >= next_line:
-                next_line = loop.time() + PLAIN_STATUS_EVERY
-                console.print(status)
+        await wait_for_stop(
+            stop,
+            duration,
+            console,
+            status,
+            plain=plain and not args.quiet,
+            every=PLAIN_STATUS_EVERY,
+        )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -38,6 +38,8 @@ from typing import Literal, Protocol, cast
 import pandas as pd
 
 from dantaro_tui.analytics.alerts import Alert, AlertKind, Crossings
+from dantaro_tui.analytics.premium_venues import GLOBAL_VENUES as GLOBAL_VENUES
+from dantaro_tui.analytics.premium_venues import TAKER_FEE_PCT as TAKER_FEE_PCT
 
 UPBIT = "upbit"
 OKX = "okx"
@@ -46,9 +48,6 @@ OKX = "okx"
 # the screen's choice: Binance by default (the venue traders quote the premium against),
 # OKX or Gate.io.
 VENUES = (UPBIT, OKX)
-GLOBAL_VENUES = ("binance", "okx", "gateio")
-# Standard-tier spot taker fees, %: what a trader without a VIP tier pays.
-TAKER_FEE_PCT = {"upbit": 0.05, "binance": 0.1, "okx": 0.1, "gateio": 0.2}
 RATE_SYMBOL = "KRW-USDT"  # the Upbit market that prices USDT in KRW
 
 Basis = Literal["last", "mid"]

@@ -230,7 +230,7 @@ class BithumbCodec(UpbitFamilyCodec):
         fmt = self.format
         union: Any = functools.reduce(operator.or_, FAST_WIRE[fmt].values())
         self._decode_fast: Callable[[Frame], Any] = msgspec.json.Decoder(union).decode
-        self._ticker_types = (FAST_WIRE[fmt]["ticker"], WIRE[fmt]["ticker"])
+        self._fast_ticker: type = FAST_WIRE[fmt]["ticker"]
         self._warnings: dict[str, str] = {}  # code -> last market_warning seen
 
     def build_request(self, types: Mapping[str, Iterable[str]], **options: Any) -> str:
@@ -254,7 +254,7 @@ class BithumbCodec(UpbitFamilyCodec):
             event = msg.event(recv_ns)
         except Exception:
             return self._decode_slow(frame, recv_ns)
-        if type(msg) is self._ticker_types[0]:
+        if type(msg) is self._fast_ticker:
             return self._with_warning(msg, [event], recv_ns)
         return [event]
 

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
 import orjson
 
 from dantaro_tui.exchanges.base import Frame
-from dantaro_tui.exchanges.bithumb import BithumbApiError
+from dantaro_tui.exchanges.bithumb import BithumbApiError, book_timestamp_ms, malformed
 from dantaro_tui.exchanges.books import L2Book
 from dantaro_tui.exchanges.sanity import (
     Invalid,
@@ -44,6 +44,8 @@ from dantaro_tui.exchanges.sanity import (
     kept,
     status,
 )
+from dantaro_tui.exchanges.upbit_family import short
+from dantaro_tui.exchanges.upbit_rest import KST
 from dantaro_tui.model import Event, OrderBook, Status, Ticker, Trade
 
 __all__ = [
@@ -59,7 +61,6 @@ __all__ = [
 ]
 
 EXCHANGE = "bithumb"
-KST = timezone(timedelta(hours=9))
 DEPTH = 30  # levels a side an emitted book keeps (the legacy snapshot's depth)
 OK = "0000"
 SIDES = {"1": "sell", "2": "buy"}
@@ -227,8 +228,7 @@ def _percent(text: str) -> float:
 
 
 def _us_to_ms(value: str | int) -> int:
-    n = int(value)
-    return n // 1000 if n >= 10**14 else n
+    return book_timestamp_ms(int(value))
 
 
 # --------------------------------------------------------------------------- the decoder
@@ -263,19 +263,19 @@ class LegacyDecoder:
         try:
             obj = orjson.loads(frame)
         except orjson.JSONDecodeError as exc:
-            return [_malformed(f"not valid JSON ({_short(exc)})", recv_ns)]
+            return [malformed(f"not valid JSON ({short(exc)})", recv_ns)]
         except TypeError:
             return [
-                _malformed(f"a frame must be bytes or text, got {type(frame).__name__}", recv_ns)
+                malformed(f"a frame must be bytes or text, got {type(frame).__name__}", recv_ns)
             ]
         try:
             return self._decode_object(obj, recv_ns)
         except Exception as exc:  # decode never raises
-            return [_malformed(_short(exc), recv_ns)]
+            return [malformed(short(exc), recv_ns)]
 
     def _decode_object(self, obj: Any, recv_ns: int) -> list[Event]:
         if not isinstance(obj, dict):
-            return [_malformed(f"expected a JSON object, got {type(obj).__name__}", recv_ns)]
+            return [malformed(f"expected a JSON object, got {type(obj).__name__}", recv_ns)]
         kind = obj.get("type")
         if kind is None and "status" in obj:
             code = str(obj.get("status"))
@@ -302,8 +302,8 @@ class LegacyDecoder:
             if kind == "orderbooksnapshot":
                 return self._snapshot(msgspec.convert(content, _SnapshotContent), recv_ns)
         except (msgspec.ValidationError, KeyError, TypeError) as exc:
-            return [_malformed(f"{clean(kind)} message: {_short(exc)}", recv_ns)]
-        return [_malformed(f"unknown message type {_short(kind, 40)!r}", recv_ns)]
+            return [malformed(f"{clean(kind)} message: {short(exc)}", recv_ns)]
+        return [malformed(f"unknown message type {short(kind, 40)!r}", recv_ns)]
 
     @staticmethod
     def _one(build: Callable[[M, int], Event], msg: M, kind: str, recv_ns: int) -> Event:
@@ -312,7 +312,7 @@ class LegacyDecoder:
         except Invalid as exc:
             return invalid_status(EXCHANGE, exc, recv_ns)
         except ValueError as exc:
-            return _malformed(f"{kind} message: {_short(exc)}", recv_ns)
+            return malformed(f"{kind} message: {short(exc)}", recv_ns)
         return ev
 
     def _snapshot(self, c: _SnapshotContent, recv_ns: int) -> list[Event]:
@@ -321,7 +321,7 @@ class LegacyDecoder:
             lb = L2Book()
             lb.snapshot(c.bids, c.asks)
         except (Invalid, ValueError) as exc:
-            return [_malformed(f"orderbooksnapshot message: {_short(exc)}", recv_ns)]
+            return [malformed(f"orderbooksnapshot message: {short(exc)}", recv_ns)]
         try:
             book = self._emit(c.symbol, lb, _us_to_ms(c.datetime), recv_ns, snapshot=True)
         except Invalid as exc:
@@ -340,16 +340,23 @@ class LegacyDecoder:
                 asks.append((lv.price, lv.quantity))
             else:
                 return [
-                    _malformed(
-                        f"orderType {_short(lv.orderType, 20)!r} is neither bid nor ask", recv_ns
+                    malformed(
+                        f"orderType {short(lv.orderType, 20)!r} is neither bid nor ask", recv_ns
                     )
                 ]
         ts = _us_to_ms(c.datetime)
+        try:
+            # Before any book changes, so a frame is applied whole or not at all; a seeded
+            # book's code was checked when its full book came.
+            for code in changes.keys() - self._books.keys():
+                split_legacy(code)
+        except Invalid as exc:
+            return [invalid_status(EXCHANGE, exc, recv_ns)]
         out: list[Event] = []
         for code, (bids, asks) in changes.items():
             book = self._books.get(code)
             if book is None:
-                if code not in self._unseeded and split_legacy(code):
+                if code not in self._unseeded:
                     self._unseeded.add(code)
                     out.append(
                         status(
@@ -366,7 +373,7 @@ class LegacyDecoder:
             try:
                 book.update(bids, asks)
             except ValueError as exc:
-                out.append(_malformed(f"orderbookdepth message: {_short(exc)}", recv_ns))
+                out.append(malformed(f"orderbookdepth message: {short(exc)}", recv_ns))
                 continue
             try:
                 out.append(self._emit(code, book, ts, recv_ns))
@@ -396,16 +403,6 @@ class LegacyDecoder:
                 snapshot=snapshot,
             )
         )
-
-
-def _malformed(detail: str, recv_ns: int = 0, symbol: str = "") -> Status:
-    message = f"Skipped a message from Bithumb that could not be read: {detail}"
-    return status(EXCHANGE, "error", "malformed", message, symbol, recv_ns)
-
-
-def _short(text: object, limit: int = 160) -> str:
-    s = str(text)
-    return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------- REST
@@ -455,7 +452,7 @@ def parse_tickers(
     try:
         ts = int(stamp) if stamp is not None else 0
     except (TypeError, ValueError):
-        raise ValueError(f"Bithumb's ticker time {_short(stamp, 30)!r} is not a number") from None
+        raise ValueError(f"Bithumb's ticker time {short(stamp, 30)!r} is not a number") from None
     if "closing_price" in data:
         raise ValueError(
             "a single market's ticker does not name its market: ask /public/ticker/ALL_{quote}"
@@ -474,7 +471,7 @@ def parse_tickers(
                 raise
             raise Invalid(
                 f"Ignored a Bithumb ticker for {quote}-{base} that could not be read:"
-                f" {_short(exc)}.",
+                f" {short(exc)}.",
                 f"{quote}-{base}",
             ) from None
 

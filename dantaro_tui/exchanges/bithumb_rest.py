@@ -24,7 +24,6 @@ raised: one bad row costs that row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 import msgspec
@@ -44,6 +43,7 @@ from dantaro_tui.exchanges.upbit_rest import (
     RestReader,
     api_error,
     count_param,
+    kst_ms,
     load_json,
     rest_row,
     to_param,
@@ -72,7 +72,6 @@ __all__ = [
 
 Request = tuple[str, dict[str, str]]
 
-KST = timezone(timedelta(hours=9))
 KST_SHIFT_MS = 9 * 3_600_000
 MAX_TICKER_MARKETS = 200  # more in one call is a 400 Bad Request (since 2026-10-13)
 MAX_TRADES = 500  # unconfirmed for Bithumb: Upbit's limit
@@ -196,20 +195,13 @@ class _WarningRow(msgspec.Struct, gc=False):
     end_date: str | None = None
 
 
-def _kst_ms(text: str) -> int:
-    dt = datetime.fromisoformat(text.strip())
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=KST)
-    return int(dt.timestamp() * 1000)
-
-
 def parse_warnings(body: Body, rejected: list[Status] | None = None) -> list[AssetWarning]:
     """``/v1/market/virtual_asset_warning`` -> alerts, names and steps cleaned."""
 
     def build(r: _WarningRow) -> AssetWarning:
         split_code(r.market, EXCHANGE)  # Invalid for a code with control characters
         try:
-            end = _kst_ms(r.end_date) if r.end_date else 0
+            end = kst_ms(r.end_date) if r.end_date else 0
         except ValueError:
             end = 0  # an unreadable end date: the alert stands
         return AssetWarning(r.market, clean(r.warning_type), clean(r.warning_step), end)

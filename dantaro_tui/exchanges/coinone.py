@@ -107,6 +107,9 @@ __all__ = [
 EXCHANGE = "coinone"
 QUOTE = "KRW"
 BOOK_LEVELS = 16
+# A book id is its millisecond and a 3-digit counter (exchanges.md 5.3); one whose
+# millisecond is this far past the book's own timestamp does not order books.
+_ID_AHEAD_MS = 60_000
 
 CHANNELS: dict[str, str] = {"ticker": "TICKER", "trade": "TRADE", "orderbook": "ORDERBOOK"}
 CHART = "CHART"
@@ -639,12 +642,16 @@ class CoinoneCodec(ExchangeCodec):
             recv_ns=recv_ns,
             snapshot=symbol not in self._book_id,
         )
-        return [] if self._stale(symbol, d.id) else [book]
+        return [] if self._stale(symbol, d.id, d.timestamp) else [book]
 
-    def _stale(self, symbol: str, book_id: str) -> bool:
+    def _stale(self, symbol: str, book_id: str, timestamp_ms: int) -> bool:
         """Whether a valid book is older than the last one shown (else it becomes that)."""
         last = self._book_id.get(symbol, -1)
         n = int(book_id) if book_id.isdigit() else -1
+        if n // 1000 > timestamp_ms + _ID_AHEAD_MS:
+            # Not the book's millisecond and counter: kept, it would hide every real book
+            # after it until the next connection.
+            n = -1
         if 0 <= n < last:
             return True
         self._book_id[symbol] = max(n, last)
@@ -690,9 +697,10 @@ class CoinoneCodec(ExchangeCodec):
             split_market(symbol)
             if channel == "ORDERBOOK":
                 first = symbol not in self._book_id
-                ev: Event = book_from(d, symbol, recv_ns, first)
-                if self._stale(symbol, str(d.get("id", ""))):
+                book = book_from(d, symbol, recv_ns, first)
+                if self._stale(symbol, str(d.get("id", "")), book.timestamp):
                     return []
+                ev: Event = book
                 key = "orderbook"
             elif channel == "TICKER":
                 ev = ticker_from(d, recv_ns)

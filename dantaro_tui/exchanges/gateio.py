@@ -529,6 +529,7 @@ class BookSync:
 
 
 BUFFER_LIMIT = 4096  # updates kept while waiting for a snapshot (oldest dropped first)
+_MAX_BACKOFF = 30.0  # seconds between snapshot requests after repeated failures
 
 
 # --------------------------------------------------------------------------- the codec
@@ -679,7 +680,17 @@ class GateioCodec(ExchangeCodec):
 
     def _due(self, request: RestRequest, now: float) -> bool:
         sync = self._books.get(request.key[6:])
-        return sync is None or sync.retry_at <= now
+        # A wait longer than the longest backoff means the wall clock went back: without
+        # this the book would stay unsynced for as long as the clock jumped.
+        return sync is None or not 0.0 < sync.retry_at - now <= _MAX_BACKOFF
+
+    def _back_off(self, sync: BookSync) -> float:
+        """Count a failed snapshot and set when the next may be asked; returns the wait."""
+        sync.failures += 1
+        # The exponent is capped: hours of failures would otherwise overflow a float.
+        delay = min(_MAX_BACKOFF, 0.5 * 2 ** min(sync.failures, 16))
+        sync.retry_at = self._clock() + delay
+        return delay
 
     @staticmethod
     def snapshot_request(pair: str) -> RestRequest:
@@ -706,8 +717,7 @@ class GateioCodec(ExchangeCodec):
                 return []
             sync.asked = False
             sync.buffer = deque()
-            sync.failures += 1
-            sync.retry_at = self._clock() + min(30.0, 0.5 * 2**sync.failures)
+            self._back_off(sync)
             why = f"could not be rebuilt ({type(exc).__name__}: {exc})"
             return [self._resync(pair, sync, "malformed", why, recv_ns)]
 
@@ -741,8 +751,7 @@ class GateioCodec(ExchangeCodec):
             buffer.popleft()  # already in the snapshot
         if buffer and buffer[0][0] > base_id + 1:
             # The snapshot is older than the stream we kept: ask for a newer one.
-            sync.failures += 1
-            sync.retry_at = self._clock() + min(30.0, 0.5 * 2**sync.failures)
+            self._back_off(sync)
             self._ask_snapshot(pair, sync)
             message = (
                 f"Gate.io order book snapshot for {pair} was older than the stream "
@@ -769,16 +778,13 @@ class GateioCodec(ExchangeCodec):
         sync.buffer = deque()
         sync.first = first
         if book.crossed():  # a snapshot cannot be trusted: ask again, but not at once
-            sync.failures += 1
-            sync.retry_at = self._clock() + min(30.0, 0.5 * 2**sync.failures)
+            self._back_off(sync)
             return [self._crossed(pair, sync, book, recv_ns)]
         sync.failures = 0
         return [self._emit(pair, book, timestamp, recv_ns, snapshot=True)]
 
     def _snapshot_failed(self, pair: str, sync: BookSync, why: str, recv_ns: int) -> Status:
-        sync.failures += 1
-        delay = min(30.0, 0.5 * 2**sync.failures)
-        sync.retry_at = self._clock() + delay
+        delay = self._back_off(sync)
         self._ask_snapshot(pair, sync)
         message = (
             f"Gate.io order book snapshot for {pair} could not be loaded ({clean(why)}); "

@@ -19,7 +19,8 @@ Two guards at the codec boundary, shared by every exchange's WebSocket and REST 
   frames) can carry terminal control sequences: OSC 2 retitles the tmux pane, CSI 2J
   clears the screen, OSC 52 writes the clipboard. ``clean`` replaces every C0 control
   (``\\x00``-``\\x1f``), DEL and C1 control (``\\x80``-``\\x9f``, e.g. the 8-bit CSI
-  ``\\x9b``) with a space and keeps all other Unicode (Korean names). Every ``Status`` a
+  ``\\x9b``), line/paragraph separator and bidirectional override with a space and keeps
+  all other Unicode (Korean names). Every ``Status`` a
   codec builds goes through ``status``, which cleans its code, message and symbol. A market
   code or trade id with anything unprintable makes its event invalid instead (a cleaned
   code could pass for another market).
@@ -43,7 +44,9 @@ INF = float("inf")
 
 # --------------------------------------------------------------------------- text
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]+")
+# C0, DEL, C1; and the line/paragraph separators and bidirectional overrides, which break
+# a row or reorder what a trader reads as plainly as an escape sequence would.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 
 
 def has_control(text: str) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -24,7 +23,7 @@ import msgspec
 from dantaro_tui.exchanges.base import RateLimit
 from dantaro_tui.exchanges.sanity import clean, status
 from dantaro_tui.exchanges.upbit import EXCHANGE, UpbitApiError
-from dantaro_tui.exchanges.upbit_rest import Body, load_body
+from dantaro_tui.exchanges.upbit_rest import Body, kst_ms, load_body
 from dantaro_tui.model import Status
 
 __all__ = [
@@ -190,7 +189,7 @@ class _OrderWire(msgspec.Struct, gc=False):
             order_type=clean(self.ord_type),
             state=clean(self.state),
             market=self.market,
-            created_at=int(datetime.fromisoformat(self.created_at).timestamp() * 1000),
+            created_at=kst_ms(self.created_at),
             price=self.price,
             volume=self.volume,
             remaining_volume=self.remaining_volume or 0.0,

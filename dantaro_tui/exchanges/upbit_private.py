@@ -155,7 +155,7 @@ class MyOrderMsg(msgspec.Struct, gc=False):
     order_timestamp: int | None = None
 
     def event(self, recv_ns: int, exchange: str) -> MyOrder:
-        base, quote = split_code(self.code)  # Invalid for a code with control characters
+        base, quote = split_code(self.code, exchange)  # Invalid for an unprintable code
         return MyOrder(
             exchange=exchange,
             symbol=self.code,
@@ -204,7 +204,9 @@ class MyAssetMsg(msgspec.Struct, gc=False):
         out = []
         for a in self.assets:
             if not a.currency or not a.currency.isprintable():
-                raise Invalid(f"Ignored a {exchange} balance whose currency is not printable.")
+                raise Invalid(
+                    f"Ignored a {exchange.title()} balance whose currency is not printable."
+                )
             out.append(
                 MyAsset(
                     exchange=exchange,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import msgspec
@@ -40,11 +40,13 @@ from dantaro_tui.exchanges.upbit import (
 from dantaro_tui.model import Candle, Market, OrderBook, Status, Ticker, Trade
 
 __all__ = [
+    "KST",
     "Body",
     "UpbitApiError",
     "candles_path",
     "candles_request",
     "interval_ms",
+    "kst_ms",
     "load_body",
     "markets_request",
     "orderbook_request",
@@ -60,6 +62,18 @@ __all__ = [
 
 Body = bytes | str | list[Any] | dict[str, Any]
 Request = tuple[str, dict[str, str]]
+# Both venues write local times in Korea's zone; a time without an offset is read in it,
+# never in the zone of the machine running the monitor.
+KST = timezone(timedelta(hours=9))
+
+
+def kst_ms(text: str) -> int:
+    """Epoch ms of an ISO time (``2024-07-02T10:41:13``); no offset means Korean time."""
+    dt = datetime.fromisoformat(text.strip())
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=KST)
+    return int(dt.timestamp() * 1000)
+
 
 # --------------------------------------------------------------------------- requests
 

@@ -342,8 +342,11 @@ class RedisCollector:
             redis = self._redis
             if redis is None or not self._keys or not self.stats.redis_ok:
                 continue
-            oldest = f"{int((time.time() - self.max_age) * 1000)}-0"
             try:
+                # Stream ids are Redis's clock, not this host's: a host clock running ahead
+                # by more than the cap would trim the fresh tape readers resume from.
+                secs, micros = await redis.time()
+                oldest = f"{int((secs + micros / 1e6 - self.max_age) * 1000)}-0"
                 async with redis.pipeline(transaction=False) as pipe:
                     for stream, _, _ in self._keys.values():
                         pipe.xtrim(stream, minid=oldest, approximate=True)

@@ -65,6 +65,10 @@ DEAD_AFTER = 1.9  # heartbeat intervals of total silence that make a peer dead (
 # A change that would wait this long for the connection's message budget (Upbit: 5/s and
 # 100/min per connection) goes to another socket of the same endpoint instead.
 SPILL_AFTER = 0.3
+# Pause before a codec hears that its REST request failed (and asks again): doubling from
+# REST_RETRY_BASE to REST_RETRY_MAX seconds while failures go on.
+REST_RETRY_BASE = 0.5
+REST_RETRY_MAX = 30.0
 LIFETIME_MARGIN = 60.0  # a planned reconnect this long before the exchange's cut-off
 
 # Market-data silence on a socket with confirmed subscriptions: Upbit is probed with the
@@ -154,6 +158,7 @@ class Connection:
         self._session_at = 0.0
         self._uses_rest = type(self.codec).rest_requests is not ExchangeCodec.rest_requests
         self._rest_tasks: set[asyncio.Task[None]] = set()
+        self._rest_failures = 0  # REST replies in a row that failed (the retry pause grows)
         self._ws: ClientConnection | None = None
         self._changed = asyncio.Event()
         self._synced = asyncio.Event()
@@ -406,7 +411,9 @@ class Connection:
             at = min(at, self._session_at + lifetime - LIFETIME_MARGIN)
         if self.waiting and not self._checked:
             at = min(at, self._request_at + self.confirm_timeout)
-        elif not self.waiting:
+        elif not self.waiting and self.codec.answers_subscriptions:
+            # Realtime-only streams (a private one) are never judged by silence: a past
+            # deadline here would wake the writer in a busy loop.
             quiet = self.quiet_after or QUIET_RECONNECT_AFTER
             at = min(at, max(self.data_at, self._request_at) + quiet)
         return at
@@ -490,7 +497,6 @@ class Connection:
             self._live.clear()
             self.health.state = "waiting"
             await self._request_again(ws)
-            self._resent = True
         elif self.quiet_after is None and since >= QUIET_RECONNECT_AFTER:
             raise Unconfirmed(f"no market data from {self.exchange} for {since:.0f}s; reconnecting")
 
@@ -532,6 +538,10 @@ class Connection:
         self._checked = False
         if self.waiting:
             self.health.state = "waiting"
+        elif self._live:
+            # The owners let go of the last pairs still waiting: what stays was confirmed.
+            self._healthy = True
+            self.health.state = "connected"
 
     # -- REST the codec needs (a book synced from a snapshot) ---------------------------
     def _ask_rest(self) -> None:
@@ -548,6 +558,14 @@ class Connection:
             status, body = exc.status or 0, str(exc).encode()
         except Exception as exc:  # the codec is told and asks again; never the socket's end
             status, body = 0, f"{type(exc).__name__}: {exc}".encode()
+        if status != 200:
+            # The codec asks again as soon as it hears of a failure: the pause before it
+            # hears is what keeps a failing (or banning) server from a request per loop.
+            self._rest_failures += 1
+            step = min(self._rest_failures - 1, 8)
+            await asyncio.sleep(min(REST_RETRY_MAX, REST_RETRY_BASE * 2**step))
+        else:
+            self._rest_failures = 0
         if conn_id != self.conn_id or self._ws is None:
             return  # a reply for a session that is gone: its codec state was reset
         recv_ns = time.time_ns()  # one stamp: a replay gives the book the same receive time
@@ -560,7 +578,7 @@ class Connection:
                 fn(rec)
         events = self.codec.on_rest(request, status, body, recv_ns)
         if events:
-            self.venue.route(self, events, time.time_ns(), time.monotonic())
+            self.venue.route(self, events, recv_ns, time.monotonic())
         more = self.codec.frames_to_send()
         if more:
             self._outbox.extend(more)

@@ -103,6 +103,24 @@ def _clock(stream_id: bytes) -> str:
     return time.strftime("%H:%M:%S", time.localtime(entry_id(stream_id)[0] / 1000))
 
 
+def _readable_id(raw: bytes) -> bool:
+    # ``p`` comes from whoever wrote the entry (Redis is shared): an unreadable one claims
+    # nothing, rather than raising on every re-read of the same entry after each reconnect.
+    try:
+        entry_id(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def _later(prev: bytes, last: bytes) -> bool:
+    """Whether the entry's ``p`` is past ``last``: entries were lost between them."""
+    try:
+        return entry_id(prev) > entry_id(last)
+    except ValueError:
+        return False  # see _readable_id
+
+
 def _trimmed(key: bytes, pair: Pair, last: bytes, info: dict[str, Any]) -> Gap | None:
     """The gap between ``last`` (the id read last) and what XINFO STREAM says is left."""
     first = info.get("first-entry")
@@ -115,7 +133,7 @@ def _trimmed(key: bytes, pair: Pair, last: bytes, info: dict[str, Any]) -> Gap |
     if entry_id(first_id) <= entry_id(last):
         return None  # still there: XREAD picks up right after it
     prev = fields.get(PREV) if fields else None
-    if isinstance(prev, bytes):
+    if isinstance(prev, bytes) and _readable_id(prev):
         if entry_id(prev) <= entry_id(last):
             return None  # the first left follows on from ``last``: nothing between
         return Gap(key, pair[0], pair[1], last, prev, exact=True)
@@ -171,6 +189,7 @@ class RedisLink(Connection):
         self._blocked = False  # the reader waits inside XREAD (CLIENT UNBLOCK wakes it)
         self._following = asyncio.Event()
         self._beat_read = False
+        self._beat_unreadable = False  # a heartbeat key is there but does not decode
         self._collector_id = ""
         self._said = ""  # the last problem said about the collector (said once per change)
         self.collector: CollectorBeat | None = None  # its newest heartbeat, None = none
@@ -337,7 +356,7 @@ class RedisLink(Connection):
                             prev is not None
                             and prev != last
                             and last != START
-                            and entry_id(prev) > entry_id(last)
+                            and _later(prev, last)
                         ):
                             channel, symbol = self._pairs[key]
                             gaps.append(Gap(key, channel, symbol, last, prev, exact=True))
@@ -457,11 +476,12 @@ class RedisLink(Connection):
 
     def _on_beat(self, raw: bytes | str | None) -> None:
         beat: CollectorBeat | None = None
+        self._beat_unreadable = False
         if raw is not None:
             try:
                 beat = decode_beat(raw)
             except msgspec.DecodeError:
-                beat = None
+                self._beat_unreadable = True  # stale all the same, but not "no collector"
         if beat is not None and self._collector_id and beat.collector != self._collector_id:
             self._notice(
                 f"the {self.exchange} collector restarted ({clean(beat.host)}, pid {beat.pid}); "
@@ -481,7 +501,13 @@ class RedisLink(Connection):
         beat = self.collector
         problem = ""
         state: State
-        if beat is None:
+        if beat is None and self._beat_unreadable:
+            state = "stale"
+            problem = (
+                f"the {self.exchange} collector's heartbeat in Redis is not one this version "
+                "reads (a collector of another version?): prices are not trusted as live"
+            )
+        elif beat is None:
             state = "stale"
             ttl = BEAT_INTERVAL * BEAT_TTL_BEATS
             problem = (

@@ -58,6 +58,19 @@ def parse_remaining_req(header: str) -> dict[str, str]:
     return out
 
 
+BAN_DEFAULT_S = 120.0  # an HTTP 418 without Retry-After: Binance's shortest ban
+
+
+def _retry_after(header: str | None, default: float) -> float:
+    """Seconds a ``Retry-After`` header asks for (1 s to 3 days); ``default`` when absent
+    or not a number of seconds."""
+    try:
+        seconds = float(header) if header else default
+    except ValueError:
+        seconds = default
+    return min(max(seconds, 1.0), 3 * 86_400.0) if seconds == seconds else default
+
+
 class HttpClient:
     """GETs JSON with rate limits and retries; one aiohttp session per client."""
 
@@ -80,6 +93,7 @@ class HttpClient:
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._paused_until: dict[str, float] = {}
+        self._banned_until: dict[str, float] = {}  # group -> end of an HTTP 418 ban
         self.requests = 0
         self.retries = 0
 
@@ -98,6 +112,13 @@ class HttpClient:
         url = f"{self.base_url}{path}"
         clean = {k: str(v) for k, v in (params or {}).items() if v is not None}
         for attempt in range(MAX_RETRIES + 1):
+            banned = self._banned_until.get(group, 0.0) - time.monotonic()
+            if banned > 0:  # asking during a ban prolongs it: not one request until it ends
+                raise RestError(
+                    f"{self.exchange} has temporarily blocked this IP for too many requests; "
+                    f"asking again in {banned:.0f} s",
+                    418,
+                )
             pause = self._paused_until.get(group, 0.0) - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
@@ -116,6 +137,8 @@ class HttpClient:
                             f"{self.exchange} is rate-limiting requests; try again shortly", 429
                         )
                     if resp.status == 418:
+                        ban = _retry_after(resp.headers.get("Retry-After"), BAN_DEFAULT_S)
+                        self._banned_until[group] = time.monotonic() + ban
                         raise RestError(
                             f"{self.exchange} has temporarily blocked this IP for too many "
                             "requests; wait a few minutes",

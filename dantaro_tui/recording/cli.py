@@ -158,6 +158,31 @@ MARKET_LIST_TIMEOUT = 5.0  # seconds: the market list is a check, not a requirem
 PLAIN_STATUS_EVERY = 10.0  # seconds between status lines when not on a terminal
 
 
+async def wait_for_stop(
+    stop: asyncio.Event,
+    duration: float | None,
+    console: Console,
+    status_line: Any,
+    *,
+    plain: bool,
+    every: float = PLAIN_STATUS_EVERY,
+) -> None:
+    """Return when ``stop`` is set or ``duration`` seconds pass; when ``plain`` (a pipe or
+    a log, where no live line is redrawn) print ``status_line`` every ``every`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = None if duration is None else loop.time() + duration
+    next_line = loop.time() + every
+    while not stop.is_set():
+        timeout = 1.0 if deadline is None else min(1.0, max(0.0, deadline - loop.time()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout)
+        if deadline is not None and loop.time() >= deadline:
+            return
+        if plain and loop.time() >= next_line:
+            next_line = loop.time() + every
+            console.print(status_line)
+
+
 def _not_listed(exchange: str, unknown: list[str], listed: list[str]) -> str:
     """``upbit does not list KRW-NOPE (did you mean ...?)``"""
     import difflib
@@ -325,17 +350,7 @@ async def _record(args: argparse.Namespace, console: Console) -> int:
 
             live = Live(status_line, console=console, refresh_per_second=2, transient=False)
             live.start()
-        deadline = None if duration is None else loop.time() + duration
-        next_line = loop.time() + PLAIN_STATUS_EVERY
-        while not stop.is_set():
-            timeout = 1.0 if deadline is None else min(1.0, max(0.0, deadline - loop.time()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout)
-            if deadline is not None and loop.time() >= deadline:
-                break
-            if plain and loop.time() >= next_line:
-                next_line = loop.time() + PLAIN_STATUS_EVERY
-                console.print(status_line)
+        await wait_for_stop(stop, duration, console, status_line, plain=plain)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -26,13 +26,13 @@ from dantaro_tui.recording.cli import (
     EXIT_OK,
     EXIT_USAGE,
     MARKET_LIST_TIMEOUT,
-    PLAIN_STATUS_EVERY,
     _console,
     _csv,
     _err,
     _not_listed,
     _note,
     fetch_markets,
+    wait_for_stop,
 )
 from dantaro_tui.recording.format import RecordingError
 
@@ -250,7 +250,8 @@ async def _collect(args: argparse.Namespace, console: Console) -> int:
                 )
                 continue
             listings.append((exchange, list_url, body))
-            unknown = [m for m in markets[exchange] if listed and m not in set(listed)]
+            listed_set = set(listed)
+            unknown = [m for m in markets[exchange] if listed and m not in listed_set]
             if unknown:
                 _err(console, _not_listed(exchange, unknown, listed))
                 return EXIT_USAGE
@@ -293,10 +294,12 @@ async def _collect(args: argparse.Namespace, console: Console) -> int:
             return EXIT_USAGE
         return await _run(args, console, collector, duration)
     finally:
-        if collector is not None:
-            await collector.stop()
+        # The recording ends before the feed closes: its connections are written as ended
+        # by the recording, not as dropped by the exchange.
         if recorder is not None:
             await asyncio.to_thread(recorder.close)
+        if collector is not None:
+            await collector.stop()
         await hub.close()
         if sim is not None:
             await sim.stop()
@@ -324,17 +327,7 @@ async def _run(
         live = Live(status_line, console=console, refresh_per_second=2, transient=False)
         live.start()
     try:
-        deadline = None if duration is None else loop.time() + duration
-        next_line = loop.time() + PLAIN_STATUS_EVERY
-        while not stop.is_set():
-            timeout = 1.0 if deadline is None else min(1.0, max(0.0, deadline - loop.time()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout)
-            if deadline is not None and loop.time() >= deadline:
-                break
-            if plain and loop.time() >= next_line:
-                next_line = loop.time() + PLAIN_STATUS_EVERY
-                console.print(status_line)
+        await wait_for_stop(stop, duration, console, status_line, plain=plain)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, get_args
 
 import msgspec
 import orjson
@@ -44,7 +44,7 @@ PART_SUFFIX = ".part"
 _CHUNK_RE = re.compile(r"^chunk-(\d{6,})\.jsonl\.zst(\.part)?$")
 
 RecordType = Literal["session", "connect", "send", "recv", "disconnect", "rest", "lost"]
-RECORD_TYPES = frozenset(("session", "connect", "send", "recv", "disconnect", "rest", "lost"))
+RECORD_TYPES: frozenset[str] = frozenset(get_args(RecordType))
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 # The ``reason`` of the disconnects the recorder writes for the connections still open when

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import threading
 import time
@@ -537,10 +538,8 @@ def parse_duration(text: str) -> float:
     s = text.strip().lower().replace(" ", "")
     if not s:
         raise ValueError("empty duration")
-    try:
-        return float(s)
-    except ValueError:
-        pass
+    with contextlib.suppress(ValueError):
+        return _finite_duration(text, float(s))  # a bare number: seconds
     total = 0.0
     number = ""
     i = 0
@@ -558,7 +557,15 @@ def parse_duration(text: str) -> float:
         i += len(unit)
     if number:
         raise ValueError(f"{text!r}: the number {number} has no unit (s, m, h, d)")
-    return total
+    return _finite_duration(text, total)
+
+
+def _finite_duration(text: str, seconds: float) -> float:
+    # float() reads "nan", "inf" and "-5": a deadline of NaN never comes, a negative one
+    # has already passed.
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{text!r} is not a duration of 0 or more")
+    return seconds
 
 
 def parse_rotate(text: str) -> tuple[int | None, float | None]:

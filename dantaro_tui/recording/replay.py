@@ -577,7 +577,9 @@ class ReplayServer:
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> ReplayServer:
-        self._preload()
+        # Up to 50,000 records decompressed and decoded: off the loop, which in the
+        # cockpit is the UI's.
+        await asyncio.to_thread(self._preload)
         app = web.Application()
         app.router.add_get("/ws/{exchange}{tail:.*}", self._ws_handler)
         app.router.add_get("/rest/{exchange}{tail:.*}", self._rest_handler)

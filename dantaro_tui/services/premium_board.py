@@ -247,14 +247,21 @@ class PremiumBoard:
 
     async def _wallet_loop(self) -> None:
         rest = RestClient("coinone", self.urls.get("coinone", {}).get("rest"), hub=self.hub)
+        good_at = time.monotonic()
         try:
             while True:
                 if isinstance(rest, CoinoneRest):
                     try:
                         self.wallet = await rest.currencies()
                         self.wallet_error = ""
-                    except RestError as exc:
-                        self.wallet_error = exc.message
+                        good_at = time.monotonic()
+                    except Exception as exc:  # any failure: the loop must outlive it
+                        why = exc.message if isinstance(exc, RestError) else repr(exc)
+                        self.wallet_error = why
+                        # A status that stopped updating is not shown as current: after
+                        # three missed reads the column says why instead.
+                        if time.monotonic() - good_at > 3 * self.wallet_every:
+                            self.wallet = {}
                 await asyncio.sleep(self.wallet_every)
         finally:
             with contextlib.suppress(Exception):

@@ -28,7 +28,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 RuleKind = Literal["price", "move", "volume_spike", "pump", "dump", "premium", "feed"]
@@ -237,11 +237,7 @@ def parse_notify(table: object, warn: Warn) -> NotifySettings:
                 warn(f"notify: unknown setting {key!r} (ignored)")
         except ValueError as exc:
             warn(f"notify.{key}: {exc}")
-    return NotifySettings(**{**_fields(out), **values})
-
-
-def _fields(settings: NotifySettings) -> dict[str, Any]:
-    return {name: getattr(settings, name) for name in settings.__slots__}
+    return replace(out, **values)
 
 
 RULE_KEYS = frozenset(
@@ -281,16 +277,12 @@ def parse_rules(tables: object, warn: Warn) -> list[WatchRule]:
             warn(f"{where}: {exc}; the rule is left out")
             continue
         if rule.name in names:
-            rule = WatchRule(**{**_rule_fields(rule), "name": f"{rule.name} #{i}"})
+            rule = replace(rule, name=f"{rule.name} #{i}")
         names.add(rule.name)
         rules.append(rule)
     if len(tables) > MAX_RULES:
         warn(f"watch: only the first {MAX_RULES} rules are used")
     return rules
-
-
-def _rule_fields(rule: WatchRule) -> dict[str, Any]:
-    return {name: getattr(rule, name) for name in rule.__slots__}
 
 
 def _market(value: object) -> str:

@@ -67,7 +67,7 @@ _MAX_PUMPS = 3
 _PEG_S = 300.0  # a dollar coin's deviation from 1 USD reverts with this time constant (s)
 _PEG_SIGMA = 0.00015 / math.sqrt(_PEG_S / 2.0)  # ... and stays within ~0.015 % (1 sd)
 # A noise taker's order: trade_usd x lognormal(0, 1.4), 1 % of them 30 x larger. Its mean:
-_MEAN_NOTIONAL = math.exp(1.4**2 / 2) * (0.99 + 0.01 * 30.0)
+MEAN_NOTIONAL = math.exp(1.4**2 / 2) * (0.99 + 0.01 * 30.0)
 # Levels kept on consecutive ticks at the top of a liquid book whose tick is finer than the
 # natural level spacing (KRW-BTC: 1,000 KRW on ~140,000,000); a coarser tick fills every
 # level of the book, as on Upbit, where a queue waits at each price unit.
@@ -366,7 +366,7 @@ class Listing:
         self.trade_usd = 40.0 * (rate + 0.05) ** 0.3
         self.level_usd = 6000.0 * math.sqrt(rate + 0.02)
         if spec.turnover_usd > 0:
-            usd = spec.turnover_usd / (rate * 86400.0 * _MEAN_NOTIONAL)
+            usd = spec.turnover_usd / (rate * 86400.0 * MEAN_NOTIONAL)
             self.level_usd *= usd / self.trade_usd
             self.trade_usd = usd
         if pegged:  # dollar books are deep: a large order moves KRW-USDT a tick, not ten
@@ -555,7 +555,7 @@ class Listing:
     def _expected_volume(self, seconds: float, price: float) -> float:
         """Expected base volume traded in ``seconds`` at the listing's base activity."""
         m = self.market
-        notional_usd = self.trade_usd * _MEAN_NOTIONAL
+        notional_usd = self.trade_usd * MEAN_NOTIONAL
         base_usd = self.base.usd if self.base.usd > 0 else price * self.quote.usd
         return self.spec.rate * m.intensity * seconds * notional_usd / base_usd
 

@@ -30,9 +30,14 @@ from typing import Protocol
 
 from aiohttp import web
 
+from dantaro_tui.sim.binance import BinanceVenue
+from dantaro_tui.sim.bithumb import BithumbVenue
+from dantaro_tui.sim.coinone import CoinoneVenue
 from dantaro_tui.sim.faults import Faults, Peer
+from dantaro_tui.sim.gateio import GateioVenue
 from dantaro_tui.sim.jwt_auth import PaperKey
 from dantaro_tui.sim.market import MarketProcess, StepResult
+from dantaro_tui.sim.okx import OkxVenue
 from dantaro_tui.sim.upbit import UpbitVenue
 
 log = logging.getLogger(__name__)
@@ -68,43 +73,15 @@ class Venue(Protocol):
     async def close(self) -> None: ...
 
 
-def _venues() -> dict[str, Callable[[SimContext], Venue]]:
-    """Exchange name -> venue class; a venue module that is not there yet is left out."""
-    venues: dict[str, Callable[[SimContext], Venue]] = {"upbit": UpbitVenue}
-    try:
-        from dantaro_tui.sim.okx import OkxVenue
-    except ImportError:
-        pass
-    else:
-        venues["okx"] = OkxVenue
-    try:
-        from dantaro_tui.sim.binance import BinanceVenue
-    except ImportError:
-        pass
-    else:
-        venues["binance"] = BinanceVenue
-    try:
-        from dantaro_tui.sim.gateio import GateioVenue
-    except ImportError:
-        pass
-    else:
-        venues["gateio"] = GateioVenue
-    try:
-        from dantaro_tui.sim.coinone import CoinoneVenue
-    except ImportError:
-        pass
-    else:
-        venues["coinone"] = CoinoneVenue
-    try:
-        from dantaro_tui.sim.bithumb import BithumbVenue
-    except ImportError:
-        pass
-    else:
-        venues["bithumb"] = BithumbVenue
-    return venues
-
-
-VENUES = _venues()
+# Exchange name -> venue class, in the order a server without ``venues=`` runs them.
+VENUES: dict[str, Callable[[SimContext], Venue]] = {
+    "upbit": UpbitVenue,
+    "okx": OkxVenue,
+    "binance": BinanceVenue,
+    "gateio": GateioVenue,
+    "coinone": CoinoneVenue,
+    "bithumb": BithumbVenue,
+}
 
 
 class SimServer:

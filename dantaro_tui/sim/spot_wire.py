@@ -19,10 +19,9 @@ import math
 import random
 from collections.abc import Sequence
 
-from dantaro_tui.sim.market import Candle, Listing, ListingSpec, MarketProcess
+from dantaro_tui.sim.market import MEAN_NOTIONAL, Candle, Listing, ListingSpec, MarketProcess
 
 QUOTE = "USDT"
-MEAN_TRADE = math.exp(1.4**2 / 2) * 1.29  # a noise taker's mean order / market.trade_usd
 
 # Majors and a few dozen USDT pairs that both exchanges list.
 BASES: tuple[str, ...] = (
@@ -94,7 +93,7 @@ class Pair:
         lst = self.listing
         if lst is None or volume <= 0:
             return 0
-        per_trade = lst.trade_usd * MEAN_TRADE / max(price * lst.quote.usd, 1e-18)
+        per_trade = lst.trade_usd * MEAN_NOTIONAL / max(price * lst.quote.usd, 1e-18)
         return max(1, round(volume / per_trade))
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +129,7 @@ class AccountBook:
         self.on_change = on_change
         self.name = name
         self.note = ""
+        self._load_note = ""  # the note of a failed REST load, cleared by the next good one
         self.holdings: dict[str, Holding] = {}
         self.prices: dict[str, float] = {}  # currency -> KRW price
         self.orders: dict[str, OpenOrder] = {}
@@ -174,8 +175,12 @@ class AccountBook:
             orders = await self._rest.open_orders()
             closed = [] if self.loaded else await self._rest.closed_orders(limit=CLOSED_LOADED)
         except RestError as exc:
-            self._say(f"Cannot read the account: {exc.message}")
+            self._load_note = f"Cannot read the account: {exc.message}"
+            self._say(self._load_note)
             return
+        if self._load_note and self.note == self._load_note:
+            self.note = ""  # the picture is current again: no stale failure line
+        self._load_note = ""
         for b in balances:
             held = self.holdings.get(b.currency)
             if held is None:
@@ -238,7 +243,7 @@ class AccountBook:
         if held is None:
             self.holdings[asset.currency] = Holding(asset.balance, asset.locked)
             if self._pricing is None or self._pricing.done():
-                self._pricing = asyncio.create_task(self._price_holdings())
+                self._pricing = self._spawn(self._price_holdings())
         else:
             held.balance, held.locked = asset.balance, asset.locked
         self.on_change(False)
@@ -276,7 +281,19 @@ class AccountBook:
 
     def _refresh_soon(self) -> None:
         if self._refresh is None or self._refresh.done():
-            self._refresh = asyncio.create_task(self.load())
+            self._refresh = self._spawn(self.load())
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A background refresh whose failure is said, not lost with the task."""
+        task = asyncio.create_task(work)
+        task.add_done_callback(self._said_if_failed)
+        return task
+
+    def _said_if_failed(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        self._say(f"The account view stopped updating: {exc or type(exc).__name__}")
 
 
 def _open_from_row(row: OrderRow) -> OpenOrder:

@@ -72,6 +72,9 @@ class RestLike(Protocol):
     async def close(self) -> None: ...
 
 
+VENUE_RETRY_S = 30.0  # a venue's market list that failed to load is asked for again after
+
+
 def _default_rest(exchange: str, hub: FeedHub) -> RestLike:
     from dantaro_tui.feed.rest_venues import RestClient
 
@@ -161,6 +164,9 @@ class DantaroApp(App[int]):
         self._venue_rest: dict[str, RestLike] = {}
         self._venue_markets: dict[str, dict[str, Market]] = {}
         self._venue_loads: dict[str, asyncio.Task[dict[str, Market]]] = {}
+        # After a failed load, when a pane's repaint may ask again: the panes ask on every
+        # paint, and an unreachable venue must not be asked 15 times a second.
+        self._venue_retry_at: dict[str, float] = {}
         # Every alert (markets, arbitrage, feeds) in one service that runs whatever screen
         # is open; it reaches the UI as one AlertPosted message (``_alert_posted``).
         rules = MarketRuleConfig(
@@ -358,7 +364,11 @@ class DantaroApp(App[int]):
         loading it (``load_venue_markets`` waits for it)."""
         if exchange == self.config.exchange:
             return self.markets
-        if exchange not in self._venue_markets and exchange not in self._venue_loads:
+        if (
+            exchange not in self._venue_markets
+            and exchange not in self._venue_loads
+            and time.monotonic() >= self._venue_retry_at.get(exchange, 0.0)
+        ):
             self._start_venue_load(exchange)
         return self._venue_markets.get(exchange, {})
 
@@ -388,10 +398,14 @@ class DantaroApp(App[int]):
         except Exception as exc:
             reason = getattr(exc, "message", "") or str(exc) or "no answer in time"
             self.tell(f"cannot load the {venue_name(exchange)} market list: {reason}", "Markets")
-            return {}  # asked again later: the next ask starts a new load
+            self._venue_retry_at[exchange] = time.monotonic() + VENUE_RETRY_S
+            return {}  # asked again after VENUE_RETRY_S by the next ask
         finally:
             self._venue_loads.pop(exchange, None)
         got = {m.symbol: m for m in markets}
+        if not got:  # an empty list is no list: asked again later, not kept for good
+            self._venue_retry_at[exchange] = time.monotonic() + VENUE_RETRY_S
+            return got
         self._venue_markets[exchange] = got
         cockpit = self.cockpit
         if cockpit is not None:

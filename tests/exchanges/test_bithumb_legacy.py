@@ -170,6 +170,21 @@ def depth(*levels: tuple[str, str, str], dt: int = 1580268255864325) -> bytes:
     return orjson.dumps({"type": "orderbookdepth", "content": {"list": rows, "datetime": dt}})
 
 
+def test_a_depth_frame_naming_a_bad_market_changes_no_book() -> None:
+    decoder = LegacyDecoder()
+    snap = {"symbol": "BTC_KRW", "datetime": 1, "asks": [["101", "1"]], "bids": [["99", "1"]]}
+    decoder.decode(orjson.dumps({"type": "orderbooksnapshot", "content": snap}), 1)
+    frame = orjson.loads(depth(("bid", "100", "5"), ("bid", "98", "1")))
+    frame["content"]["list"][1]["symbol"] = "X\x1b[2J_KRW"
+    (refused,) = decoder.decode(orjson.dumps(frame), 2)
+    assert isinstance(refused, Status) and refused.kind == "error"
+    assert "\x1b" not in refused.message
+    # The next good change shows the book without any part of the refused frame.
+    (book,) = decoder.decode(depth(("ask", "102", "2")), 3)
+    assert isinstance(book, OrderBook)
+    assert [(lv.price, lv.size) for lv in book.bids] == [(99.0, 1.0)]
+
+
 def test_depth_changes_need_a_full_book_then_apply_and_a_crossing_drops_it() -> None:
     decoder = LegacyDecoder()
     (wait,) = decoder.decode(depth(("ask", "10593000", "1.11223318")), 1)

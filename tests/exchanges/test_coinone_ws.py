@@ -417,3 +417,11 @@ def test_mutated_documented_frames_never_raise_nor_deliver_the_impossible() -> N
             elif isinstance(ev, Candle):
                 assert 0 < ev.low <= min(ev.open, ev.close) <= max(ev.open, ev.close) <= ev.high
     assert delivered > 100  # most mutations leave a readable frame
+
+
+def test_a_book_with_a_far_future_id_does_not_hide_the_books_after_it() -> None:
+    codec = CoinoneCodec()
+    codec.decode(BOOK.replace("1760000000123001", "99999999999999999999"), T0)
+    newer = BOOK.replace("1760000000123001", "1760000000124001")
+    (book,) = codec.decode(newer, T0 + 1)
+    assert isinstance(book, OrderBook) and book.timestamp == 1_760_000_000_123

@@ -1089,3 +1089,31 @@ def test_events_are_built_positionally_in_model_order() -> None:
     assert swapped is not Trade
     with pytest.raises(TypeError):  # the keyword form: Trade's other fields are required
         swapped("gateio", "BTC", "BTC_USDT", "USDT")
+
+
+def test_snapshot_is_asked_again_after_the_wall_clock_goes_back() -> None:
+    now = [1_000_000.0]
+    c = GateioCodec(clock=lambda: now[0])
+    c.subscribe_frames({"orderbook": frozenset({"BTC_USDT"})}, {})
+    c.decode(book_update("BTC_USDT", 99, 100, [], []), 1)
+    (req,) = c.rest_requests()
+    (st,) = c.on_rest(req, 500, b"{}", 2)
+    assert st.kind == "error" and c.rest_requests() == []  # backing off
+    now[0] -= 3600  # the clock was set back an hour: the book must not wait that long
+    (req,) = c.rest_requests()
+    assert req.key == "depth:BTC_USDT"
+
+
+def test_long_run_of_failed_snapshots_keeps_asking() -> None:
+    now = [1000.0]
+    c = GateioCodec(clock=lambda: now[0])
+    c.subscribe_frames({"orderbook": frozenset({"BTC_USDT"})}, {})
+    c.decode(book_update("BTC_USDT", 99, 100, [], []), 1)
+    for _ in range(1100):  # hours of refusals: the backoff stays capped and never raises
+        (req,) = c.rest_requests()
+        (st,) = c.on_rest(req, 503, b"{}", 2)
+        assert st.kind == "error"
+        now[0] += 30.0
+    (req,) = c.rest_requests()
+    (b,) = c.on_rest(req, 200, orjson.dumps({**SNAP, "id": 99}), 3)
+    assert isinstance(b, OrderBook)

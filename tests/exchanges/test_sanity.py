@@ -64,6 +64,13 @@ def test_clean_strips_c0_c1_and_del_keeps_unicode() -> None:
         assert not has_control(ok) and clean(ok) == ok
 
 
+def test_clean_strips_line_separators_and_bidi_overrides() -> None:
+    # U+202E shows "BTC\u202eDSU" as "BTCUSD"; U+2028 breaks a status line in two.
+    for ch in ("\u2028", "\u2029", "\u202a", "\u202e", "\u2066", "\u2069"):
+        assert has_control(f"a{ch}b") and clean(f"a{ch}b") == "a b"
+    assert clean("👨\u200d👩") == "👨\u200d👩"  # a joiner is part of the glyph, kept
+
+
 # --------------------------------------------------------------------------- Upbit WebSocket
 
 

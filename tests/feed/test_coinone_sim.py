@@ -90,6 +90,25 @@ async def test_an_unknown_coin_is_said_in_health_and_the_known_one_keeps_flowing
         await hub.close()
 
 
+async def test_letting_go_of_the_unknown_coin_makes_the_socket_say_connected(
+    sim: SimServer,
+) -> None:
+    hub = FeedHub(confirm_timeout=1.0)
+    client = _client(sim, hub)
+    books: list[OrderBook] = []
+    try:
+        await client.subscribe_orderbook(["BTC/KRW", "NOPE/KRW"], books.append)
+        await until(lambda: "NOPE/KRW" in client.health().last_error, 20.0)
+        assert hub.connection_health()[0].state == "waiting"
+        await client.subscribe_orderbook(["BTC/KRW"], books.append)
+        # Only the confirmed book is left on the socket: its own row must not stay "waiting".
+        await until(lambda: hub.connection_health()[0].state == "connected", 20.0)
+        assert client.health().waiting == ()
+    finally:
+        await client.cleanup()
+        await hub.close()
+
+
 async def test_an_unknown_coin_alone_does_not_make_the_socket_reconnect(sim: SimServer) -> None:
     hub = FeedHub(confirm_timeout=0.5)
     client = _client(sim, hub, keepalive=2.0)  # PONGs every 2 s: the test's clock

@@ -77,3 +77,29 @@ async def test_a_callback_that_returns_an_awaitable_is_awaited(sim: SimServer) -
         assert client.health().errors == 0
     finally:
         await client.cleanup()
+
+
+async def test_a_quiet_realtime_only_stream_never_schedules_a_wake_up_in_the_past(
+    sim: SimServer,
+) -> None:
+    # A realtime-only stream (a private one: no orders for minutes is normal) proves
+    # nothing by its silence; a quiet deadline in the past would spin the writer at 100 %.
+    from dantaro_tui.exchanges.upbit import UpbitCodec
+    from dantaro_tui.feed.hub import FeedHub
+
+    hub = FeedHub(quiet_after={"upbit": 0.5})
+    got: list[Ticker] = []
+    client = WebSocketClient(
+        "realtime", url=ws(sim), hub=hub, keepalive=60.0,
+        codec_factory=lambda: UpbitCodec("SIMPLE", None, only_realtime=True),
+    )  # fmt: skip
+    await client.subscribe_ticker(["KRW-BTC"], got.append)
+    try:
+        await until(lambda: bool(got), 10.0)
+        conn = conn_of(client)
+        await until(lambda: not conn.waiting, 10.0)
+        later = max(conn.data_at, conn._request_at) + 5.0  # long past the quiet period
+        assert conn._next_deadline(later) > later
+    finally:
+        await client.cleanup()
+        await hub.close()

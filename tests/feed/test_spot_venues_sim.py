@@ -96,3 +96,53 @@ async def test_a_recording_keeps_the_book_snapshot_the_deltas_build_on(
     assert b"lastUpdateId" in (
         rest[0].frame if isinstance(rest[0].frame, bytes) else rest[0].frame.encode()
     )
+
+
+async def test_a_banned_ip_asks_for_no_snapshot_until_the_ban_ends(sim: SimServer) -> None:
+    """Binance answers 418 (this IP is banned, Retry-After) to the depth snapshot: asking
+    again during a ban prolongs it, so the hub asks once, the book is said to be unsynced
+    and nothing is shown in its place."""
+    from aiohttp import web
+
+    if "binance" not in sim.endpoints:
+        pytest.skip("the simulator does not serve binance")
+    asked: list[str] = []
+
+    async def banned(request: web.Request) -> web.Response:
+        asked.append(request.path)
+        return web.json_response(
+            {"code": -1003, "msg": "Way too many requests; IP banned"},
+            status=418,
+            headers={"Retry-After": "600"},
+        )
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", banned)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    hub = FeedHub()
+    books: list[OrderBook] = []
+    said: list[str] = []
+    client = WebSocketClient(
+        "banned",
+        "binance",
+        url=sim.endpoints["binance"]["ws"],
+        rest_url=f"http://127.0.0.1:{port}",
+        hub=hub,
+        on_status=lambda st: said.append(st.message),
+    )
+    try:
+        await client.subscribe_orderbook(["BTCUSDT"], books.append)
+        await until(lambda: bool(asked), 10.0)
+        await asyncio.sleep(3.0)  # 30 depth frames of the socket, each wanting a snapshot
+        assert len(asked) == 1
+        assert books == []  # no book without its snapshot
+        assert client.health().state == "waiting"  # never "connected" without a book
+        assert any("HTTP 418" in text and "banned" in text for text in said), said
+    finally:
+        await client.cleanup()
+        await hub.close()
+        await runner.cleanup()

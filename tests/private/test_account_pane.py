@@ -127,3 +127,18 @@ async def test_the_status_bar_says_how_the_account_streams_are(settings: Path) -
 
         await until(lambda: "●계좌" in shown(), pilot)
         assert bar.private and all(s.state == "connected" for s in bar.private)
+
+
+async def test_at_80x24_the_pane_never_pushes_the_status_bar_off_screen(settings: Path) -> None:
+    app = demo_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await asyncio.wait_for(app.started.wait(), 10)
+        assert app.cockpit is not None
+        pane = app.cockpit.query_one(AccountPane)
+        await pilot.press("w")
+        await until(lambda: pane.text != "", pilot)
+        await pilot.pause(0.3)
+        status = app.cockpit.status
+        assert pane.region.height >= 3
+        assert status.region.height == 1 and status.region.bottom <= 23  # above the footer
+        assert app.cockpit.scroll_offset.y == 0  # nothing scrolled out of sight

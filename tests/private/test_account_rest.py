@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dantaro_tui.exchanges.upbit_account_rest import parse_orders
 from dantaro_tui.feed.account_rest import AccountClient
 from dantaro_tui.feed.rest import RestError
 from dantaro_tui.sim.jwt_auth import ORDERS_READ
@@ -43,3 +44,12 @@ async def test_a_key_without_asset_inquiry_is_told_which_permission_is_missing()
             with pytest.raises(RestError, match="자산조회"):
                 await account.accounts()
             assert await account.open_orders() == []
+
+
+def test_an_order_time_without_offset_is_read_as_korean_time() -> None:
+    # An order row's time must not shift with the zone of the machine showing it.
+    row = {"uuid": "u1", "side": "bid", "ord_type": "limit", "state": "wait"}
+    row |= {"market": "KRW-BTC", "price": "100", "volume": "1"}
+    with_offset = parse_orders([{**row, "created_at": "2024-07-02T10:41:13+09:00"}])
+    without = parse_orders([{**row, "created_at": "2024-07-02T10:41:13"}])
+    assert without[0].created_at == with_offset[0].created_at

@@ -236,6 +236,10 @@ def test_parse_size_duration_rotate() -> None:
     for bad in ("abc", "10x", "1h5"):
         with pytest.raises(ValueError):
             parse_duration(bad)
+    # float() alone would read these: a NaN deadline never comes, a negative one has passed.
+    for bad in ("nan", "inf", "-5", "9" * 400 + "s"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
     with pytest.raises(ValueError):
         parse_size("-1MB")
 

@@ -234,3 +234,42 @@ async def test_a_channel_the_collector_does_not_publish_is_named_not_waited_on_s
         await bot.cleanup()
         await bot.hub.close()
         await stop_collector(collector)
+
+
+async def test_a_garbage_entry_in_a_stream_is_counted_and_the_tape_goes_on(
+    redis_server: RedisServer, sim: SimServer
+) -> None:
+    # Redis is shared: another writer's entry, with an unreadable previous id and events,
+    # must cost that entry only, not the feed (re-reading it after a reconnect would loop).
+    collector = await start_collector(redis_server.url, sim, {"upbit": ["KRW-BTC"]})
+    events: list[Any] = []
+    bot = WebSocketClient("bot", source=redis_server.url)
+    try:
+        await bot.subscribe_trade(["KRW-BTC"], events.append)
+        await until(lambda: len(trade_ids(events, "KRW-BTC")) >= 3, what="trades via Redis")
+        with redis_server.sync() as r:
+            r.xadd(Layout().stream("upbit", "trade", "KRW-BTC"), {b"e": b"\xc1", b"p": b"x-y"})
+        await until(lambda: "ignored an entry" in bot.health().last_error, what="said")
+        seen = len(trade_ids(events, "KRW-BTC"))
+        await until(lambda: len(trade_ids(events, "KRW-BTC")) > seen + 3, what="trades go on")
+        assert bot.health().state == "connected"
+    finally:
+        await bot.cleanup()
+        await bot.hub.close()
+        await stop_collector(collector)
+
+
+async def test_an_unreadable_heartbeat_is_stale_and_said_as_such(
+    redis_server: RedisServer,
+) -> None:
+    with redis_server.sync() as r:
+        r.set(Layout().beat("upbit"), b"not a heartbeat")
+    bot = WebSocketClient("bot", source=redis_server.url)
+    try:
+        await bot.subscribe_ticker(["KRW-BTC"], lambda _t: None)
+        await until(lambda: "heartbeat" in bot.health().last_error, what="said")
+        assert "not one this version reads" in bot.health().last_error
+        assert bot.health().state == "stale"
+    finally:
+        await bot.cleanup()
+        await bot.hub.close()

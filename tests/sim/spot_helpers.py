@@ -72,6 +72,12 @@ async def frames(
         out.append(json.loads(msg.data))
 
 
+async def get(session: aiohttp.ClientSession, url: str) -> tuple[int, Any, Any]:
+    """A REST answer: its status, JSON body and headers."""
+    async with session.get(url) as resp:
+        return resp.status, await resp.json(), resp.headers
+
+
 def types_of(obj: dict[str, Any]) -> dict[str, type]:
     return {k: type(v) for k, v in obj.items()}
 

@@ -23,6 +23,7 @@ from tests.sim.spot_helpers import (
     advance,
     assert_like,
     frames,
+    get,
     manual_sim,
     project_client_survives_gaps,
     venue,
@@ -56,11 +57,6 @@ def replies(got: list[Frame]) -> list[Frame]:
 
 def stream_data(got: list[Frame], stream: str) -> list[Frame]:
     return [f["data"] for f in got if f.get("stream") == stream]
-
-
-async def get(session: aiohttp.ClientSession, url: str) -> tuple[int, Any, Any]:
-    async with session.get(url) as resp:
-        return resp.status, await resp.json(), resp.headers
 
 
 # ---------------------------------------------------------------------------- requests

@@ -22,6 +22,7 @@ from tests.sim.spot_helpers import (
     advance,
     assert_like,
     frames,
+    get,
     manual_sim,
     project_client_survives_gaps,
     venue,
@@ -65,11 +66,6 @@ async def acked(ws: aiohttp.ClientWebSocketResponse) -> list[Frame]:
 
 def updates(got: list[Frame], channel: str) -> list[Frame]:
     return [f["result"] for f in got if f.get("event") == "update" and f["channel"] == channel]
-
-
-async def get(session: aiohttp.ClientSession, url: str) -> tuple[int, Any, Any]:
-    async with session.get(url) as resp:
-        return resp.status, await resp.json(), resp.headers
 
 
 # ---------------------------------------------------------------------------- requests

@@ -131,3 +131,38 @@ async def test_scanner_lists_binance_usdt_markets_and_enter_opens_one(
         chart = cockpit.active_chart
         assert chart is not None
         await until(lambda: (chart.exchange, chart.symbol) == ("binance", "BTCUSDT"), pilot)
+
+
+class _Unreachable:
+    """A venue's REST that never answers its market list (counted)."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def markets(self) -> list[Any]:
+        self.asked += 1
+        raise OSError("connection refused")
+
+    async def candles(self, symbol: str, interval: str = "1m", count: int = 200) -> list[Any]:
+        return []
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_an_unreachable_venue_is_not_asked_on_every_repaint(private_config: Path) -> None:
+    """A pane on a venue whose market list cannot be had asks for it on every paint; the
+    app asks the venue once, says so, and waits before asking again."""
+    from dantaro_tui.ui.app import _default_rest
+
+    dead = _Unreachable()
+    cfg = load_config(private_config, env={}, overrides={"symbols": "KRW-BTC,binance:BTCUSDT"})
+    app = DantaroApp(cfg, mode="demo", session=DemoSession(seed=4), persist=False)
+    app.rest_factory = lambda ex: dead if ex == "binance" else _default_rest(ex, app.hub)
+    async with app.run_test(size=SIZE) as pilot:
+        await asyncio.wait_for(app.started.wait(), 10)
+        await until(lambda: dead.asked >= 1, pilot)
+        await pilot.pause(2.0)  # some 30 paints of the Binance chart
+        assert dead.asked == 1
+        said = [a.message for a in app.alert_service.log if "Binance market list" in a.message]
+        assert len(said) == 1 and "connection refused" in said[0]

@@ -41,6 +41,12 @@ def _num(x: float | None, digits: int = 8) -> str:
     return f"{x:,.{digits}f}".rstrip("0").rstrip(".") or "0"
 
 
+def _fee(market: str, fee: float | None) -> str:
+    """A fee in its market's quote: won to the hundredth (0.05 % of 99,999.97 KRW is not
+    49.99998397), a coin quote to the satoshi."""
+    return _num(fee, 2 if market.startswith("KRW") else 8)
+
+
 def _clock(ms: int) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ms / 1000)) if ms else "-"
 
@@ -203,14 +209,14 @@ class AccountScreen(Screen[None]):
                 continue
             seen.add(f.key)
             fills.add_row(
-                _clock(f.ms), f.market, f.side, _num(f.price), _num(f.volume), _num(f.fee),
-                f.role or "-", key=f.key,
+                _clock(f.ms), f.market, f.side, _num(f.price), _num(f.volume),
+                _fee(f.market, f.fee), f.role or "-", key=f.key,
             )  # fmt: skip
         total_value, unpriced = book.total_value()
         missing = f" ({unpriced} without a price yet)" if unpriced else ""
         totals = (
             f"Value {total_value:,.0f} KRW{missing}   Unrealised P&L {pnl_total:+,.0f} KRW   "
-            f"Fees paid (this session) {book.fees_paid:,.0f} KRW   Open orders {len(book.orders)}"
+            f"Fees paid since opened {book.fees_paid:,.0f} KRW   Open orders {len(book.orders)}"
         )
         self.query_one("#account-totals", Static).update(Text(totals))
         self.painted_at = time.perf_counter()

@@ -71,6 +71,7 @@ from dantaro_tui.model import Trade
 from dantaro_tui.ui.feeds import app_hub
 from dantaro_tui.ui.format import average_price, format_compact, market_price
 from dantaro_tui.ui.host import HasAlertService, MarketOpener
+from dantaro_tui.ui.widgets.base import screen_shown
 from dantaro_tui.venues import venue_name
 
 # Shown when the market lists cannot be read: majors that Upbit KRW and OKX USDT both list.
@@ -389,6 +390,9 @@ class ArbitrageScreen(Screen[None]):
     async def set_global_venue(self, venue: str) -> None:
         if venue == self.global_venue or venue not in GLOBAL_VENUES:
             return
+        # First stop the last venue's start: finishing while the old collector stops, it
+        # would install a collector of the old venue that the new start then keeps.
+        self.workers.cancel_group(self, "arbitrage")
         collector, self.collector = self.collector, None
         if collector is not None and self._owns_collector:
             with contextlib.suppress(Exception):
@@ -442,6 +446,8 @@ class ArbitrageScreen(Screen[None]):
         if venue == UPBIT and trade.quote != "KRW":
             return
         if venue != UPBIT:
+            if venue != self.global_venue:
+                return  # a late trade of the venue compared before
             venue = OKX  # the window's key for the global leg, whichever venue it is
         self.window.add_trade(coin, venue, trade.timestamp / 1000.0, trade.price, trade.volume)
 
@@ -501,14 +507,7 @@ class ArbitrageScreen(Screen[None]):
     @property
     def shown(self) -> bool:
         """On top, or only under a modal (the palette): worth painting."""
-        try:
-            stack = self.app.screen_stack
-        except Exception:
-            return False
-        if not stack:
-            return False
-        top = stack[-1]
-        return top is self or (top.is_modal and len(stack) > 1 and stack[-2] is self)
+        return screen_shown(self)
 
     def refresh_rows(self) -> None:
         rows = self.compute()

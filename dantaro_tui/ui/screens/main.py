@@ -536,7 +536,9 @@ class CockpitScreen(Screen[None]):
         self.post_message(self.SettingsChanged())
 
     def action_toggle_account(self) -> None:
-        self.query_one("#account-pane", AccountPane).toggle()
+        # The pane takes its rows from the scanner: at 80x24 the charts and book keep
+        # theirs, and the status bar never leaves the screen.
+        self.set_class(self.query_one("#account-pane", AccountPane).toggle(), "-account")
 
     def action_threshold(self, step: float) -> None:
         cfg = self.config

@@ -54,6 +54,7 @@ from dantaro_tui.services.premium_config import PremiumSettings
 from dantaro_tui.ui.feeds import app_hub
 from dantaro_tui.ui.format import format_compact
 from dantaro_tui.ui.host import MarketOpener
+from dantaro_tui.ui.widgets.base import screen_shown
 from dantaro_tui.venues import venue_name
 
 SHORT = {
@@ -262,14 +263,7 @@ class PremiumMatrixScreen(Screen[None]):
     @property
     def shown(self) -> bool:
         """On top, or only under a modal (the palette): worth painting."""
-        try:
-            stack = self.app.screen_stack
-        except Exception:
-            return False
-        if not stack:
-            return False
-        top = stack[-1]
-        return top is self or (top.is_modal and len(stack) > 1 and stack[-2] is self)
+        return screen_shown(self)
 
     def refresh_board(self) -> None:
         board = self._board

@@ -45,6 +45,7 @@ class AccountPane(Static):
     AccountPane {
         display: none;
         height: auto;
+        max-height: 4;
         padding: 0 1;
         border: round $foreground 25%;
         border-title-color: $foreground 85%;

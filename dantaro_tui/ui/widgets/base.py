@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from rich.style import Style
 from textual.message import Message
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 
@@ -47,6 +48,22 @@ class SymbolChanged(Message):
         self.source = source
 
 
+def screen_shown(screen: Screen[Any]) -> bool:
+    """True when ``screen`` is on top, or only under a modal (palette, dialog) that it
+    shows through: worth painting."""
+    try:
+        app = screen.app
+        top = app.screen
+    except Exception:  # no app, or no screen yet
+        return False
+    if top is screen:
+        return True  # the common case, per pane and tick: no copy of the stack
+    if not top.is_modal:
+        return False
+    stack = app.screen_stack
+    return len(stack) > 1 and stack[-2] is screen
+
+
 def pane_visible(widget: Widget) -> bool:
     """True when ``widget`` is on the shown screen and not inside a hidden tab/container.
 
@@ -56,14 +73,18 @@ def pane_visible(widget: Widget) -> bool:
         return False
     try:
         screen = widget.screen
-        top = widget.app.screen
     except Exception:
         return False
-    if screen is not top:
-        stack = widget.app.screen_stack
-        if not (top.is_modal and len(stack) > 1 and stack[-2] is screen):
-            return False
-    return widget.is_on_screen
+    return screen_shown(screen) and widget.is_on_screen
+
+
+def retire_client(client: WebSocketClient, keep: set[asyncio.Task[None]]) -> None:
+    """Let a pane's old-venue ``client`` go in the background, out of reach of a cancelled
+    subscribe worker (its late events fail the pane's venue test); ``keep`` holds the task
+    until it is done."""
+    task = asyncio.create_task(client.cleanup())
+    keep.add(task)
+    task.add_done_callback(keep.discard)
 
 
 class PaneOptions(TypedDict, total=False):
@@ -176,10 +197,6 @@ class LivePane(Widget):
     def mark_dirty(self) -> None:
         self._dirty = True
 
-    def wants(self, symbol: str) -> bool:
-        """Feed callbacks drop events for any other symbol than the one shown now."""
-        return symbol == self.symbol
-
     def _tick(self) -> None:
         if self._dirty and pane_visible(self):
             self._dirty = False
@@ -244,9 +261,7 @@ class LivePane(Widget):
             # (its late events fail ``shows``), out of reach of a cancelled worker.
             old, self.client = self.client, self._new_client(exchange)
             self.exchange = exchange
-            task = asyncio.create_task(old.cleanup())
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
+            retire_client(old, self._retiring)
         self.symbol = code
         self._show_venue()
         self.clear_state()

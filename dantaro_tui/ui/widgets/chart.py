@@ -440,8 +440,7 @@ class ChartView(LivePane):
         if not (self.vwap or self.bollinger):
             return {}
         key = (
-            self.symbol,
-            self.interval,
+            self._generation,  # a new market, venue or interval: never the last one's lines
             self.vwap,
             self.bollinger,
             len(shown),

@@ -49,7 +49,7 @@ from dantaro_tui.services.alerts import AlertService
 from dantaro_tui.ui.feeds import app_hub
 from dantaro_tui.ui.format import fit, format_compact, market_price
 from dantaro_tui.ui.host import HasAlertService
-from dantaro_tui.ui.widgets.base import pane_visible
+from dantaro_tui.ui.widgets.base import pane_visible, retire_client
 from dantaro_tui.venues import join_ref, split_ref, venue_name
 
 log = logging.getLogger(__name__)
@@ -743,9 +743,7 @@ class ScannerView(ScrollView, can_focus=True):
                 self.client,
                 WebSocketClient(self._client_name, exchange=exchange, hub=app_hub(self)),
             )
-            task = asyncio.create_task(old.cleanup())
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
+            retire_client(old, self._retiring)
             self.exchange = exchange
             spike = self.spike_source
             spike_fn = spike.spike if spike is not None and spike.exchange == exchange else None

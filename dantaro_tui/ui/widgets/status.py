@@ -83,6 +83,9 @@ class HealthWatcher:
     def __init__(self) -> None:
         self._state: dict[str, str] = {}
         self._errors: dict[str, int] = {}
+        # Feeds told lost or stale: told back once data flows again, even when the 1 s
+        # samples see the reconnect end in "waiting" (confirmation by data), not in one step.
+        self._lost: set[str] = set()
 
     def update(self, snaps: list[HealthSnapshot]) -> list[tuple[str, Severity]]:
         out: list[tuple[str, Severity]] = []
@@ -93,6 +96,8 @@ class HealthWatcher:
             self._errors[s.name] = s.errors
             if s.errors > errors_before and s.last_error:
                 out.append((f"{s.name}: {s.last_error}", "warning"))
+            if s.state in ("reconnecting", "stale"):
+                self._lost.add(s.name)
             if before is None or before == s.state:
                 continue
             if s.state == "reconnecting" and before in ("connected", "stale"):
@@ -101,11 +106,14 @@ class HealthWatcher:
                 out.append((f"{s.name}: no data for a while (feed is stale)", "warning"))
             elif s.state == "waiting" and before == "connected":
                 out.append((f"{s.name}: waiting for the exchange to confirm data", "warning"))
-            elif s.state == "connected" and before in ("reconnecting", "stale"):
+            elif s.state == "connected" and s.name in self._lost:
                 out.append((f"{s.name}: connection restored", "information"))
+            if s.state == "connected":
+                self._lost.discard(s.name)
         for gone in set(self._state) - {s.name for s in snaps}:
             self._state.pop(gone, None)
             self._errors.pop(gone, None)
+            self._lost.discard(gone)
         return out
 
 
