@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from aiohttp import web
+from aiohttp import web, web_app
 
 from dantaro_tui.sim.binance import BinanceVenue
 from dantaro_tui.sim.bithumb import BithumbVenue
@@ -234,6 +234,12 @@ class SimServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        # aiohttp caches each (handler, apps) pair it built middlewares for, up to 1,024 of
+        # them; our handlers hold this server and its whole simulated market, so a process
+        # that starts many servers (a test run) would keep every stopped one alive.
+        cached = getattr(web_app, "_cached_build_middleware", None)
+        if cached is not None and hasattr(cached, "cache_clear"):
+            cached.cache_clear()
 
     async def __aenter__(self) -> SimServer:
         await self.start()

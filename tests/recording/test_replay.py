@@ -111,14 +111,22 @@ def test_time_window(tmp_path: Path) -> None:
 def test_paced_replay_follows_the_recorded_clock(tmp_path: Path) -> None:
     frames = upbit_frames()[:11]
     taps_ = [tap("connect", "upbit-1", ts=T0)]
-    taps_ += [tap("recv", "upbit-1", f, T0 + i * 100_000_000) for i, f in enumerate(frames)]
-    _record(tmp_path, taps_)  # 1 s of recorded time
+    taps_ += [tap("recv", "upbit-1", f, T0 + i * 200_000_000) for i, f in enumerate(frames)]
+    _record(tmp_path, taps_)  # 2 s of recorded time
     t0 = time.perf_counter()
-    replay_headless(tmp_path, speed=5.0)
-    assert 0.15 <= time.perf_counter() - t0 < 1.0  # 1 s at 5x = 0.2 s
+    replay_headless(tmp_path, speed=4.0)
+    # 2 s at 4x is 0.5 s; at 1x (the speed ignored) it would be 2 s.
+    assert 0.45 <= time.perf_counter() - t0 < 1.9
+
+
+def test_replay_at_full_speed_ignores_the_recorded_clock(tmp_path: Path) -> None:
+    frames = upbit_frames()[:11]
+    taps_ = [tap("connect", "upbit-1", ts=T0)]
+    taps_ += [tap("recv", "upbit-1", f, T0 + i * 10 * 10**9) for i, f in enumerate(frames)]
+    _record(tmp_path, taps_)  # 100 s of recorded time
     t0 = time.perf_counter()
     replay_headless(tmp_path)  # max speed
-    assert time.perf_counter() - t0 < 0.15
+    assert time.perf_counter() - t0 < 10.0  # paced, it would take 100 s
 
 
 def test_parse_time() -> None:

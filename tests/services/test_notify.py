@@ -201,8 +201,11 @@ async def test_a_slow_receiver_does_not_stall_the_loop(
             await until(lambda: notifier.health().retries >= 2, 30.0)
             samples = len(lag.samples)
             await until(lambda: len(lag.samples) >= samples + 20, 30.0)
-            worst = max(lag.samples)
-        assert worst < settings.timeout_s  # never blocked for a delivery's timeout
+        # A notifier that waited on the loop would stall it for a delivery's timeout on every
+        # attempt (at least four by now); a loaded machine may stall it once on its own.
+        stalls = [s for s in lag.samples if s >= settings.timeout_s * 0.9]
+        assert len(stalls) <= 1, f"the loop stalled {len(stalls)} times for a delivery's timeout"
+        assert sorted(lag.samples)[len(lag.samples) // 2] < 0.1  # and it kept turning meanwhile
         assert "within" in notifier.health().last_error  # the timeout, said in health
         rx.hold.set()  # it recovers: everything still arrives
         await rx.wait_for(lambda: len({p["title"] for p in rx.payloads}) == 6, 60.0)
