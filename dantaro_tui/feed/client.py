@@ -49,6 +49,7 @@ SLICE = 0.003  # seconds of callbacks before the mailbox yields to the event loo
 INLINE_MAX = 0.0005
 STRIKES = 3
 SLOW_FOR = 5.0
+_perf = time.perf_counter
 
 
 class OwnerSub:
@@ -359,17 +360,24 @@ class WebSocketClient:
     # and delivered before trades: an owner behind a trade backlog still sees the present.
     def _push(self, key: str | None, ev: Event) -> None:
         if key is not None and self._sync_only and not self._queue and not self._slots:
-            now = time.perf_counter()
+            now = _perf()
             if now >= self._slow_until:
                 result = self._deliver(key, ev)
-                if result is not None and result is not True:
+                if result is True:
+                    # _count inlined: this runs for every event delivered in line.
+                    sec = ev.recv_ns // 1_000_000_000
+                    if sec != self._count_sec:
+                        self._flush_count()
+                        self._count_sec = sec
+                    self._count_n += 1
+                elif result is not None:
                     # An awaitable from a plain callback: it runs as a task of its own.
                     task = asyncio.ensure_future(result)
                     task.add_done_callback(self._task_done)
-                if result is not None:
                     self._count(ev.recv_ns)
-                if time.perf_counter() - now <= INLINE_MAX:
-                    self._strikes = 0
+                if _perf() - now <= INLINE_MAX:
+                    if self._strikes:
+                        self._strikes = 0
                 else:
                     self._strikes += 1
                     if self._strikes >= STRIKES:
@@ -454,10 +462,17 @@ class WebSocketClient:
             self._on_status(ev)  # type: ignore[arg-type]
             return None
         sub = self._subs.get(key)
-        if sub is None or ev.symbol not in sub.symbols:
+        symbol = ev.symbol
+        if sub is None or symbol not in sub.symbols:
             return None  # a symbol or channel the owner let go of: never delivered
-        if ev.__class__ is Trade and self._seen_trade(ev):
-            return None
+        if ev.__class__ is Trade:
+            # A snapshot re-sent for the trade this owner got last (Upbit answers every
+            # request with the market's last trade): never twice in a tape.
+            last = self._last_trade
+            trade_id = ev.trade_id
+            if ev.snapshot and last.get(symbol) == trade_id:
+                return None
+            last[symbol] = trade_id
         self._health.last_data_ns = ev.recv_ns
         try:
             result = sub.callback(ev)
@@ -484,16 +499,6 @@ class WebSocketClient:
     def _task_done(self, task: asyncio.Future[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:
             self._callback_failed(task.exception())  # type: ignore[arg-type]
-
-    def _seen_trade(self, trade: Trade) -> bool:
-        """A snapshot re-sent for the trade this owner got last (Upbit answers every request
-        with the market's last trade): never twice in a tape."""
-        last = self._last_trade
-        symbol = trade.symbol
-        if trade.snapshot and last.get(symbol) == trade.trade_id:
-            return True
-        last[symbol] = trade.trade_id
-        return False
 
     def _callback_failed(self, exc: BaseException) -> None:
         self._health.on_error(f"{self.name}: callback failed: {type(exc).__name__}: {exc}")

@@ -11,8 +11,10 @@ whole set. It trusts nothing it has not seen:
 * a socket that answers pings but carries no market data for ``quiet_after`` is probed
   (Upbit: the request again, which brings snapshots) or replaced (OKX);
 * a peer silent for two heartbeat intervals is dead;
-* a frame is decoded once and routed by the venue; the reader yields to the event loop
-  every few milliseconds, so a flood cannot starve the rest of the process.
+* a frame is decoded once and routed by the venue, right inside the socket read that
+  brought it (``sink.SinkConnection``: no queue and no task hop per frame); after a few
+  milliseconds of frames the socket is paused until the event loop's next turn, so a flood
+  cannot starve the rest of the process.
 """
 
 from __future__ import annotations
@@ -23,16 +25,18 @@ import itertools
 import logging
 import random
 import time
-from typing import TYPE_CHECKING
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlencode
 
 import websockets
-from websockets.asyncio.client import ClientConnection
 
 from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RestRequest, Subscription
 from dantaro_tui.feed.health import Health
 from dantaro_tui.feed.ratelimit import RateLimiter
 from dantaro_tui.feed.rest import RestError
+from dantaro_tui.feed.sink import Message, SinkConnection
 from dantaro_tui.feed.tap import TapKind, TapRecord
 
 if TYPE_CHECKING:
@@ -159,7 +163,13 @@ class Connection:
         self._uses_rest = type(self.codec).rest_requests is not ExchangeCodec.rest_requests
         self._rest_tasks: set[asyncio.Task[None]] = set()
         self._rest_failures = 0  # REST replies in a row that failed (the retry pause grows)
-        self._ws: ClientConnection | None = None
+        self._ws: SinkConnection | None = None
+        # Frames read but not handled yet, with their receive time: more than one read's
+        # worth only while a flood is being spread over several turns of the event loop.
+        self._inbox: deque[tuple[list[Message], int]] = deque()
+        self._resume: asyncio.Handle | None = None
+        self._paused = False
+        self._frames_to_send: Callable[[], list[Frame]] | None = None
         self._changed = asyncio.Event()
         self._synced = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -284,19 +294,20 @@ class Connection:
         await self._connect_limiter.acquire()
         self.conn_id = f"{self.exchange}-{next(_conn_ids)}"
         own_heartbeat = self.codec.heartbeat_frame() is not None
-        ws = await websockets.connect(
+        conn = await websockets.connect(
             self.url,
+            create_connection=SinkConnection,
             open_timeout=self.open_timeout,
             # The exchange's own heartbeat where it has one (Upbit PING, OKX ping, Gate.io
             # spot.ping); else WebSocket pings, whose pongs our reader never sees (Binance).
             ping_interval=None if own_heartbeat else self.keepalive,
             ping_timeout=None if own_heartbeat else self.keepalive,
             max_size=2**24,
-            max_queue=4096,
             compression=None,
             close_timeout=1.0,
             additional_headers=self.codec.connect_headers(),
         )
+        ws = cast(SinkConnection, conn)
         self._ws = ws
         self._own_heartbeat = own_heartbeat
         self._session_at = time.monotonic()
@@ -351,47 +362,110 @@ class Connection:
         for fn in taps:
             fn(rec)
 
-    async def _reader(self, ws: ClientConnection) -> None:
-        decode = self.codec.decode
+    async def _reader(self, ws: SinkConnection) -> None:
+        """Frames are handled as the socket reads them (``_take``); this waits for the end."""
+        self._inbox.clear()
         # Asked after every frame only of codecs that ever have something to send.
-        frames_to_send = (
+        self._frames_to_send = (
             self.codec.frames_to_send
             if type(self.codec).frames_to_send is not ExchangeCodec.frames_to_send
             else None
         )
-        route = self.venue.route
-        on_frame = self.health.on_frame
-        taps = self.venue.hub.taps
-        time_ns = time.time_ns
-        monotonic = time.monotonic
-        yield_at = monotonic() + SLICE
-        async for frame in ws:
-            recv_ns = time_ns()
-            now = self.frame_at = monotonic()
-            on_frame(recv_ns / 1e9)
-            if taps:
-                self._tap("recv", frame, recv_ns)
-            try:
-                events = decode(frame, recv_ns)
-                if events:
-                    route(self, events, recv_ns, now)
-                more = frames_to_send() if frames_to_send is not None else None
-                if more:
-                    self._outbox.extend(more)
-                    self._changed.set()
-                if self._uses_rest:
-                    self._ask_rest()
-            except Exception as exc:
-                # A bug must cost one frame, not the connection: count it and carry on.
-                self.health.on_error(f"could not process a message: {type(exc).__name__}: {exc}")
-                log.exception("frame processing failed on %s", self.conn_id)
-            if now >= yield_at:
-                # websockets hands over buffered frames without suspending: without this
-                # a fast feed holds the event loop for as long as frames keep coming.
-                await asyncio.sleep(0)
-                yield_at = monotonic() + SLICE
+        ws.attach(self._take, self._bad_message)
+        try:
+            await ws.ended()
+        except websockets.ConnectionClosed:
+            self._finish(ws, handle=True)
+            raise
+        except BaseException:
+            self._finish(ws, handle=False)
+            raise
+        self._finish(ws, handle=True)
 
-    async def _writer(self, ws: ClientConnection) -> None:
+    def _finish(self, ws: SinkConnection, *, handle: bool) -> None:
+        """The socket is gone: the frames it read before are still handled (``handle``)
+        unless we are leaving."""
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
+        if handle:
+            self._pump(ws, budget=False)
+        self._inbox.clear()
+        self._paused = False
+
+    def _take(self, frames: list[Message]) -> None:
+        """The frames of one socket read (called inside the read, by ``SinkConnection``)."""
+        recv_ns = time.time_ns()  # they arrived together: one receive time
+        self.frame_at = time.monotonic()
+        self.health.on_frame(recv_ns / 1e9, len(frames))
+        self._inbox.append((frames, recv_ns))
+        if self._resume is None and len(self._inbox) == 1:
+            self._pump(self._ws)
+
+    def _bad_message(self, reason: str) -> None:
+        self.health.on_error(reason)
+
+    def _pump(self, ws: SinkConnection | None, budget: bool = True) -> None:
+        try:
+            self._handle(ws, budget)
+        except Exception as exc:
+            # Raised inside the socket's read (a failing tap, say): ending the socket wakes
+            # the reader, and the session reports this cause rather than a lost socket.
+            self._fatal = exc
+            self._inbox.clear()
+            if ws is not None:
+                ws.transport.abort()
+
+    def _handle(self, ws: SinkConnection | None, budget: bool) -> None:
+        """Handles the frames read so far, for ``SLICE`` seconds at most: the rest waits
+        for the event loop's next turn with the socket paused, so a flood cannot starve the
+        rest of the process (nor pile up unread frames in memory)."""
+        self._resume = None
+        inbox = self._inbox
+        decode = self.codec.decode
+        route = self.venue.route
+        frames_to_send = self._frames_to_send
+        uses_rest = self._uses_rest
+        taps = self.venue.hub.taps
+        monotonic = time.monotonic
+        now = monotonic()
+        yield_at = now + SLICE
+        while inbox:
+            frames, recv_ns = inbox[0]
+            for i, frame in enumerate(frames):
+                if taps:
+                    self._tap("recv", frame, recv_ns)
+                try:
+                    events = decode(frame, recv_ns)
+                    if events:
+                        route(self, events, recv_ns, now)
+                    if frames_to_send is not None:
+                        more = frames_to_send()
+                        if more:
+                            self._outbox.extend(more)
+                            self._changed.set()
+                    if uses_rest:
+                        self._ask_rest()
+                except Exception as exc:
+                    # A bug must cost one frame, not the connection: count it and carry on.
+                    self.health.on_error(
+                        f"could not process a message: {type(exc).__name__}: {exc}"
+                    )
+                    log.exception("frame processing failed on %s", self.conn_id)
+                if budget and monotonic() >= yield_at:
+                    inbox[0] = (frames[i + 1 :], recv_ns)
+                    if ws is not None and not ws.transport.is_closing():
+                        ws.transport.pause_reading()
+                        self._paused = True
+                    self._resume = asyncio.get_running_loop().call_soon(self._pump, ws)
+                    return
+            inbox.popleft()
+        if self._paused:
+            self._paused = False
+            if ws is not None and not ws.transport.is_closing():
+                ws.transport.resume_reading()
+
+    async def _writer(self, ws: SinkConnection) -> None:
         try:
             await self._write_loop(ws)
         except asyncio.CancelledError:
@@ -418,7 +492,7 @@ class Connection:
             at = min(at, max(self.data_at, self._request_at) + quiet)
         return at
 
-    async def _write_loop(self, ws: ClientConnection) -> None:
+    async def _write_loop(self, ws: SinkConnection) -> None:
         """Sends subscriptions when the desired set changes, resyncs, the heartbeat, and
         judges whether the exchange is answering."""
         interval = self.keepalive
@@ -463,7 +537,7 @@ class Connection:
             elif self.desired == self._current:
                 await self._quiet(ws, now)
 
-    async def _unconfirmed(self, ws: ClientConnection) -> None:
+    async def _unconfirmed(self, ws: SinkConnection) -> None:
         """Subscriptions unanswered for ``confirm_timeout``."""
         if self.data_at >= self._request_at or not self.codec.answers_subscriptions:
             # Data flows, so the exchange heard us: what is still waiting has no data to
@@ -486,7 +560,7 @@ class Connection:
             "reconnecting"
         )
 
-    async def _quiet(self, ws: ClientConnection, now: float) -> None:
+    async def _quiet(self, ws: SinkConnection, now: float) -> None:
         since = now - max(self.data_at, self._request_at)
         if not self.codec.answers_subscriptions:
             return  # realtime-only: a quiet market says nothing about the socket
@@ -500,7 +574,7 @@ class Connection:
         elif self.quiet_after is None and since >= QUIET_RECONNECT_AFTER:
             raise Unconfirmed(f"no market data from {self.exchange} for {since:.0f}s; reconnecting")
 
-    async def _request_again(self, ws: ClientConnection) -> None:
+    async def _request_again(self, ws: SinkConnection) -> None:
         live = dict(self._current)
         for key, symbol in self.waiting:
             live[key] = live.get(key, frozenset()) - {symbol}
@@ -510,7 +584,7 @@ class Connection:
             await self._send(ws, frame, limited=i > 0)
         self._requested(self._current, resend=True)
 
-    async def _reconcile(self, ws: ClientConnection) -> None:
+    async def _reconcile(self, ws: SinkConnection) -> None:
         # Wait for the budget first and only then read the wish: changes made while
         # waiting are folded into this request instead of queueing stale ones.
         await self.msg_limiter.acquire()
@@ -585,7 +659,7 @@ class Connection:
             self._changed.set()
         self._ask_rest()
 
-    async def _send(self, ws: ClientConnection, frame: str | bytes, limited: bool = True) -> None:
+    async def _send(self, ws: SinkConnection, frame: str | bytes, limited: bool = True) -> None:
         if limited:
             await self.msg_limiter.acquire()
         await ws.send(frame)

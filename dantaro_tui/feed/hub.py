@@ -184,6 +184,7 @@ class Venue:
         """Fan one frame's events out to the owners that want them (once per frame)."""
         routes = self.routes
         health = conn.health
+        market = False
         for ev in events:
             cls = ev.__class__
             key = _KEY_OF_TYPE.get(cls)
@@ -194,12 +195,10 @@ class Venue:
                     self._status(conn, ev, now)  # type: ignore[arg-type]
                     continue
                 key = f"candle.{ev.interval}"  # type: ignore[union-attr]
-            symbol = ev.symbol
-            pair = (key, symbol)
+            market = True
+            pair = (key, ev.symbol)
             if conn.waiting:
                 conn.confirm(pair)
-            conn.data_at = now
-            health.last_data_ns = recv_ns
             ts = ev.timestamp  # type: ignore[union-attr]
             if ts and not ev.snapshot:  # type: ignore[union-attr]
                 # Health.on_latency inlined: this line runs for every event.
@@ -210,6 +209,9 @@ class Venue:
             if owners:
                 for client in owners:
                     client._push(key, ev)
+        if market:  # liveness is market data: statuses and acks do not count
+            conn.data_at = now
+            health.last_data_ns = recv_ns
 
     def _status(self, conn: Connection, status: Status, now: float) -> None:
         if status.kind == "subscribed" and status.symbol and status.code:
