@@ -339,6 +339,7 @@ def _decoder(data: Any) -> Callable[[Frame], Any]:
 # Double quotes of a combined-stream diff-depth frame besides its levels' (4 each): the keys
 # "stream", "data", "e", "E", "s", "U", "u", "b", "a" and the values of "stream", "e", "s".
 _DEPTH_QUOTES = 24
+_LEVEL_QUOTES = _DEPTH_QUOTES - 3  # those after the stream name
 _decode_snapshot = msgspec.json.Decoder(DepthSnapshot, strict=False).decode
 
 
@@ -637,29 +638,29 @@ class BinanceCodec(ExchangeCodec):
         # The stream name heads every combined-stream frame: it picks the decoder.
         # (Not checked to start with '{"stream":"': a frame that does not is no stream name
         # we know there, or is refused by the envelope decoder.)
-        route = None
-        end = 0
         if type(frame) is str:
             end = frame.find('"', 11, 140)
-            name: str | bytes = frame[11:end]
-            route = self._routes.get(name) or self._route(name)
         elif type(frame) is bytes:
             end = frame.find(b'"', 11, 140)
-            name = frame[11:end]
-            route = self._routes.get(name) or self._route(name)
+        else:
+            return self._decode_slow(frame, recv_ns)
+        name = frame[11:end]
+        route = self._routes.get(name) or self._route(name)
         if route is None:
             return self._decode_slow(frame, recv_ns)
+        read, handle, quote = route
+        text: Any = frame  # str or bytes, as is the route's quote
         try:
-            data = route[0](frame).data
+            data = read(frame).data
         except Exception:  # not the expected shape: the slow path says what it is
             return self._decode_slow(frame, recv_ns)
-        quote: Any = route[2]
-        if quote is not None:  # counted after the stream name, whose 3 quotes are known
-            levels = len(data.b) + len(data.a)
-            if frame.count(quote, end) != _DEPTH_QUOTES - 3 + 4 * levels:
-                return self._decode_slow(frame, recv_ns)  # numbers in the levels, or new keys
+        # Counted after the stream name, whose 3 quotes are known.
+        if quote is not None and text.count(quote, end) != _LEVEL_QUOTES + 4 * (
+            len(data.b) + len(data.a)
+        ):
+            return self._decode_slow(frame, recv_ns)  # numbers in the levels, or new keys
         try:
-            return route[1](data, recv_ns)
+            return handle(data, recv_ns)
         except Invalid as exc:
             self.errors += 1
             return [invalid_status(EXCHANGE, exc, recv_ns)]
@@ -881,17 +882,25 @@ class BinanceCodec(ExchangeCodec):
     def _bbo(self, d: BookTickerMsg, recv_ns: int) -> list[Event]:
         sym = d.s
         pair = self._pairs.get(sym) or self._pair(sym)
-        bid, ask = d.b, d.a
+        bid = d.b
+        ask = d.a
+        if 0.0 < bid < ask:  # both sides quoted and uncrossed: all but never
+            return [
+                _new_bbo(
+                    EXCHANGE, sym, pair[0], pair[1], (Level(bid, d.B),), (Level(ask, d.A),),
+                    d.B, d.A, d.E, recv_ns, False,
+                    "bbo",  # not the full book: its own subscribers only
+                )
+            ]  # fmt: skip
         # A price of 0 is an empty side.
         bids = (Level(bid, d.B),) if bid != 0.0 else ()
         asks = (Level(ask, d.A),) if ask != 0.0 else ()
         book = _new_bbo(
             EXCHANGE, sym, pair[0], pair[1], bids, asks, d.B if bids else 0.0,
-            d.A if asks else 0.0, d.E, recv_ns, False,
-            "bbo",  # not the full book: its own subscribers only
+            d.A if asks else 0.0, d.E, recv_ns, False, "bbo",
         )  # fmt: skip
-        if bids and asks and bid >= ask:
-            return [checked(book)]  # raises Invalid
+        if bids and asks:
+            return [checked(book)]  # raises Invalid: a crossed quote
         return [book]
 
     def _kline(self, d: KlineMsg, recv_ns: int) -> list[Event]:
@@ -936,28 +945,23 @@ class BinanceCodec(ExchangeCodec):
     def _depth(self, d: DepthMsg, recv_ns: int) -> list[Event]:
         """One diff-depth update: buffered until the book is synced, then checked against
         the U/u chain, applied, and shown (the hot path: kept flat on purpose)."""
-        sym = d.s
-        st = self._books.get(sym)
+        st = self._books.get(d.s)
         if st is None or (book := st.book) is None:
             return self._buffer(d, st)
         last = st.last_id
-        u = d.u
-        if u <= last:
+        if d.u <= last:
             self.stats.dropped += 1
             return []  # already in the snapshot: nothing to apply or show
-        if last + 1 < d.U or (not st.fresh and last + 1 != d.U):
-            self.stats.gaps += 1
-            why = f"missed updates (expected update {last + 1}, got {d.U})"
-            return [self._resync(sym, "sequence", why, recv_ns, keep=d)]
+        first = last + 1
+        if first != d.U and (first < d.U or not st.fresh):
+            return self._gap(d, first, recv_ns)
+        b = d.b
+        a = d.a
         try:
-            changed = book.update(d.b, d.a)  # atomic: raises before touching the book
+            changed = book.update(b, a)  # atomic: raises before touching the book
         except BadLevel as exc:
-            said = f"Ignored a Binance order book update for {sym} with {exc}."
-            return [
-                self._error("invalid", said, sym, recv_ns),
-                self._resync(sym, "invalid", "received an impossible price or size", recv_ns),
-            ]
-        st.last_id = u
+            return self._bad_level(d.s, exc, recv_ns)
+        st.last_id = d.u
         st.fresh = False
         self.stats.applied += 1
         bids = book.bids
@@ -968,20 +972,32 @@ class BinanceCodec(ExchangeCodec):
             # Only a change within the shown levels can cross the book; the views start
             # with the best levels.
             if bid_view and ask_view and bid_view[0].price >= ask_view[0].price:
-                return [self._crossed(sym, book, recv_ns)]
-        elif not d.b and not d.a:
+                return [self._crossed(d.s, book, recv_ns)]
+        elif not b and not a:
             return []
         bid_total = bids.total
         ask_total = asks.total
-        base, quote = st.pair
-        ev = _new_book(
-            EXCHANGE, sym, base, quote, bid_view, ask_view, bid_total, ask_total, d.E, recv_ns,
-            False,
-        )  # fmt: skip
         total = bid_total + ask_total
+        pair = st.pair
+        ev = _new_book(
+            EXCHANGE, d.s, pair[0], pair[1], bid_view, ask_view, bid_total, ask_total, d.E,
+            recv_ns, False,
+        )  # fmt: skip
         if total - total == 0.0:  # finite: the levels are checked and ordered by the book
             return [ev]
         return [checked(ev)]
+
+    def _gap(self, d: DepthMsg, expected: int, recv_ns: int) -> list[Event]:
+        self.stats.gaps += 1
+        why = f"missed updates (expected update {expected}, got {d.U})"
+        return [self._resync(d.s, "sequence", why, recv_ns, keep=d)]
+
+    def _bad_level(self, sym: str, exc: BadLevel, recv_ns: int) -> list[Event]:
+        said = f"Ignored a Binance order book update for {sym} with {exc}."
+        return [
+            self._error("invalid", said, sym, recv_ns),
+            self._resync(sym, "invalid", "received an impossible price or size", recv_ns),
+        ]
 
     def _buffer(self, d: DepthMsg, st: _BookSync | None) -> list[Event]:
         """Keep a delta until the snapshot has come (asking for it)."""
