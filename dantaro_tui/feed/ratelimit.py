@@ -51,3 +51,23 @@ class RateLimiter:
                     return
                 self.waited += delay
                 await asyncio.sleep(delay)
+
+
+_SHARED: dict[tuple[str, ...], tuple[int, RateLimiter]] = {}
+
+
+def shared_limiter(key: tuple[str, ...], limits: Iterable[RateLimit]) -> RateLimiter:
+    """The one limiter of a REST budget (``key``: exchange and group, or key pair and
+    group): the exchange counts per IP or per account, however many clients and hubs the
+    process has. One per event loop, since a limiter's lock belongs to its loop."""
+    loop = id(asyncio.get_running_loop())
+    entry = _SHARED.get(key)
+    if entry is not None and entry[0] == loop:
+        return entry[1]
+    for old in [k for k, (lp, _) in _SHARED.items() if lp != loop]:
+        del _SHARED[old]  # limiters of a loop that is gone (tests run many)
+    # Requests queued behind a busy event loop reach the exchange closer together than they
+    # were started: a wide margin, since a 429 costs more than the wait.
+    limiter = RateLimiter(limits, margin=0.2)
+    _SHARED[key] = (loop, limiter)
+    return limiter

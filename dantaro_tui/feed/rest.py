@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from dantaro_tui.exchanges.base import RateLimit
-from dantaro_tui.feed.ratelimit import RateLimiter
+from dantaro_tui.feed.ratelimit import RateLimiter, shared_limiter
 
 if TYPE_CHECKING:
     from dantaro_tui.feed.hub import FeedHub
@@ -33,19 +33,6 @@ class RestError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-_GROUP_LIMITERS: dict[tuple[str, str, int], RateLimiter] = {}
-
-
-def _group_limiter(exchange: str, group: str, limit: RateLimit) -> RateLimiter:
-    key = (exchange, group, id(asyncio.get_running_loop()))
-    limiter = _GROUP_LIMITERS.get(key)
-    if limiter is None:
-        # Requests queued behind a busy event loop reach the exchange closer together than
-        # they were started: keep a wide margin, a 429 costs more than the wait.
-        limiter = _GROUP_LIMITERS[key] = RateLimiter([limit], margin=0.2)
-    return limiter
 
 
 def parse_remaining_req(header: str) -> dict[str, str]:
@@ -107,10 +94,27 @@ class HttpClient:
         return self._session
 
     async def get(self, group: str, path: str, params: Mapping[str, Any] | None = None) -> bytes:
-        session = await self._get_session()
-        limiter = _group_limiter(self.exchange, group, self.group_limit)
-        url = f"{self.base_url}{path}"
+        """The body of a GET (4xx bodies too: the adapter turns the exchange's error body
+        into words)."""
         clean = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        limiter = shared_limiter((self.exchange, group), [self.group_limit])
+        return (await self.request(group, f"{self.base_url}{path}", limiter, params=clean))[1]
+
+    async def request(
+        self,
+        group: str,
+        url: str,
+        limiter: RateLimiter,
+        headers: Callable[[], Mapping[str, str]] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """GETs ``url`` within ``limiter``'s budget: (status, body). Retries 429, 5xx and a
+        lost connection with backoff; an HTTP 418 ban holds every later request of the
+        group until it ends. ``headers`` is asked again for each attempt (a signed request
+        needs a fresh nonce). Failures are ``RestError``, raised ``from None``: an aiohttp
+        error's request information could carry an ``Authorization`` header into a
+        traceback."""
+        session = await self._get_session()
         for attempt in range(MAX_RETRIES + 1):
             banned = self._banned_until.get(group, 0.0) - time.monotonic()
             if banned > 0:  # asking during a ban prolongs it: not one request until it ends
@@ -125,43 +129,47 @@ class HttpClient:
             await limiter.acquire()
             self.requests += 1
             try:
-                async with session.get(url, params=clean) as resp:
+                # The headers are made in the call: no local of this frame holds a token.
+                async with session.get(
+                    url, params=params, headers=headers() if headers is not None else None
+                ) as resp:
                     body = await resp.read()
                     self._note_remaining(group, resp.headers.get("Remaining-Req"))
-                    if resp.status == 429 and attempt < MAX_RETRIES:
-                        self.retries += 1
-                        await asyncio.sleep(random.uniform(0.5, 1.0) * 2**attempt)
-                        continue
-                    if resp.status == 429:
-                        raise RestError(
-                            f"{self.exchange} is rate-limiting requests; try again shortly", 429
-                        )
-                    if resp.status == 418:
-                        ban = _retry_after(resp.headers.get("Retry-After"), BAN_DEFAULT_S)
-                        self._banned_until[group] = time.monotonic() + ban
-                        raise RestError(
-                            f"{self.exchange} has temporarily blocked this IP for too many "
-                            "requests; wait a few minutes",
-                            418,
-                        )
-                    if resp.status >= 500 and attempt < MAX_RETRIES:
-                        self.retries += 1
-                        await asyncio.sleep(random.uniform(0.2, 0.5) * 2**attempt)
-                        continue
-                    # 4xx bodies too: the adapter turns the exchange's error body into words.
-                    return body
-            except aiohttp.ClientConnectionError as exc:
+                    status = resp.status
+                    retry_after = resp.headers.get("Retry-After")
+            except TimeoutError:  # before OSError, of which it is a subclass
+                wait = f"{self.timeout:.0f}s"
+                raise RestError(f"{self.exchange} did not answer within {wait}") from None
+            except (aiohttp.ClientError, OSError) as exc:
                 if attempt < MAX_RETRIES:
                     self.retries += 1
                     await asyncio.sleep(random.uniform(0.2, 0.5) * 2**attempt)
                     continue
                 raise RestError(
-                    f"cannot reach {self.exchange} at {self.base_url} ({exc}); "
+                    f"cannot reach {self.exchange} at {self.base_url} ({type(exc).__name__}); "
                     "check the network, or run with --demo"
-                ) from exc
-            except TimeoutError as exc:
-                wait = f"{self.timeout:.0f}s"
-                raise RestError(f"{self.exchange} did not answer within {wait}") from exc
+                ) from None
+            if status == 429 and attempt < MAX_RETRIES:
+                self.retries += 1
+                await asyncio.sleep(random.uniform(0.5, 1.0) * 2**attempt)
+                continue
+            if status == 429:
+                raise RestError(
+                    f"{self.exchange} is rate-limiting requests; try again shortly", 429
+                )
+            if status == 418:
+                ban = _retry_after(retry_after, BAN_DEFAULT_S)
+                self._banned_until[group] = time.monotonic() + ban
+                raise RestError(
+                    f"{self.exchange} has temporarily blocked this IP for too many requests; "
+                    "wait a few minutes",
+                    418,
+                )
+            if status >= 500 and attempt < MAX_RETRIES:
+                self.retries += 1
+                await asyncio.sleep(random.uniform(0.2, 0.5) * 2**attempt)
+                continue
+            return status, body
         raise RestError(f"{self.exchange}: request failed after {MAX_RETRIES} retries")
 
     def _note_remaining(self, group: str, header: str | None) -> None:

@@ -3,12 +3,16 @@ without the needed permission said in words."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from dantaro_tui.exchanges.upbit_account_rest import parse_orders
 from dantaro_tui.feed.account_rest import AccountClient
+from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.feed.rest import RestError
 from dantaro_tui.sim.jwt_auth import ORDERS_READ
+from dantaro_tui.sim.server import SimServer
 from tests.private.helpers import Exchange, call, creds_of, exchange, new_key
 
 
@@ -53,3 +57,28 @@ def test_an_order_time_without_offset_is_read_as_korean_time() -> None:
     with_offset = parse_orders([{**row, "created_at": "2024-07-02T10:41:13+09:00"}])
     without = parse_orders([{**row, "created_at": "2024-07-02T10:41:13"}])
     assert without[0].created_at == with_offset[0].created_at
+
+
+async def test_two_clients_of_one_key_share_its_budget_and_a_burst_is_never_refused() -> None:
+    """The exchange counts account requests per key pair (30/s): a bot and the cockpit on
+    the same key must queue behind one budget, and each retry must be signed anew."""
+    key = new_key()
+    sim = SimServer(seed=5, step_interval=0.05, rate_limits=True, venues=["upbit"], accounts=[key])
+    await sim.start()
+    hub = FeedHub()
+    hub.set_endpoint("upbit", ws=sim.endpoints["upbit"]["ws"], rest=sim.endpoints["upbit"]["rest"])
+    try:
+        async with (
+            AccountClient(creds_of(key), hub=hub) as bot,
+            AccountClient(creds_of(key), hub=hub) as cockpit,
+        ):
+            calls = [c.accounts() for c in (bot, cockpit) for _ in range(40)]
+            replies = await asyncio.gather(*calls, return_exceptions=True)
+            # Not one request went over the budget: no 429 had to be retried.
+            assert bot._http.retries + cockpit._http.retries == 0
+        refused = [r for r in replies if isinstance(r, BaseException)]
+        assert refused == [], f"{len(refused)} of 80 refused: {refused[:1]}"
+        assert all(any(b.currency == "KRW" for b in r) for r in replies)  # type: ignore[union-attr]
+    finally:
+        await hub.close()
+        await sim.stop()
