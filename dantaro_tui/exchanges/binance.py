@@ -583,7 +583,7 @@ class BinanceCodec(ExchangeCodec):
         if status_code != 200:
             said = api_error_text(body)
             detail = f" (Binance says: {said[1]}, code {said[0]})" if said else ""
-            meaning = _HTTP_TEXT.get(status_code, "the request failed")
+            meaning = HTTP_MEANINGS.get(status_code, "the request failed")
             self._ask_snapshot(sym, st)
             message = (
                 f"Binance did not send the {sym} order book (HTTP {status_code}: {meaning})"
@@ -1045,11 +1045,11 @@ class BinanceCodec(ExchangeCodec):
         ]
 
 
-_HTTP_TEXT = {
+HTTP_MEANINGS = {  # what Binance means by an HTTP status, in words (REST and snapshots)
     400: "the request was refused",
-    403: "blocked by Binance's web application firewall",
+    403: "refused by Binance's web application firewall",
     418: "this IP address is banned for sending too many requests",
-    429: "too many requests; the limit was reached",
+    429: "too many requests: the rate limit was reached",
     500: "Binance had an internal error",
     503: "Binance is unavailable",
 }

@@ -39,6 +39,7 @@ from dantaro_tui.exchanges.binance import (
     CANDLE_INTERVALS,
     DEPTH_PATH,
     EXCHANGE,
+    HTTP_MEANINGS,
     depth_weight,
     split_symbol_by_quote,
 )
@@ -140,11 +141,7 @@ def check_response(status: int, body: Body, headers: Mapping[str, str] | None = 
         return
     wait = retry_after(headers or {})
     code: str | int = f"http{status}"
-    msg = {
-        403: "refused by Binance's web application firewall",
-        418: "this IP address is banned for sending too many requests",
-        429: "too many requests: the rate limit was reached",
-    }.get(status, f"HTTP {status}")
+    msg = HTTP_MEANINGS.get(status, f"HTTP {status}")
     try:
         obj = orjson.loads(body) if isinstance(body, str | bytes) else body
     except orjson.JSONDecodeError:
