@@ -352,12 +352,20 @@ class Notifier:
                 return False, problem
             obj = apprise.Apprise()
             obj.add(dest.url)
+            # The senders' own socket timeouts (4 s by default) bound how long a receiver
+            # that hangs holds this pool thread: no longer than our timeout.
+            for sender in obj:
+                for attr in ("socket_connect_timeout", "socket_read_timeout"):
+                    if isinstance(getattr(sender, attr, None), int | float):
+                        setattr(sender, attr, min(getattr(sender, attr), self.settings.timeout_s))
             dest.apprise = obj
-        result = dest.apprise.notify(
-            body=job.body, title=job.title, timeout=self.settings.timeout_s
-        )
+        started = time.monotonic()
+        result = dest.apprise.notify(body=job.body, title=job.title)
         if result:
             return True, ""
+        if time.monotonic() - started >= self.settings.timeout_s * 0.9:
+            # Apprise says "a connection error" for a read that timed out: say what it was.
+            return False, f"no answer within {self.settings.timeout_s:g} s"
         reasons = [str(e.message) for e in result.logs() if getattr(e, "message", "")]
         return False, (reasons[-1] if reasons else "the receiver refused it")[:200]
 

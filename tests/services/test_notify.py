@@ -3,7 +3,9 @@ receiver on loopback, fed by the simulator's market through the watch rules."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -235,3 +237,34 @@ async def test_a_full_queue_is_counted_not_silent(
         await rx.wait_for(lambda: len(rx.payloads) == 6 - lost, 60.0)
         await notifier.close()
     assert json.dumps(rx.payloads)  # what arrived is whole JSON
+
+
+async def test_a_receiver_that_never_answers_is_let_go_at_the_timeout() -> None:
+    """A hung receiver holds a delivery thread and its socket for our timeout, not for the
+    sender library's own (4 s): the next alerts are not stuck behind it."""
+    opened: list[float] = []
+    closed: list[float] = []
+
+    async def never_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        opened.append(time.monotonic())
+        while await reader.read(4096):
+            pass
+        closed.append(time.monotonic())
+        writer.close()
+
+    server = await asyncio.start_server(never_answers, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = NotifySettings(urls=(f"json://127.0.0.1:{port}/hook",), timeout_s=1.0, retries=1)
+    notifier = Notifier(settings, concurrency=1)
+    await notifier.start()
+    try:
+        market = Market("upbit", "KRW-BTC", "BTC", "KRW", "비트코인", "Bitcoin")
+        with LoopLag() as lag:
+            assert notifier.submit(notice(market), WatchRule("r", "price")) == "queued"
+            await until(lambda: bool(closed), 30.0)
+        held = closed[0] - opened[0] - max(lag.samples, default=0.0)
+        assert held < 3.0, f"the hung receiver held the sender for {held:.1f} s"
+    finally:
+        await notifier.close()
+        server.close()
+        await server.wait_closed()
