@@ -8,6 +8,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from dantaro_tui.cli_flags import add_premium_args, premiums_from
+
 SUBCOMMANDS = ("tui", "sim", "record", "replay", "export", "watch", "serve", "collect")
 
 
@@ -15,19 +17,7 @@ def _add_sim_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     parser.add_argument("--port", type=int, default=0, help="port (0 = pick a free one)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the market")
-    parser.add_argument(
-        "--kimchi-premium",
-        type=float,
-        default=0.0,
-        help="the Korean venues' premium over the bank USD/KRW rate, in %%",
-    )
-    parser.add_argument(
-        "--premium",
-        action="append",
-        default=[],
-        metavar="VENUE=PCT",
-        help="one Korean venue's own premium, e.g. bithumb=2.8 (repeatable)",
-    )
+    add_premium_args(parser, kimchi_default=0.0)
     parser.add_argument(
         "--intensity", type=float, default=1.0, help="message volume multiplier (1 = busy day)"
     )
@@ -43,12 +33,11 @@ def _add_sim_args(parser: argparse.ArgumentParser) -> None:
 
 def _sim_main(args: argparse.Namespace) -> int:
     from dantaro_tui.sim.account import generate_key, parse_account
-    from dantaro_tui.sim.premiums import parse_premiums
     from dantaro_tui.sim.server import run
 
     try:
         accounts = [parse_account(text) for text in args.account]
-        premiums = parse_premiums(args.premium)
+        premiums = premiums_from(args, needs_demo=False)  # the simulator is the command
     except ValueError as exc:
         print(f"dantaro-tui sim: {exc}", file=sys.stderr)
         return 2

@@ -2,12 +2,15 @@
 
 Runs the cockpit's alert service (and the price, move, premium and feed rules of
 ``[[watch]]``) on any venue, live, on the built-in simulator (``--demo``) or from a
-collector's Redis (``--source redis://...``). Every alert is printed as one line and sent to
+collector's Redis (``--source redis://...``, else ``DANTARO_SOURCE`` when set; the first
+line says which). Every alert is printed as one line and sent to
 the rule's ``urls`` (or ``[notify] urls``); a live status line says what the feeds and
 the deliveries are doing. Without ``[[watch]]`` rules it runs the defaults: volume spikes,
-pumps and dumps of every market (each against its own activity) and a feed down for 30 s.
+pumps and dumps of every market but the stablecoins' (each against its own activity) and
+a feed down for 30 s.
 
     dantaro-tui watch --demo                  # simulated prices, alerts marked DEMO
+    dantaro-tui watch --demo --premium bithumb=2.8
     dantaro-tui watch --config ~/alerts.toml --quiet
 """
 
@@ -23,6 +26,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from dantaro_tui.cli_flags import ENV_SOURCE, add_premium_args, chosen_source, premiums_from
 from dantaro_tui.services.notify import Verdict
 from dantaro_tui.services.notify_text import Notice, render
 
@@ -51,16 +55,14 @@ def add_watch_args(parser: argparse.ArgumentParser) -> None:
         "--source",
         metavar="URL",
         help="take the feeds from a collector (dantaro-tui collect) on Redis: redis://host:6379,"
-        " or 'redis' for $DANTARO_REDIS_URL",
+        f" or 'redis' for $DANTARO_REDIS_URL; default ${ENV_SOURCE}",
     )
     parser.add_argument("--duration", help="stop after this long (90s, 10m, 1h); default: Ctrl-C")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the demo market")
     parser.add_argument(
         "--intensity", type=float, default=1.0, help="demo message volume (1 = busy day)"
     )
-    parser.add_argument(
-        "--kimchi-premium", type=float, default=3.0, help="demo: Upbit's premium over OKX, in %%"
-    )
+    add_premium_args(parser, kimchi_default=3.0, scope="demo: ")
 
 
 def watch_main(args: argparse.Namespace) -> int:
@@ -124,13 +126,17 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
                 f"exchange {exchange!r} is not supported (known: {', '.join(known_exchanges())})"
             )
         duration = parse_duration(args.duration) if args.duration else None
-        if args.demo and args.source:
-            raise ValueError("--demo and --source name two different feeds; choose one")
-        source = None
-        if args.source:
-            from dantaro_tui.feed.redis_layout import redis_url
-
-            source = redis_url(None if args.source == "redis" else args.source)
+        premiums = premiums_from(args)
+        choice = chosen_source(args.source)
+        if choice is not None and args.demo:
+            if not choice.from_env:
+                raise ValueError("--demo and --source name two different feeds; choose one")
+            # The command line wins over the environment, and says so.
+            console.print(
+                Text(f"note: {ENV_SOURCE} is set, but --demo watches the simulator instead")
+            )
+            choice = None
+        source = choice.url() if choice is not None else None
         hub = FeedHub(source=source) if source else FeedHub()
     except ValueError as exc:
         console.print(Text("error: ", style="bold red") + Text(str(exc)))
@@ -142,7 +148,10 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
         from dantaro_tui.sim.server import SimServer
 
         sim = SimServer(
-            seed=args.seed, intensity=args.intensity, kimchi_premium=args.kimchi_premium
+            seed=args.seed,
+            intensity=args.intensity,
+            kimchi_premium=args.kimchi_premium,
+            premiums=premiums,
         )
         try:
             await sim.start()
@@ -185,11 +194,18 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     label = f"{'DEMO' if demo else 'LIVE'} {exchange} {quote}" + (" via Redis" if source else "")
+    watched = label
+    if source is not None and choice is not None:
+        from dantaro_tui.feed.redis_layout import redact
+
+        # Which collector, and from where when no flag says it (an environment variable is
+        # easily forgotten); never its password.
+        watched += f" {redact(source)}" + (f" ({ENV_SOURCE})" if choice.from_env else "")
     targets = sorted({u for r in rules for u in notifier.targets(r)})
     # Text, never markup: "[notify]" and an exchange's or a receiver's words stay as written.
     console.print(
         Text(
-            f"watching {label} with {len(rules)} rule(s)"
+            f"watching {watched} with {len(rules)} rule(s)"
             + (
                 f"; alerts go to {len(targets)} destination(s)"
                 if targets

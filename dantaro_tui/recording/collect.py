@@ -2,6 +2,7 @@
 
     dantaro-tui collect --redis redis://localhost:6379 --exchange upbit --markets all
     dantaro-tui collect --demo --exchange upbit,okx --markets all   # on the simulator
+    dantaro-tui collect --demo --exchange upbit,bithumb,okx --markets all --premium bithumb=2.8
 
 Its flags and status line follow ``record``'s (``recording/cli.py``); ``--record DIR`` also
 writes the raw frames to disk as ``record`` does.
@@ -20,6 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from dantaro_tui.cli_flags import add_premium_args, premiums_from
 from dantaro_tui.feed.redis_layout import ENV_URL, MAX_AGE, STATE_MAXLEN, TRADE_MAXLEN, redis_url
 from dantaro_tui.recording.cli import (
     EXIT_FAILED,
@@ -66,6 +68,7 @@ def add_collect_args(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="collect from the built-in simulated exchange (terminals on it say DEMO)",
     )
+    add_premium_args(parser, kimchi_default=3.0, scope="with --demo: ")
     parser.add_argument("--duration", help="stop after this long (90s, 10m, 1h); default: Ctrl-C")
     parser.add_argument(
         "--max-age",
@@ -195,6 +198,7 @@ async def _collect(args: argparse.Namespace, console: Console) -> int:
         if args.trade_maxlen < 1 or args.state_maxlen < 1:
             raise ValueError("--trade-maxlen and --state-maxlen must be at least 1")
         max_age = parse_duration(args.max_age)
+        premiums = premiums_from(args)
     except ValueError as exc:
         _err(console, str(exc))
         return EXIT_USAGE
@@ -208,7 +212,13 @@ async def _collect(args: argparse.Namespace, console: Console) -> int:
         if args.demo:
             from dantaro_tui.sim.server import SimServer
 
-            sim = SimServer(host="127.0.0.1", port=0, venues=exchanges)
+            sim = SimServer(
+                host="127.0.0.1",
+                port=0,
+                venues=exchanges,
+                kimchi_premium=args.kimchi_premium,
+                premiums=premiums,
+            )
             try:
                 await sim.start()
             except Exception as exc:

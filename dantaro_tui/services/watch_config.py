@@ -19,7 +19,9 @@ left out, the rest stands. Nothing here imports Apprise unless a URL has to be c
 Kinds: ``price`` crosses ``above``/``below``; ``move`` is ``percent`` up or down within
 ``window``; ``volume_spike``, ``pump`` and ``dump`` are the alert service's own rules (each
 market against its own activity); ``premium`` is the BTC kimchi premium crossing
-``above``/``below`` (in %); ``feed`` is a feed unhealthy for ``after``.
+``above``/``below`` (in %); ``feed`` is a feed unhealthy for ``after``. ``stablecoins =
+false`` keeps a ``volume_spike``/``pump``/``dump`` rule off the dollar coins' markets
+(KRW-USDT), as the default rules are.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ class WatchRule:
     cooldown_s: float | None = None  # None = NotifySettings.cooldown_s
     max_per_hour: int | None = None  # None = NotifySettings.max_per_hour
     coin: str = "BTC"  # premium
+    # volume_spike/pump/dump over stablecoin markets (KRW-USDT): a dollar coin's volume
+    # jumps when money moves in or out of the venue, which is no signal to trade on.
+    stablecoins: bool = True
 
     def covers(self, market: str) -> bool:
         return not self.markets or market in self.markets
@@ -89,14 +94,16 @@ class NotifySettings:
 
 def default_rules() -> list[WatchRule]:
     """What ``watch`` runs when the file names no rule: the alert service's rules over every
-    market (each measured against its own activity, so a few a day, not a flood) and a
-    feed that stays unhealthy for 30 s."""
+    market but the stablecoins' (each measured against its own activity, so a few a day,
+    not a flood) and a feed that stays unhealthy for 30 s."""
     # A phone is not a screen: a volume spike somewhere is the commonest alert of a busy
     # day, so the default sends at most a few an hour (the cockpit's log keeps them all).
     return [
-        WatchRule("volume spikes", "volume_spike", cooldown_s=1800.0, max_per_hour=4),
-        WatchRule("pumps", "pump"),
-        WatchRule("dumps", "dump"),
+        WatchRule(
+            "volume spikes", "volume_spike", cooldown_s=1800.0, max_per_hour=4, stablecoins=False
+        ),
+        WatchRule("pumps", "pump", stablecoins=False),
+        WatchRule("dumps", "dump", stablecoins=False),
         WatchRule("feed", "feed", after_s=30.0),
     ]
 
@@ -255,6 +262,7 @@ RULE_KEYS = frozenset(
         "cooldown",
         "max_per_hour",
         "coin",
+        "stablecoins",
     }
 )
 
@@ -329,6 +337,14 @@ def _rule(table: Mapping[str, Any], where: str, warn: Warn) -> WatchRule:
             values["urls"] = urls
     if "coin" in table:
         values["coin"] = str(table["coin"]).strip().upper() or "BTC"
+    if "stablecoins" in table:
+        flag = _bool(table["stablecoins"])
+        if flag is None:
+            raise ValueError(f"stablecoins should be true or false, not {table['stablecoins']!r}")
+        if kind not in SERVICE_KINDS:
+            warn(f"{where}: stablecoins applies to {', '.join(SERVICE_KINDS)} rules (ignored)")
+        else:
+            values["stablecoins"] = flag
     _check(kind, values, table)
     name = table.get("name")
     values["name"] = (

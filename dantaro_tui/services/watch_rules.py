@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from dantaro_tui.analytics.alerts import Alert, Crossings
+from dantaro_tui.analytics.premium_matrix import STABLES
 from dantaro_tui.feed.client import WebSocketClient
 from dantaro_tui.feed.health import HealthSnapshot
 from dantaro_tui.feed.hub import FeedHub
@@ -39,6 +41,7 @@ from dantaro_tui.services.watch_config import SERVICE_KINDS, WatchRule
 
 PRICE_HYSTERESIS = 0.002  # re-arm a price level once 0.2 % back on the other side
 UNHEALTHY = frozenset({"connecting", "reconnecting", "waiting", "stale"})
+FIATS = frozenset({"KRW", "USD", "EUR", "JPY", "TRY", "BRL"})  # the quotes that are money
 HealthSource = Callable[[], Iterable[HealthSnapshot]]
 
 
@@ -171,10 +174,26 @@ class RuleEngine:
         return out
 
     # -- the alert service -------------------------------------------------------------------
+    def stablecoin(self, market: str) -> bool:
+        """Whether ``market`` trades a dollar coin (KRW-USDT, USDC-USDT)."""
+        m = self.names.get(market)
+        if m is not None:
+            return m.base.upper() in STABLES
+        # Not in the market list: venues disagree on which side of the code is the base
+        # (KRW-USDT, USDC-USDT), so it is a dollar coin's market when no side is a coin.
+        parts = [p for p in re.split(r"[-_/]", market.upper()) if p]
+        return len(parts) == 2 and all(p in STABLES or p in FIATS for p in parts)
+
     def on_alert(self, alert: Alert, price: float = 0.0) -> list[tuple[WatchRule, Notice]]:
         out = []
+        stable: bool | None = None  # worked out once, only if a rule asks
         for rule in self.rules:
             if rule.kind in SERVICE_KINDS and rule.kind == alert.kind and rule.covers(alert.market):
+                if not rule.stablecoins:
+                    if stable is None:
+                        stable = self.stablecoin(alert.market)
+                    if stable:
+                        continue
                 n = self._notice(
                     rule,
                     alert.kind,

@@ -13,6 +13,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
+from dantaro_tui.cli_flags import ENV_SOURCE, add_premium_args, chosen_source, premiums_from
 from dantaro_tui.config import (
     INTERVALS,
     LAYOUTS,
@@ -43,19 +44,7 @@ def add_tui_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
     parser.add_argument(
         "--intensity", type=float, default=1.0, help="demo message volume (1 = busy day)"
     )
-    parser.add_argument(
-        "--kimchi-premium",
-        type=float,
-        default=3.0,
-        help="demo: the Korean venues' premium over the bank USD/KRW rate in %% (default 3.0)",
-    )
-    parser.add_argument(
-        "--premium",
-        action="append",
-        default=[],
-        metavar="VENUE=PCT",
-        help="demo: one Korean venue's own premium, e.g. bithumb=2.8 (repeatable)",
-    )
+    add_premium_args(parser, kimchi_default=3.0, scope="demo: ")
     parser.add_argument("--theme", help=f"colour theme: {', '.join(THEMES)}")
     parser.add_argument("--layout", choices=LAYOUTS, help="chart grid (default 2x2)")
     parser.add_argument(
@@ -76,7 +65,8 @@ def add_tui_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
         "--source",
         metavar="URL",
         help="take the feeds from a collector (dantaro-tui collect) on Redis: redis://host:6379,"
-        " rediss:// for TLS, or 'redis' for $DANTARO_REDIS_URL (keeps a password out of ps)",
+        " rediss:// for TLS, or 'redis' for $DANTARO_REDIS_URL (keeps a password out of ps);"
+        f" default ${ENV_SOURCE}",
     )
     parser.add_argument(
         "--fallback",
@@ -241,18 +231,34 @@ def tui_main(args: argparse.Namespace) -> int:
     session: Any
     mode: Mode
     hub = None
-    if getattr(args, "source", None) and getattr(args, "replay_server", None) is None:
-        from dantaro_tui.ui.redis_session import open_source
-
-        if args.demo:
+    try:
+        premiums = premiums_from(args)
+    except ValueError as exc:
+        print(f"dantaro-tui: {exc}", file=sys.stderr)
+        return 2
+    replay = getattr(args, "replay_server", None) is not None
+    source = None if replay else chosen_source(getattr(args, "source", None))
+    if source is not None and args.demo:
+        if not source.from_env:
             print("dantaro-tui: --source and --demo: pick one (collect --demo)", file=sys.stderr)
             return 2
-        hub, note, error = open_source(args.source, getattr(args, "fallback", "none"))
+        # The command line wins over the environment, and says so: prices are simulated.
+        cfg.warnings.append(f"{ENV_SOURCE} is set, but --demo shows the simulator instead")
+        source = None
+    if source is not None:
+        from dantaro_tui.ui.redis_session import open_source
+
+        hub, note, error = open_source(source.value, getattr(args, "fallback", "none"))
         if hub is None:
-            print(f"dantaro-tui: {error}", file=sys.stderr)
+            print(f"dantaro-tui: {source.explain(error)}", file=sys.stderr)
             return 1
         if note:
-            cfg.warnings.append(note)
+            cfg.warnings.append(source.explain(note))
+        elif source.from_env and hub.source is not None:
+            from dantaro_tui.feed.redis_layout import redact
+
+            # Nothing on the command line says where the prices come from: the start does.
+            cfg.warnings.append(f"feeds from the collector at {redact(hub.source)} ({ENV_SOURCE})")
         if hub.source is not None and recorder is not None:
             # No exchange frame crosses this process: the collector can record (--record).
             cfg.warnings.append("--record: nothing to record, the feeds come from Redis")
@@ -267,13 +273,6 @@ def tui_main(args: argparse.Namespace) -> int:
         session = ReplaySession(args.replay_server)
         mode = "replay"
     elif args.demo:
-        from dantaro_tui.sim.premiums import parse_premiums
-
-        try:
-            premiums = parse_premiums(getattr(args, "premium", []))
-        except ValueError as exc:
-            print(f"dantaro-tui: {exc}", file=sys.stderr)
-            return 2
         session = DemoSession(
             args.seed,
             getattr(args, "intensity", 1.0),
