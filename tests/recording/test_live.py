@@ -147,7 +147,11 @@ async def test_replay_server_plays_a_sim_recording_to_a_client(
     finally:
         await client.cleanup()
         await server.stop()
-    assert [msgspec.structs.replace(e, recv_ns=0) for e in got] == want
+    replayed = [msgspec.structs.replace(e, recv_ns=0) for e in got]
+    # Every trade the live owner got, in order; the recording may end with a few that
+    # arrived while that owner was letting go (recorded, never delivered to it).
+    assert replayed[: len(want)] == want
+    assert len(replayed) - len(want) < 30
 
 
 # --------------------------------------------------------------------------- commands
