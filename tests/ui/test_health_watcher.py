@@ -29,3 +29,19 @@ def test_a_stale_feed_is_told_restored_and_only_once() -> None:
 def test_a_first_connection_is_not_called_restored() -> None:
     texts = told(HealthWatcher(), "connecting", "waiting", "connected")
     assert not any("restored" in t for t in texts)
+
+
+def told_at(watcher: HealthWatcher, *steps: tuple[float, State]) -> list[str]:
+    return [text for at, state in steps for text, _ in watcher.update([snap(state)], now=at)]
+
+
+def test_a_feed_adding_markets_waits_quietly_unless_the_wait_lasts() -> None:
+    # New markets wait for their first data: no warning for a wait of a few seconds...
+    brief = told_at(HealthWatcher(), (0, "connected"), (1, "waiting"), (3, "connected"))
+    assert brief == []
+    # ...but a wait that lasts is told, once.
+    long = told_at(
+        HealthWatcher(), (0, "connected"), (1, "waiting"), (4, "waiting"), (6, "waiting"),
+        (9, "waiting"),
+    )  # fmt: skip
+    assert long == ["chart-1: waiting for the exchange to confirm data"]

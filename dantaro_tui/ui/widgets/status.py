@@ -77,6 +77,9 @@ def live_health(hub: FeedHub) -> list[HealthSnapshot]:
     return [h for h in hub.health() if h.state != "closed"]
 
 
+WAITING_TOLD_AFTER_S = 5.0  # past the hub's confirm timeout (3 s): the request was asked again
+
+
 class HealthWatcher:
     """Turns successive health snapshots into the events a trader should hear about."""
 
@@ -86,10 +89,23 @@ class HealthWatcher:
         # Feeds told lost or stale: told back once data flows again, even when the 1 s
         # samples see the reconnect end in "waiting" (confirmation by data), not in one step.
         self._lost: set[str] = set()
+        # Feeds that went from connected to waiting, and since when: a feed that adds
+        # markets waits for their first data (30 Gate.io books sync one by one), which is
+        # no news unless it lasts.
+        self._waiting_since: dict[str, float] = {}
 
-    def update(self, snaps: list[HealthSnapshot]) -> list[tuple[str, Severity]]:
+    def update(
+        self, snaps: list[HealthSnapshot], now: float | None = None
+    ) -> list[tuple[str, Severity]]:
+        now = time.monotonic() if now is None else now
         out: list[tuple[str, Severity]] = []
         for s in snaps:
+            since = self._waiting_since.get(s.name)
+            if s.state != "waiting":
+                self._waiting_since.pop(s.name, None)
+            elif since is not None and now - since >= WAITING_TOLD_AFTER_S:
+                out.append((f"{s.name}: waiting for the exchange to confirm data", "warning"))
+                self._waiting_since[s.name] = float("inf")  # told once
             before = self._state.get(s.name)
             errors_before = self._errors.get(s.name, 0)
             self._state[s.name] = s.state
@@ -105,13 +121,14 @@ class HealthWatcher:
             elif s.state == "stale":
                 out.append((f"{s.name}: no data for a while (feed is stale)", "warning"))
             elif s.state == "waiting" and before == "connected":
-                out.append((f"{s.name}: waiting for the exchange to confirm data", "warning"))
+                self._waiting_since[s.name] = now
             elif s.state == "connected" and s.name in self._lost:
                 out.append((f"{s.name}: connection restored", "information"))
             if s.state == "connected":
                 self._lost.discard(s.name)
         for gone in set(self._state) - {s.name for s in snaps}:
             self._state.pop(gone, None)
+            self._waiting_since.pop(gone, None)
             self._errors.pop(gone, None)
             self._lost.discard(gone)
         return out
