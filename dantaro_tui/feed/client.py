@@ -111,12 +111,18 @@ def owner_snapshot(
     now: float | None = None,
     dropped: int = 0,
     conflated: int = 0,
+    note: str = "",
 ) -> HealthSnapshot:
     """An owner's health: what it received (``own``) and the sockets it uses (``conns``);
-    without an error of its own, the first socket's says what went wrong."""
+    without an error of its own, the first socket's says what went wrong. ``note``: what
+    the owner's waiting pairs wait for; the sockets' clock notes are added."""
     if not last_error:
         last_error = next((c.health.last_error for c in conns if c.health.last_error), "")
     latencies = [c.health.latency_ms for c in conns if c.health.latency_ms >= 0]
+    notes = [note] if note else []
+    # The venue clock furthest from ours, either way.
+    offset = max((c.health.clock_off for c in conns), key=abs, default=0.0)
+    notes += sorted({c.health.note for c in conns if c.health.note})
     return HealthSnapshot(
         name=name,
         exchange=exchange,
@@ -133,6 +139,9 @@ def owner_snapshot(
         dropped=dropped,
         conflated=conflated,
         connections=sum(1 for c in conns if c._ws is not None),
+        note="; ".join(notes),
+        bad_timestamps=sum(c.health.bad_timestamps for c in conns),
+        clock_offset_ms=round(offset, 1),
     )
 
 
@@ -285,13 +294,14 @@ class WebSocketClient:
         venue = self._venue
         conns = venue.connections_of(self) if venue is not None else []
         now = time.time()
-        waiting = [
-            f"{k} {s}"
-            for conn in conns
-            for k, s in conn.waiting
-            if s in self._subs.get(k, _NO_SUB).symbols
-        ]
-        state = owner_state(self._closed, bool(self._subs), conns, bool(waiting))
+        mine = {(k, s) for k, sub in self._subs.items() for s in sub.symbols}
+        waiting = [f"{k} {s}" for conn in conns for k, s in conn.waiting if (k, s) in mine]
+        notes = [n for n in (c.note(mine) for c in conns) if n]
+        if not mine and not self._closed:
+            notes.append("nothing subscribed")
+        # Channels named with no symbols (``subscribe_ticker([], cb)``) want nothing: idle,
+        # never "connecting" to a socket that will not be opened.
+        state = owner_state(self._closed, bool(mine), conns, bool(waiting))
         if state == "connected" and not own.last_data:
             state = "waiting"  # nothing has reached this owner yet
         elif state == "connected" and now - own.last_data > STALE_AFTER:
@@ -307,6 +317,7 @@ class WebSocketClient:
             now=now,
             dropped=self._dropped,
             conflated=self._conflated,
+            note="; ".join(notes),
         )
 
     async def cleanup(self) -> None:
@@ -343,7 +354,7 @@ class WebSocketClient:
         venue = self.hub.venue(
             self.exchange, self.url, self._codec_factory, self.keepalive, self._rest_url
         )
-        move_owner(self, self._venue, venue, bool(self._subs))
+        move_owner(self, self._venue, venue, any(s.symbols for s in self._subs.values()))
         self._venue = venue
         changed = venue.reconcile()
         waits = [c.synced(self.sync_timeout) for c in changed if c.desired]
@@ -517,9 +528,6 @@ class WebSocketClient:
 
     def __repr__(self) -> str:
         return f"WebSocketClient({self.name!r}, exchange={self.exchange!r})"
-
-
-_NO_SUB = OwnerSub(frozenset(), lambda _ev: None)
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:

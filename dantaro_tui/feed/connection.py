@@ -11,6 +11,12 @@ whole set. It trusts nothing it has not seen:
 * a socket that answers pings but carries no market data for ``quiet_after`` is probed
   (Upbit: the request again, which brings snapshots) or replaced (OKX);
 * a peer silent for two heartbeat intervals is dead;
+* a book waiting for its REST snapshot (in flight, or held back by a REST ban or backoff)
+  is not the socket's fault: it is reported waiting with the reason and its end in words,
+  and neither asked for again nor a cause to replace the socket;
+* a socket left with nothing to carry lingers for the hub's ``idle_grace`` (a symbol swap
+  that lets go of everything before asking for the next reuses it), then is closed and
+  dropped from the venue;
 * a frame is decoded once and routed by the venue, right inside the socket read that
   brought it (``sink.SinkConnection``: no queue and no task hop per frame); after a few
   milliseconds of frames the socket is paused until the event loop's next turn, so a flood
@@ -33,6 +39,7 @@ from urllib.parse import urlencode
 import websockets
 
 from dantaro_tui.exchanges.base import ExchangeCodec, Frame, RestRequest, Subscription
+from dantaro_tui.exchanges.sanity import clean
 from dantaro_tui.feed.health import Health
 from dantaro_tui.feed.ratelimit import RateLimiter
 from dantaro_tui.feed.rest import RestError
@@ -74,6 +81,7 @@ SPILL_AFTER = 0.3
 REST_RETRY_BASE = 0.5
 REST_RETRY_MAX = 30.0
 LIFETIME_MARGIN = 60.0  # a planned reconnect this long before the exchange's cut-off
+REST_GROUP = "sync"  # the HTTP rate-limit group of the snapshots the codecs ask for
 
 # Market-data silence on a socket with confirmed subscriptions: Upbit is probed with the
 # request again (cheap: snapshots come back); OKX cannot be probed without spending its
@@ -163,6 +171,13 @@ class Connection:
         self._uses_rest = type(self.codec).rest_requests is not ExchangeCodec.rest_requests
         self._rest_tasks: set[asyncio.Task[None]] = set()
         self._rest_failures = 0  # REST replies in a row that failed (the retry pause grows)
+        # Symbols whose REST snapshot is in flight (count of requests), and those held back
+        # by a failure: symbol -> (why, monotonic end). Their pairs wait for REST, not for
+        # the socket (``_excused``).
+        self._rest_inflight: dict[str, int] = {}
+        self.held: dict[str, tuple[str, float]] = {}
+        self._judge_after = 0.0  # no confirmation judgement before (a hold's end)
+        self._forgotten = False  # dropped from the venue after lingering with nothing wanted
         self._ws: SinkConnection | None = None
         # Frames read but not handled yet, with their receive time: more than one read's
         # worth only while a flood is being spread over several turns of the event loop.
@@ -194,8 +209,14 @@ class Connection:
         wanted = pairs_of(new)
         for pair in [p for p in self.waiting if p not in wanted]:
             del self.waiting[pair]
+        symbols = {s for _, s in wanted}
+        for symbol in [s for s in self.held if s not in symbols]:
+            del self.held[symbol]
         self._synced.clear()
         self._changed.set()
+        if new and self.health.state == "idle":
+            # Wanted again: never "idle" (nothing subscribed) while the writer catches up.
+            self.health.state = "waiting" if self._ws is not None else "connecting"
         if new:
             self.start()
 
@@ -238,9 +259,14 @@ class Connection:
         ws = self._ws
         if ws is not None:
             ws.transport.abort()  # no goodbye handshake to wait for: we are leaving
+        rest = list(self._rest_tasks)
+        for t in rest:
+            t.cancel()  # a reply waited out for a ban would keep the task for minutes
         if task is not None:
             task.cancel()
-            await asyncio.wait([task])
+        pending = [t for t in (task, *rest) if t is not None]
+        if pending:
+            await asyncio.wait(pending)
         self.health.state = "closed"
 
     # -- the loop ----------------------------------------------------------------------
@@ -248,13 +274,14 @@ class Connection:
         backoff = BACKOFF_START
         first = True
         flaps = 0
-        while not self._closing:
+        while not self._closing and not self._forgotten:
             if not self.desired:
-                # Nothing wanted: no socket (an empty Upbit request is an error anyway).
+                # Nothing wanted: no socket (an empty Upbit request is an error anyway);
+                # after the grace period this connection is dropped from the venue.
                 self.health.state = "idle"
                 self._synced.set()
-                self._changed.clear()
-                await self._changed.wait()
+                if not await self._linger():
+                    self._forget()
                 continue
             self.health.state = "connecting" if first else "reconnecting"
             self._let_go = False
@@ -289,6 +316,31 @@ class Connection:
                 backoff = BACKOFF_START  # market data flowed: this outage starts afresh
             await asyncio.sleep(random.uniform(0, backoff))  # full jitter
             backoff = min(backoff * 2, cap)
+        if self._forgotten:
+            self.health.state = "closed"
+
+    @property
+    def idle_grace(self) -> float:
+        """How long a socket with nothing to carry stays open: shorter than half the
+        heartbeat, since none is sent meanwhile."""
+        return min(self.venue.hub.idle_grace, self.keepalive / 2)
+
+    async def _linger(self) -> bool:
+        """Waits up to ``idle_grace`` for something to be wanted again; True when it is."""
+        deadline = time.monotonic() + self.idle_grace
+        while not self.desired:
+            left = deadline - time.monotonic()
+            if left <= 0 or self._closing:
+                return False
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+        return True
+
+    def _forget(self) -> None:
+        """Leaves the venue for good: its next wishes go to a new connection."""
+        self._forgotten = True
+        self.venue.forget(self)
 
     async def _session(self) -> None:
         await self._connect_limiter.acquire()
@@ -322,6 +374,7 @@ class Connection:
         self._outbox.clear()
         self.waiting.clear()
         self._live.clear()
+        self._judge_after = 0.0
         now = time.monotonic()
         self.frame_at = self._last_sent = now
         self._tap("connect", None)
@@ -484,7 +537,7 @@ class Connection:
         if lifetime is not None:
             at = min(at, self._session_at + lifetime - LIFETIME_MARGIN)
         if self.waiting and not self._checked:
-            at = min(at, self._request_at + self.confirm_timeout)
+            at = min(at, max(self._request_at + self.confirm_timeout, self._judge_after))
         elif not self.waiting and self.codec.answers_subscriptions:
             # Realtime-only streams (a private one) are never judged by silence: a past
             # deadline here would wake the writer in a busy loop.
@@ -498,8 +551,18 @@ class Connection:
         interval = self.keepalive
         while True:
             if not self.desired:
+                # Nothing wanted: the socket lingers (a quick resubscribe reuses it; what
+                # the exchange still sends meanwhile has no owner and is not routed).
+                self.health.state = "idle"
+                self._synced.set()
+                if await self._linger():
+                    if self.desired == self._current:
+                        # Wanted again as it was: the exchange never stopped sending it.
+                        self._requested(self._current, resend=False)
+                    continue
                 self._let_go = True
-                await ws.close()  # nothing wanted any more: end the session cleanly
+                self._forget()  # before the await: new wishes must not land here
+                await ws.close()  # end the session cleanly
                 return
             if self.desired != self._current:
                 if self.msg_limiter.delay() > SPILL_AFTER and self.venue.spill(self):
@@ -532,12 +595,16 @@ class Connection:
                     f"{self.exchange} ends connections at {lifetime / 3600:.0f} h: replaced"
                 )
             if self.waiting:
-                if not self._checked and now - self._request_at >= self.confirm_timeout:
-                    await self._unconfirmed(ws)
+                if (
+                    not self._checked
+                    and now - self._request_at >= self.confirm_timeout
+                    and now >= self._judge_after
+                ):
+                    await self._unconfirmed(ws, now)
             elif self.desired == self._current:
                 await self._quiet(ws, now)
 
-    async def _unconfirmed(self, ws: SinkConnection) -> None:
+    async def _unconfirmed(self, ws: SinkConnection, now: float) -> None:
         """Subscriptions unanswered for ``confirm_timeout``."""
         if self.data_at >= self._request_at or not self.codec.answers_subscriptions:
             # Data flows, so the exchange heard us: what is still waiting has no data to
@@ -545,15 +612,26 @@ class Connection:
             # names them; reconnecting would not help.
             self._checked = True
             return
-        listed = ", ".join(f"{k} {s}" for k, s in sorted(self.waiting)[:4])
-        if len(self.waiting) > 4:
-            listed += f" and {len(self.waiting) - 4} more"
+        excused = self._excused(now)
+        unanswered = sorted(p for p in self.waiting if p[1] not in excused)
+        if not unanswered:
+            # Every pair still waiting waits for REST (its snapshot in flight, or held back
+            # by a ban or a backoff): the socket did its part, and asking again or replacing
+            # it would only ask REST again. Judged anew once the longest hold has ended.
+            ends = [self.held[s][1] for s in excused if s in self.held]
+            self._judge_after = max([now, *ends]) + self.confirm_timeout
+            self._resent = False
+            self.health.state = "waiting"
+            return
+        listed = ", ".join(f"{k} {s}" for k, s in unanswered[:4])
+        if len(unanswered) > 4:
+            listed += f" and {len(unanswered) - 4} more"
         if not self._resent:
             self.health.on_error(
                 f"{self.exchange} did not answer the subscription ({listed}) within "
-                f"{self.confirm_timeout:.0f}s; asking again"
+                f"{self.confirm_timeout:g} s; asking again"
             )
-            await self._request_again(ws)
+            await self._request_again(ws, keep={p for p in self.waiting if p[1] in excused})
             return
         raise Unconfirmed(
             f"{self.exchange} did not answer the subscription ({listed}) after asking twice; "
@@ -574,9 +652,13 @@ class Connection:
         elif self.quiet_after is None and since >= QUIET_RECONNECT_AFTER:
             raise Unconfirmed(f"no market data from {self.exchange} for {since:.0f}s; reconnecting")
 
-    async def _request_again(self, ws: SinkConnection) -> None:
+    async def _request_again(self, ws: SinkConnection, keep: set[Pair] | None = None) -> None:
+        """Asks again for the pairs still waiting, except ``keep`` (those waiting for REST:
+        asked again, a book would only drop its buffer and ask REST once more)."""
         live = dict(self._current)
         for key, symbol in self.waiting:
+            if keep and (key, symbol) in keep:
+                continue
             live[key] = live.get(key, frozenset()) - {symbol}
         await self.msg_limiter.acquire()
         frames = self.codec.subscribe_frames(self._current, {k: v for k, v in live.items() if v})
@@ -603,6 +685,7 @@ class Connection:
         now = time.monotonic()
         wanted = pairs_of(desired)
         if not resend:
+            self._judge_after = 0.0  # new pairs are judged on their own time
             # Pairs confirmed earlier in this session keep streaming; new ones wait.
             self._live &= wanted
             for pair in wanted - self._live - set(self.waiting):
@@ -626,20 +709,39 @@ class Connection:
 
     async def _fetch(self, request: RestRequest, conn_id: str) -> None:
         status, body = 200, b""
+        symbols = self._symbols_of(request)
+        for symbol in symbols:
+            self._rest_inflight[symbol] = self._rest_inflight.get(symbol, 0) + 1
         try:
-            body = await self.venue.http().get("sync", request.path, dict(request.params))
+            body = await self.venue.http().get(REST_GROUP, request.path, dict(request.params))
         except RestError as exc:
             status, body = exc.status or 0, str(exc).encode()
         except Exception as exc:  # the codec is told and asks again; never the socket's end
             status, body = 0, f"{type(exc).__name__}: {exc}".encode()
+        finally:
+            for symbol in symbols:
+                left = self._rest_inflight.get(symbol, 1) - 1
+                if left > 0:
+                    self._rest_inflight[symbol] = left
+                else:
+                    self._rest_inflight.pop(symbol, None)
         if status != 200:
             # The codec asks again as soon as it hears of a failure: the pause before it
             # hears is what keeps a failing (or banning) server from a request per loop.
             self._rest_failures += 1
             step = min(self._rest_failures - 1, 8)
-            await asyncio.sleep(min(REST_RETRY_MAX, REST_RETRY_BASE * 2**step))
+            pause = min(REST_RETRY_MAX, REST_RETRY_BASE * 2**step)
+            ban = self._ban_left()
+            if ban > pause and self._rest_failures > 1:
+                # The codec has already said the first refusal in words: it hears again
+                # when the ban ends (asking meanwhile would only be refused here).
+                pause = ban
+            self._hold(symbols, status, body, max(pause, ban))
+            await asyncio.sleep(pause)
         else:
             self._rest_failures = 0
+            for symbol in symbols:
+                self.held.pop(symbol, None)
         if conn_id != self.conn_id or self._ws is None:
             return  # a reply for a session that is gone: its codec state was reset
         recv_ns = time.time_ns()  # one stamp: a replay gives the book the same receive time
@@ -659,9 +761,85 @@ class Connection:
             self._changed.set()
         self._ask_rest()
 
+    def _symbols_of(self, request: RestRequest) -> set[str]:
+        """The wanted symbols a REST request is for (the codec names them in its params)."""
+        wanted = {symbol for _, symbol in self.pairs}
+        return {value for _, value in request.params if value in wanted}
+
+    def _ban_left(self) -> float:
+        """Seconds the snapshots' rate-limit group must still wait: an HTTP 418 ban, or a
+        429's Retry-After (0 = none)."""
+        return max(0.0, self.venue.http().blocked_until(REST_GROUP) - time.monotonic())
+
+    def _hold(self, symbols: set[str], status: int, body: bytes, seconds: float) -> None:
+        """Notes that the snapshots of ``symbols`` are held back for ``seconds``."""
+        if not symbols:
+            return
+        why = rest_refusal(self.exchange, status, body)
+        ends = time.monotonic() + seconds
+        fresh = [s for s in sorted(symbols) if s not in self.held]
+        for symbol in symbols:
+            self.held[symbol] = (why, ends)
+        if fresh:
+            self.health.on_error(self.hold_note(fresh[0], time.monotonic()))
+
+    def _excused(self, now: float) -> dict[str, str]:
+        """Symbols whose pairs wait for REST rather than the socket -> why, in words."""
+        out = {s: "its snapshot is being fetched" for s in self._rest_inflight}
+        for symbol, (_why, ends) in self.held.items():
+            if ends > now:
+                out[symbol] = self.hold_note(symbol, now)
+        return out
+
+    def hold_note(self, symbol: str, now: float) -> str:
+        """Why ``symbol``'s book waits for REST and until when, in words ("" = it does not)."""
+        held = self.held.get(symbol)
+        if held is not None and held[1] > now:
+            why, ends = held
+            left = ends - now
+            at = time.strftime("%H:%M:%S", time.localtime(time.time() + left))
+            return (
+                f"{symbol} waits for its order book snapshot: {why}; "
+                f"asking again at {at} (in {_duration(left)})"
+            )
+        if symbol in self._rest_inflight:
+            if held is not None:  # asked again after a refusal: say the refusal
+                return f"{symbol} waits for its order book snapshot: {held[0]}; asking again now"
+            return f"{symbol} waits for its order book snapshot from the REST API"
+        return ""
+
+    def note(self, pairs: set[Pair] | None = None) -> str:
+        """What the waiting pairs (of ``pairs``, or all) wait for, beyond the socket."""
+        now = time.monotonic()
+        symbols = sorted({s for k, s in self.waiting if pairs is None or (k, s) in pairs})
+        notes = [n for n in (self.hold_note(s, now) for s in symbols) if n]
+        if len(notes) > 2:
+            notes = [*notes[:2], f"and {len(notes) - 2} more"]
+        return "; ".join(notes)
+
     async def _send(self, ws: SinkConnection, frame: str | bytes, limited: bool = True) -> None:
         if limited:
             await self.msg_limiter.acquire()
         await ws.send(frame)
         self._last_sent = time.monotonic()
         self._tap("send", frame)
+
+
+def rest_refusal(exchange: str, status: int, body: bytes) -> str:
+    """A REST failure that holds a snapshot back, in words."""
+    if status == 418:
+        return f"{exchange} has banned this IP for too many requests (HTTP 418)"
+    if status == 429:
+        return f"{exchange} is rate-limiting this IP's requests (HTTP 429)"
+    said = clean(body.decode("utf-8", "replace")).strip()[:160]  # may quote the exchange
+    return f"the snapshot request failed ({said or f'HTTP {status}'})"
+
+
+def _duration(seconds: float) -> str:
+    """``75`` -> "1 min 15 s"; ``7300`` -> "2 h 1 min"."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"

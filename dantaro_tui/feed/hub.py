@@ -24,7 +24,7 @@ from dantaro_tui.exchanges import codec_class
 from dantaro_tui.exchanges.base import ExchangeCodec, RateLimit
 from dantaro_tui.feed import endpoints
 from dantaro_tui.feed.connection import SPILL_AFTER, Connection, Pair, pairs_of
-from dantaro_tui.feed.health import HealthSnapshot
+from dantaro_tui.feed.health import ABSURD_MS, HealthSnapshot
 from dantaro_tui.feed.ratelimit import RateLimiter
 from dantaro_tui.feed.rest import HttpClient
 from dantaro_tui.feed.tap import Tap
@@ -43,9 +43,20 @@ _KEY_OF_TYPE: dict[type, str] = {Ticker: "ticker", Trade: "trade", OrderBook: "o
 # 855 codes in one request in a probe; OKX advises few deep books per connection.
 MAX_PAIRS: dict[str, int] = {"upbit": 2048, "okx": 512}
 DEFAULT_MAX_PAIRS = 1024
+# A socket left with nothing to carry stays open this long: a pane swapping its symbol
+# often lets go of everything before it asks for the next (a resubscribe costs one request
+# on the open socket; a new one costs a handshake, TLS and the exchange's connect budget).
+IDLE_GRACE = 3.0
 # Sockets per endpoint the hub may open to spread a message budget (polite: Upbit allows
 # 5 connects a second per IP, and each socket costs the exchange too).
 MAX_SHARDS = 4
+
+
+def _free_shard(shards: list[Connection]) -> int:
+    """The lowest shard number not in use (a dropped socket leaves a hole: labels stay
+    unique)."""
+    used = {c.shard for c in shards}
+    return next(i for i in range(len(shards) + 1) if i not in used)
 
 
 def event_key(ev: Event) -> str | None:
@@ -135,7 +146,7 @@ class Venue:
                 return conn
         if roomy and len(shards) >= MAX_SHARDS:
             return roomy[0]
-        conn = Connection(self, endpoint, len(shards))
+        conn = Connection(self, endpoint, _free_shard(shards))
         shards.append(conn)
         return conn
 
@@ -157,12 +168,21 @@ class Venue:
         if target is None:
             if len(shards) >= MAX_SHARDS:
                 return False
-            target = Connection(self, conn.endpoint, len(shards))
+            target = Connection(self, conn.endpoint, _free_shard(shards))
             shards.append(target)
         for pair in added:
             self.placement[pair] = target
         self.reconcile()
         return True
+
+    def forget(self, conn: Connection) -> None:
+        """Drops a connection that lingered with nothing to carry (its own call): the
+        health screen stops listing it, and new wishes open a new one."""
+        shards = self.conns.get(conn.endpoint)
+        if shards is not None and conn in shards and not conn.desired:
+            shards.remove(conn)
+            if not shards:
+                del self.conns[conn.endpoint]
 
     def connections(self) -> list[Connection]:
         return [c for shards in self.conns.values() for c in shards]
@@ -184,6 +204,7 @@ class Venue:
         """Fan one frame's events out to the owners that want them (once per frame)."""
         routes = self.routes
         health = conn.health
+        recv_ms = recv_ns / 1e6
         market = False
         for ev in events:
             cls = ev.__class__
@@ -201,10 +222,16 @@ class Venue:
                 conn.confirm(pair)
             ts = ev.timestamp  # type: ignore[union-attr]
             if ts and not ev.snapshot:  # type: ignore[union-attr]
-                # Health.on_latency inlined: this line runs for every event.
-                ms = recv_ns / 1e6 - ts
-                lat = health.latency_ms
-                health.latency_ms = ms if lat < 0 else lat * 0.9 + ms * 0.1
+                delay = recv_ms - ts
+                if health.clock_min <= delay <= ABSURD_MS:
+                    # Health.on_latency's common case inlined: this runs for every event.
+                    ms = delay - health.clock_off
+                    lat = health.latency_ms
+                    health.latency_ms = ms if lat < 0 else lat * 0.9 + ms * 0.1
+                elif delay > ABSURD_MS or delay < -ABSURD_MS:
+                    health.bad_timestamps += 1  # no time at all: left out
+                else:  # a new least delay: the venue clock's offset moves
+                    health.on_latency(delay)
             owners = routes.get(pair)
             if owners:
                 for client in owners:
@@ -234,9 +261,12 @@ class FeedHub:
         confirm_timeout: float = 3.0,
         quiet_after: dict[str, float] | None = None,
         source: str | None = None,
+        idle_grace: float = IDLE_GRACE,
     ) -> None:
         """``source``: ``redis://...`` to take every event from a collector's Redis streams
-        instead of the exchanges (``feed/redis_source.py``); None = the exchanges."""
+        instead of the exchanges (``feed/redis_source.py``); None = the exchanges.
+        ``idle_grace``: seconds a socket left with nothing to carry stays open (so a swap
+        that lets go of everything first reuses it) before it is closed and dropped."""
         if source is not None:
             from dantaro_tui.feed.redis_layout import check_url
 
@@ -244,6 +274,7 @@ class FeedHub:
         self.source = source
         self.confirm_timeout = confirm_timeout
         self.quiet_after = dict(quiet_after or {})
+        self.idle_grace = idle_grace
         self.taps: list[Tap] = []
         self.overrides: dict[str, dict[str, str]] = {}
         self._clients: weakref.WeakSet[WebSocketClient] = weakref.WeakSet()
@@ -346,7 +377,7 @@ class FeedHub:
 
     def connection_health(self) -> list[HealthSnapshot]:
         """Every socket's health (open or idle), by name."""
-        snaps = [c.health.snapshot(c.rate_limit_wait) for c in self.connections()]
+        snaps = [c.health.snapshot(c.rate_limit_wait, c.note()) for c in self.connections()]
         return sorted(snaps, key=lambda h: h.name)
 
     def sockets(self) -> int:

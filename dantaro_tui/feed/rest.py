@@ -45,6 +45,7 @@ def parse_remaining_req(header: str) -> dict[str, str]:
     return out
 
 
+MAX_RETRY_WAIT_S = 10.0  # a 429's Retry-After up to this is waited out; longer is said
 BAN_DEFAULT_S = 120.0  # an HTTP 418 without Retry-After: Binance's shortest ban
 
 
@@ -124,6 +125,11 @@ class HttpClient:
                     418,
                 )
             pause = self._paused_until.get(group, 0.0) - time.monotonic()
+            if pause > MAX_RETRY_WAIT_S:  # a long Retry-After: said, not slept through
+                raise RestError(
+                    f"{self.exchange} is rate-limiting requests; asking again in {pause:.0f} s",
+                    429,
+                )
             if pause > 0:
                 await asyncio.sleep(pause)
             await limiter.acquire()
@@ -149,13 +155,18 @@ class HttpClient:
                     f"cannot reach {self.exchange} at {self.base_url} ({type(exc).__name__}); "
                     "check the network, or run with --demo"
                 ) from None
-            if status == 429 and attempt < MAX_RETRIES:
-                self.retries += 1
-                await asyncio.sleep(random.uniform(0.5, 1.0) * 2**attempt)
-                continue
             if status == 429:
+                # Asking on after a 429 is what earns a ban (Binance: HTTP 418): the whole
+                # group waits as long as the exchange said, and a long wait is not slept
+                # through here but said.
+                hold = _retry_after(retry_after, random.uniform(0.5, 1.0) * 2**attempt)
+                self._paused_until[group] = time.monotonic() + hold
+                if attempt < MAX_RETRIES and hold <= MAX_RETRY_WAIT_S:
+                    self.retries += 1
+                    continue  # the pause is slept at the top of the loop
                 raise RestError(
-                    f"{self.exchange} is rate-limiting requests; try again shortly", 429
+                    f"{self.exchange} is rate-limiting requests; asking again in {hold:.0f} s",
+                    429,
                 )
             if status == 418:
                 ban = _retry_after(retry_after, BAN_DEFAULT_S)
@@ -171,6 +182,11 @@ class HttpClient:
                 continue
             return status, body
         raise RestError(f"{self.exchange}: request failed after {MAX_RETRIES} retries")
+
+    def blocked_until(self, group: str) -> float:
+        """When (monotonic) ``group`` may ask again: the end of an HTTP 418 ban or of a
+        429's Retry-After; 0.0 or the past if it may now."""
+        return max(self._banned_until.get(group, 0.0), self._paused_until.get(group, 0.0))
 
     def _note_remaining(self, group: str, header: str | None) -> None:
         if not header:

@@ -8,6 +8,7 @@ import time
 from websockets.protocol import State
 
 from dantaro_tui import Ticker, WebSocketClient
+from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.sim.server import SimServer
 from tests.feed.helpers import conn_of, until, ws
 
@@ -40,7 +41,8 @@ async def test_unsubscribing_everything_then_subscribing_again_is_not_an_error(
     sim: SimServer,
 ) -> None:
     got: list[Ticker] = []
-    client = WebSocketClient("again", url=ws(sim))
+    hub = FeedHub(idle_grace=0.0)  # no grace: the useless socket closes at once
+    client = WebSocketClient("again", url=ws(sim), hub=hub)
     await client.subscribe_ticker(["KRW-BTC"], got.append)
     try:
         await until(lambda: bool(got))
@@ -63,6 +65,7 @@ async def test_unsubscribing_everything_then_subscribing_again_is_not_an_error(
         assert h.state == "connected"
     finally:
         await client.cleanup()
+        await hub.close()
 
 
 async def test_a_callback_that_returns_an_awaitable_is_awaited(sim: SimServer) -> None:

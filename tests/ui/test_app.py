@@ -154,6 +154,9 @@ class FakeConnection:
     def budget_wait(self) -> float:
         return 0.0
 
+    def note(self, pairs: Any = None) -> str:
+        return ""
+
     async def synced(self, timeout: float | None = None) -> bool:
         return True
 
@@ -648,6 +651,11 @@ async def test_screens_help_health_alerts(offline: Path) -> None:
         assert isinstance(app.screen, HealthScreen)
         table = app.screen.query_one("#health-table")
         await until(lambda: table.row_count >= 7, pilot)
+        # What a socket waits for is said under the table, in the exchange's own words.
+        conn = app.hub.connections()[0]
+        conn.note = lambda pairs=None: "BTCUSDT waits for its order book snapshot"  # type: ignore[method-assign]
+        errors = app.screen.query_one("#health-errors")
+        await until(lambda: "waits for its order book snapshot" in str(errors.render()), pilot)
         await pilot.press("escape")
         assert isinstance(app.screen, CockpitScreen)
         app.add_alert("upbit feed: connection lost, reconnecting")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import ClassVar
@@ -23,6 +24,8 @@ from dantaro_tui.ui.widgets.status import (
     fmt_rate,
     live_health,
 )
+
+log = logging.getLogger(__name__)
 
 COLUMNS = (
     ("client", "Client"),
@@ -108,7 +111,10 @@ class HealthScreen(Screen[None]):
             return
         try:
             snaps = self.source()
-        except Exception:  # pragma: no cover
+        except Exception as exc:  # a bug here must not hide the feeds' state silently
+            log.exception("reading feed health failed")
+            text = f"Feed health could not be read ({type(exc).__name__}: {exc})."
+            self.query_one("#health-errors", Static).update(Text(text))
             return
         table = self.query_one("#health-table", DataTable)
         now = time.time()
@@ -133,7 +139,9 @@ class HealthScreen(Screen[None]):
         if snaps:
             table.move_cursor(row=min(max(cursor, 0), len(snaps) - 1))
         errors = [f"{s.name}: {s.last_error}" for s in snaps if s.last_error]
-        text = "\n".join(errors) if errors else "No errors."
+        # What a feed waits for, and clock trouble, in words (a ban's end, a skewed clock).
+        notes = [f"{s.name}: {s.note}" for s in snaps if s.note]
+        text = "\n".join(notes + errors) if notes or errors else "No errors."
         owners = len(snaps) - self.sockets
         shared = f" sharing {self.sockets} socket{'s' if self.sockets != 1 else ''}"
         title = f"Feed health — {owners} clients{shared if self.sockets else ''}, " + (
