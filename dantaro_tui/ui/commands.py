@@ -18,13 +18,16 @@ last, so a market listed after startup can be opened; a bad code then says so in
 Other venues: ``binance:btc`` (or ``gateio:``, ``okx:`` ...) searches that exchange's list
 (loaded the first time it is asked for); without a prefix, the home venue's markets come
 first and the markets of venues already loaded follow, each labelled with its venue.
+
+The ranking and the index that keeps a keystroke cheap with six venues' lists loaded are in
+``search_index.py``; they are re-exported here for the callers that know them by this name.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from functools import lru_cache, partial
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from rich.style import Style
@@ -35,6 +38,11 @@ from dantaro_tui.config import DEFAULT_SYMBOLS
 from dantaro_tui.exchanges import exchanges
 from dantaro_tui.model import Market
 from dantaro_tui.ui.host import HasMarkets, HasVenueMarkets, MarketOpener
+from dantaro_tui.ui.search_index import IndexCache, MarketIndex, search_indexes
+from dantaro_tui.ui.search_index import choseong as choseong
+from dantaro_tui.ui.search_index import is_choseong_query as is_choseong_query
+from dantaro_tui.ui.search_index import market_score as market_score
+from dantaro_tui.ui.search_index import search_markets as search_markets
 from dantaro_tui.venues import SEP, join_ref, venue_name
 
 # The palette hides the cockpit instead of dimming it. Textual draws a translucent modal's
@@ -45,93 +53,11 @@ PALETTE_CSS = """
 CommandPalette { background: $background; }
 """
 
-QUOTE_BONUS = {"KRW": 0.03, "BTC": 0.02, "USDT": 0.01}
 _CODE = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{1,20}$")
 _VENUE_CODE = re.compile(r"^[A-Z0-9]{2,12}[-_]?[A-Z0-9]{2,12}$")
-_WORDS = re.compile(r"[\s\-_.()]+")
 
-# The 19 initial consonants (choseong) in Unicode order: syllable (code - 0xAC00) // 588.
-CHOSEONG = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
-_HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
-_CHOSEONG_SET = frozenset(CHOSEONG)
-
-
-@lru_cache(maxsize=8192)
-def choseong(text: str) -> str:
-    """The initial consonant of every Hangul syllable (``비트코인`` -> ``ㅂㅌㅋㅇ``); other
-    characters are kept as they are (spaces dropped)."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if _HANGUL_FIRST <= code <= _HANGUL_LAST:
-            out.append(CHOSEONG[(code - _HANGUL_FIRST) // 588])
-        elif not ch.isspace():
-            out.append(ch)
-    return "".join(out)
-
-
-def is_choseong_query(query: str) -> bool:
-    """True for a query of initial consonants only (``ㅂㅌ``), spaces allowed."""
-    letters = [ch for ch in query if not ch.isspace()]
-    return bool(letters) and all(ch in _CHOSEONG_SET for ch in letters)
-
-
-def market_score(market: Market, query: str) -> float:
-    """0 when ``market`` does not match ``query``, else a score in (0, 1]."""
-    q = query.strip()
-    if not q:
-        return 0.0
-    qu = q.upper()
-    ql = q.casefold()
-    code = market.symbol.upper()
-    base = market.base.upper()
-    ko = market.korean_name
-    en = market.english_name.casefold()
-    bonus = QUOTE_BONUS.get(market.quote.upper(), 0.0)
-    if qu == code:
-        return 1.0
-    if qu == base:
-        return 0.9 + bonus
-    if (ko and q == ko) or (en and ql == en):
-        return 0.85 + bonus
-    best = 0.0
-    if base.startswith(qu) or code.startswith(qu):
-        # a shorter remainder is a closer match: "BT" is nearer BTT than BTCB
-        best = max(best, 0.7 + bonus - min(0.05, 0.005 * (len(base) - len(qu))))
-    if ko and ko.startswith(q):
-        best = max(best, 0.7 + bonus - min(0.05, 0.005 * (len(ko) - len(q))))
-    if en and en.startswith(ql):
-        best = max(best, 0.68 + bonus - min(0.05, 0.002 * (len(en) - len(ql))))
-    if best:
-        return best
-    if en and any(word.startswith(ql) for word in _WORDS.split(en)):
-        return 0.6 + bonus
-    if ko and q in ko:
-        return 0.5 + bonus
-    if ko and is_choseong_query(q):
-        initials = choseong(ko)
-        wanted = q.replace(" ", "")
-        if initials == wanted:
-            return 0.8 + bonus
-        if initials.startswith(wanted):
-            return 0.65 + bonus - min(0.05, 0.005 * (len(initials) - len(wanted)))
-        if wanted in initials:
-            return 0.4 + bonus
-        return 0.0
-    if qu in code or (en and ql in en):
-        return 0.45 + bonus
-    compact = qu.replace("-", "").replace("/", "").replace(" ", "")
-    if compact and compact in (code.replace("-", ""), base + market.quote.upper()):
-        return 0.95 + bonus  # "krwbtc", "BTC/KRW", "btckrw"
-    return 0.0
-
-
-def search_markets(markets: Iterable[Market], query: str, limit: int = 50) -> list[Market]:
-    """The matching markets, best first (ties: KRW first, then by code)."""
-    scored = [(market_score(m, query), m) for m in markets]
-    scored = [(s, m) for s, m in scored if s > 0]
-    scored.sort(key=lambda sm: (-sm[0], sm[1].symbol))
-    return [m for _, m in scored[:limit]]
+# Each market list's search index, built once per loaded list (not once per keystroke).
+_INDEXES = IndexCache()
 
 
 def looks_like_code(query: str) -> str | None:
@@ -166,11 +92,15 @@ def market_palette() -> CommandPalette:
     )
 
 
-def _markets_of(app: object) -> list[Market]:
+# The market list before the exchange's has loaded (offline start, slow network).
+_DEFAULT_MARKETS: Mapping[str, Market] = {
+    s: Market("upbit", s, s.split("-", 1)[1], s.split("-", 1)[0]) for s in DEFAULT_SYMBOLS
+}
+
+
+def _home_markets(app: object) -> Mapping[str, Market]:
     markets = app.markets if isinstance(app, HasMarkets) else None
-    if markets:
-        return list(markets.values())
-    return [Market("upbit", s, s.split("-", 1)[1], s.split("-", 1)[0]) for s in DEFAULT_SYMBOLS]
+    return markets or _DEFAULT_MARKETS
 
 
 def _home(app: object) -> str:
@@ -186,11 +116,13 @@ def _venue_query(app: object, query: str) -> tuple[str | None, str]:
     return None, query
 
 
-def _other_venues(app: object) -> list[Market]:
-    """Markets of venues already loaded besides the home one (no load is started here)."""
-    if not isinstance(app, HasVenueMarkets):
-        return []
-    return [m for ms in app.loaded_venue_markets().values() for m in ms.values()]
+def _market_lists(app: object) -> list[Mapping[str, Market]]:
+    """The home venue's list, then those of the venues already loaded (no load is started
+    here)."""
+    lists = [_home_markets(app)]
+    if isinstance(app, HasVenueMarkets):
+        lists += app.loaded_venue_markets().values()
+    return lists
 
 
 def _opener(app: Any) -> Callable[[str], object]:
@@ -203,8 +135,13 @@ class MarketsProvider(Provider):
     """Markets by code, English and Korean name; choosing one opens it in the focused pane
     (and its link group)."""
 
+    async def startup(self) -> None:
+        # Index the lists while the palette opens, before the first keystroke needs them.
+        for markets in _market_lists(self.app):
+            _INDEXES.index(markets)
+
     async def discover(self) -> Hits:
-        markets = {m.symbol: m for m in _markets_of(self.app)}
+        markets = _home_markets(self.app)
         opener = _opener(self.app)
         for symbol in DEFAULT_SYMBOLS:
             market = markets.get(symbol)
@@ -223,23 +160,24 @@ class MarketsProvider(Provider):
         opener = _opener(app)
         venue, query = _venue_query(app, query)
         if venue is not None and isinstance(app, HasVenueMarkets):
-            markets = list(app.venue_markets(venue).values())  # starts the load if needed
+            lists = [app.venue_markets(venue)]  # starts the load if needed
         else:
-            markets = _markets_of(app) + _other_venues(app)
-        found = search_markets(markets, query, limit=40)
-        for market in found:
+            lists = _market_lists(app)
+        indexes: list[MarketIndex] = [_INDEXES.index(markets) for markets in lists]
+        found = search_indexes(indexes, query, limit=40)
+        for score, market in found:
             ref = join_ref(market.exchange, market.symbol, home)
             # Another venue's market ranks below the home venue's same coin.
             penalty = 0.0 if venue is not None or market.exchange == home else 0.1
             yield Hit(
-                max(0.01, market_score(market, query) - penalty),
+                max(0.01, score - penalty),
                 describe(market, home),
                 partial(opener, ref),
                 text=f"{ref} {market.korean_name} {market.english_name}",
                 help="Open in the focused pane (and its link group)",
             )
         code = looks_like_code(query) if venue is None else venue_code(query)
-        if code and all(m.symbol != code for m in found):
+        if code and all(m.symbol != code for _, m in found):
             ref = code if venue is None else join_ref(venue, code, home)
             yield Hit(
                 0.05,

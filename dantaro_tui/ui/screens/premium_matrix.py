@@ -20,6 +20,12 @@ Feeds: a :class:`~dantaro_tui.services.premium_board.PremiumBoard` on the app's 
 when the screen mounts and stopped when it goes. Painting runs on a timer (1 Hz) and only
 while the screen is shown; unchanged cells are not touched.
 
+Narrow screens (under about 154 columns, such as 80x24): the least important columns give
+way rather than being cut at the right edge, and the note at the bottom names them: Coinone's
+D/W flags first, then the tether figure of each cell (bank % only; both stay in the detail
+table), then the Gate.io pairs, the OKX pairs, the route column and the other Korean
+venues' Binance pairs; below, the routes panel and the size columns.
+
 Keys: ``enter`` open the coin's Upbit market, ``escape``/``K`` back.
 """
 
@@ -28,10 +34,11 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -75,6 +82,13 @@ TRANSFER_NOTE = (
 )
 
 
+TITLE = (
+    "Kimchi premium matrix: Upbit · Bithumb · Coinone vs Binance · OKX · Gate.io"
+    "  (each cell: bank % then tether %)"
+)
+SHORT_TITLE = "Kimchi premium matrix (Korean vs global venues)"
+
+
 def pair_key(korean: str, global_: str) -> str:
     return f"{korean}:{global_}"
 
@@ -89,17 +103,26 @@ def fmt_pct(value: float | None, decimals: int = 2) -> str:
     return f"{value:+.{decimals}f}"
 
 
-def cell_text(cell: PairCell | None, korean: State, global_: State) -> str:
-    """``+3.50 +3.48`` (bank, tether), ``stale`` when a leg's data stopped, ``—`` when no
-    leg was ever seen; a number only from live data."""
+def cell_pct(value: float | None) -> str:
+    """A matrix cell's premium in at most 5 characters (``+3.50``, ``+12.5``)."""
+    if value is not None and math.isfinite(value) and abs(value) >= 10:
+        return fmt_pct(value, 1)
+    return fmt_pct(value)
+
+
+def cell_text(cell: PairCell | None, korean: State, global_: State, bank_only: bool = False) -> str:
+    """``+3.50 +3.48`` (bank, tether; ``+3.50`` with ``bank_only``), ``stale`` when a leg's
+    data stopped, ``—`` when no leg was ever seen; a number only from live data."""
     if STALE in (korean, global_):
         return STALE
     if cell is None or "none" in (korean, global_):
         return "—"
     bank, tether = cell.premium("bank"), cell.premium("tether")
+    if bank_only:
+        return cell_pct(bank)
     if bank is None and tether is None:
         return "—"  # a book that cannot be believed, or neither rate known
-    return f"{fmt_pct(bank)} {fmt_pct(tether)}"
+    return f"{cell_pct(bank)} {cell_pct(tether)}"
 
 
 def route_text(o: Opportunity | None) -> str:
@@ -122,9 +145,13 @@ def flag(ok: bool) -> str:
     return "✓" if ok else "✗"
 
 
+# "+3.50 +3.48": a premium of 10 % or more drops a decimal (``cell_pct``) so that the
+# whole matrix fits a 160-column terminal.
+PAIR_WIDTH = 11
+BANK_ONLY_WIDTH = 6
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("coin", "Coin", 6),
-    *((pair_key(k, g), pair_label(k, g), 12) for k, g in PAIRS),
+    *((pair_key(k, g), pair_label(k, g), PAIR_WIDTH) for k, g in PAIRS),
     ("kr_route", "KR route", 8),
     ("kr_net", "KR net%", 7),
     ("dw", "Cn D/W", 6),
@@ -138,6 +165,78 @@ DETAIL_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("to_global", "Buy K→sell G net", 16),
     ("to_global_size", "Size", 8),
 )
+
+# What a narrow screen gives up first: Coinone's transfer flags (the side panel has them),
+# the tether half of each cell (the detail table has both), then the pairs against the
+# smaller global venues, the route name (its net % stays), the other Korean venues'
+# Binance pairs. Coin, Upbit/Binance and the Korean net % always stay.
+TETHER = "tether"
+DROP_ORDER: tuple[str, ...] = (
+    "dw",
+    TETHER,
+    *(pair_key(k, "gateio") for k in reversed(KOREAN_VENUES)),
+    *(pair_key(k, "okx") for k in reversed(KOREAN_VENUES)),
+    "kr_route",
+    *(pair_key(k, "binance") for k in reversed(KOREAN_VENUES) if k != HEADLINE[0]),
+)
+_PAIR_KEYS = frozenset(pair_key(k, g) for k, g in PAIRS)
+# A DataTable pads each cell by one column on both sides; its vertical scrollbar takes two.
+_CELL_PAD = 2
+_SCROLLBAR = 2
+SIDE_WIDTH = 40
+_SIZE_KEYS = ("to_korea_size", "to_global_size")
+
+
+def table_width(columns: Sequence[tuple[str, str, int]]) -> int:
+    return sum(width + _CELL_PAD for _, _, width in columns) + _SCROLLBAR
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """The columns a screen ``width`` wide shows, and what it leaves out to fit."""
+
+    columns: tuple[tuple[str, str, int], ...]
+    detail: tuple[tuple[str, str, int], ...]
+    bank_only: bool
+    side: bool  # the routes / transfers panel beside the detail table
+    hidden: tuple[str, ...]  # the columns and panels left out, as the note names them
+
+    @property
+    def full(self) -> bool:
+        return not self.hidden and not self.bank_only
+
+    def note(self) -> str:
+        parts = ["cells show bank % (both rates below)"] if self.bank_only else []
+        if self.hidden:
+            parts.append("hidden: " + ", ".join(self.hidden))
+        return "Narrow screen: " + "; ".join(parts) + ". Widen it to see everything."
+
+
+def plan_columns(width: int) -> ColumnPlan:
+    dropped: list[str] = []
+    columns = COLUMNS
+    bank_only = False
+    for step in ("", *DROP_ORDER):
+        if step:
+            dropped.append(step)
+        bank_only = TETHER in dropped
+        columns = tuple(
+            (key, label, BANK_ONLY_WIDTH if bank_only and key in _PAIR_KEYS else w)
+            for key, label, w in COLUMNS
+            if key not in dropped
+        )
+        if table_width(columns) <= width:
+            break
+    labels = {key: label for key, label, _ in COLUMNS}
+    hidden = [labels[key] for key in dropped if key != TETHER]
+    detail = DETAIL_COLUMNS
+    side = table_width(detail) + SIDE_WIDTH <= width
+    if not side:
+        hidden.append("routes panel")
+        if table_width(detail) > width:
+            detail = tuple(c for c in DETAIL_COLUMNS if c[0] not in _SIZE_KEYS)
+            hidden.append("sizes")
+    return ColumnPlan(columns, detail, bank_only, side, tuple(hidden))
 
 
 class PremiumMatrixScreen(Screen[None]):
@@ -195,6 +294,7 @@ class PremiumMatrixScreen(Screen[None]):
         self._cells: dict[tuple[str, str], tuple[str, str]] = {}
         self._detail_coin = ""
         self._stopping = False
+        self.plan = plan_columns(10_000)
 
     @property
     def board(self) -> PremiumBoard | None:
@@ -202,23 +302,19 @@ class PremiumMatrixScreen(Screen[None]):
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(
-            "Kimchi premium matrix: Upbit · Bithumb · Coinone vs Binance · OKX · Gate.io"
-            "  (each cell: bank % then tether %)",
-            id="pm-title",
-        )
+        yield Static(TITLE, id="pm-title")
         yield Static("", id="pm-rates")
         with Horizontal(id="pm-head"):
             yield Static("", id="pm-btc")
             yield Sparkline([], id="pm-spark", summary_function=_mean)
         table: DataTable[Any] = DataTable(id="pm-table", cursor_type="row", zebra_stripes=True)
-        for key, label, width in COLUMNS:
+        for key, label, width in self.plan.columns:
             table.add_column(label, key=key, width=width)
         yield table
         with Horizontal(id="pm-bottom"):
             with Vertical(id="pm-detail"):
                 detail: DataTable[Any] = DataTable(id="pm-detail-table", cursor_type="none")
-                for key, label, width in DETAIL_COLUMNS:
+                for key, label, width in self.plan.detail:
                     detail.add_column(label, key=key, width=width)
                 yield detail
             yield Static("", id="pm-side")
@@ -230,8 +326,41 @@ class PremiumMatrixScreen(Screen[None]):
         return self.query_one("#pm-table", DataTable)
 
     def on_mount(self) -> None:
+        self._fit(self.app.size.width)
         self.run_worker(self._start(), group="premium-matrix", exclusive=True, exit_on_error=False)
         self.set_interval(1.0 / max(0.1, self.refresh_hz), self.refresh_board)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        """Show the columns ``width`` has room for (all of them from about 154 columns)."""
+        plan = plan_columns(width)
+        if plan == self.plan and self.is_mounted and self.table.columns:
+            return
+        self.plan = plan
+        with contextlib.suppress(Exception):
+            self.query_one("#pm-title", Static).update(TITLE if plan.full else SHORT_TITLE)
+            self.query_one("#pm-note", Static).update(
+                Text(TRANSFER_NOTE if plan.full else plan.note())
+            )
+            self.query_one("#pm-side", Static).display = plan.side
+        table = self.table
+        row = table.cursor_row
+        table.clear(columns=True)
+        for key, label, w in plan.columns:
+            table.add_column(label, key=key, width=w)
+        self._rows = []
+        self._cells.clear()
+        detail = self.query_one("#pm-detail-table", DataTable)
+        detail.clear(columns=True)
+        for key, label, w in plan.detail:
+            detail.add_column(label, key=key, width=w)
+        if self.snapshot is not None:
+            self._paint_table(self.snapshot)
+            if table.row_count:
+                table.move_cursor(row=min(row, table.row_count - 1))
+            self._paint_detail(self.snapshot)
 
     async def _start(self) -> None:
         if self._board is None:
@@ -366,12 +495,15 @@ class PremiumMatrixScreen(Screen[None]):
             table.clear()
             self._cells.clear()
             for coin in coins:
-                table.add_row(coin, *(["—"] * (len(COLUMNS) - 1)), key=coin)
+                table.add_row(coin, *(["—"] * (len(self.plan.columns) - 1)), key=coin)
             self._rows = coins
         stale_style = self._colour("warning")
+        shown = {key for key, _, _ in self.plan.columns}
         for row in snap.rows:
             values = self._row_values(row, snap)
             for col, (plain, style) in values.items():
+                if col not in shown:
+                    continue
                 key = (row.coin, col)
                 if self._cells.get(key) == (plain, style):
                     continue
@@ -387,7 +519,7 @@ class PremiumMatrixScreen(Screen[None]):
             cell = row.cell(k, g)
             sk = states.get((k, row.coin), "none")
             sg = states.get((g, row.coin), "none")
-            text = cell_text(cell, sk, sg)
+            text = cell_text(cell, sk, sg, self.plan.bank_only)
             out[pair_key(k, g)] = (text, "bold" if (k, g) == HEADLINE else "")
         best = row.korean.best
         out["kr_route"] = (route_text(best), "")
@@ -422,22 +554,25 @@ class PremiumMatrixScreen(Screen[None]):
             sk = snap.states.get((k, row.coin), "none")
             sg = snap.states.get((g, row.coin), "none")
             label = pair_label(k, g)
+            values: dict[str, str | Text]
             if cell is None or "none" in (sk, sg) or STALE in (sk, sg):
                 shown = STALE if STALE in (sk, sg) else "—"
-                detail.add_row(label, shown, shown, "—", "—", "—", "—", key=label)
-                continue
-            to_korea = [_leg(cell, rate, "to_korea") for rate in ("bank", "tether")]
-            to_global = [_leg(cell, rate, "to_global") for rate in ("bank", "tether")]
-            detail.add_row(
-                label,
-                Text(fmt_pct(cell.premium("bank")), justify="right"),
-                Text(fmt_pct(cell.premium("tether")), justify="right"),
-                Text(_both(*to_korea), justify="right"),
-                Text(size_text(to_korea[1] or to_korea[0]), justify="right"),
-                Text(_both(*to_global), justify="right"),
-                Text(size_text(to_global[1] or to_global[0]), justify="right"),
-                key=label,
-            )
+                values = {"bank": shown, "tether": shown}
+            else:
+                to_korea = [_leg(cell, rate, "to_korea") for rate in ("bank", "tether")]
+                to_global = [_leg(cell, rate, "to_global") for rate in ("bank", "tether")]
+                values = {
+                    "bank": Text(fmt_pct(cell.premium("bank")), justify="right"),
+                    "tether": Text(fmt_pct(cell.premium("tether")), justify="right"),
+                    "to_korea": Text(_both(*to_korea), justify="right"),
+                    "to_korea_size": Text(size_text(to_korea[1] or to_korea[0]), justify="right"),
+                    "to_global": Text(_both(*to_global), justify="right"),
+                    "to_global_size": Text(
+                        size_text(to_global[1] or to_global[0]), justify="right"
+                    ),
+                }
+            values["pair"] = label
+            detail.add_row(*(values.get(key, "—") for key, _, _ in self.plan.detail), key=label)
         lines = [f"{row.coin} between Korean venues (KRW, net of fees):"]
         for o in row.korean.routes[:6]:
             lines.append(f"  {route_text(o):7} {net_text(o):>7}%  size {size_text(o)}")
