@@ -8,7 +8,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from dantaro_tui.cli_flags import add_premium_args, premiums_from
+from dantaro_tui.cli_flags import add_intensity_arg, add_premium_args, premiums_from
 
 SUBCOMMANDS = ("tui", "sim", "record", "replay", "export", "watch", "serve", "collect")
 
@@ -18,9 +18,7 @@ def _add_sim_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="port (0 = pick a free one)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the market")
     add_premium_args(parser, kimchi_default=0.0)
-    parser.add_argument(
-        "--intensity", type=float, default=1.0, help="message volume multiplier (1 = busy day)"
-    )
+    add_intensity_arg(parser, what="message volume multiplier")
     parser.add_argument(
         "--account",
         action="append",

@@ -20,6 +20,28 @@ SOURCE_FLAG = "--source"
 ArgTarget = argparse.ArgumentParser | argparse._ArgumentGroup
 
 
+MAX_INTENSITY = 100.0
+
+
+def intensity(text: str) -> float:
+    """``--intensity``: a finite multiplier above 0 (an empty or negative market has no
+    prices to show, and a NaN one no clock)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value <= MAX_INTENSITY:  # NaN fails every comparison
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a message volume: give a number above 0 and at most "
+            f"{MAX_INTENSITY:g} (1 = a busy day)"
+        )
+    return value
+
+
+def add_intensity_arg(parser: ArgTarget, *, what: str = "demo message volume") -> None:
+    parser.add_argument("--intensity", type=intensity, default=1.0, help=f"{what} (1 = busy day)")
+
+
 def add_premium_args(parser: ArgTarget, *, kimchi_default: float, scope: str = "") -> None:
     """``--kimchi-premium`` and ``--premium``; ``scope`` prefixes the help ("demo: ")."""
     parser.add_argument(

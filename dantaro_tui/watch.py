@@ -26,7 +26,13 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from dantaro_tui.cli_flags import ENV_SOURCE, add_premium_args, chosen_source, premiums_from
+from dantaro_tui.cli_flags import (
+    ENV_SOURCE,
+    add_intensity_arg,
+    add_premium_args,
+    chosen_source,
+    premiums_from,
+)
 from dantaro_tui.services.notify import Verdict
 from dantaro_tui.services.notify_text import Notice, render
 
@@ -59,9 +65,7 @@ def add_watch_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--duration", help="stop after this long (90s, 10m, 1h); default: Ctrl-C")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the demo market")
-    parser.add_argument(
-        "--intensity", type=float, default=1.0, help="demo message volume (1 = busy day)"
-    )
+    add_intensity_arg(parser)
     add_premium_args(parser, kimchi_default=3.0, scope="demo: ")
 
 

@@ -131,6 +131,23 @@ def test_a_bad_premium_is_one_sentence_and_a_usage_error(argv: list[str], said: 
     assert len(text.strip().splitlines()) <= 3  # a sentence, not a help page
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--demo", "--intensity", "0"],
+        ["watch", "--demo", "--intensity", "nan"],
+        ["sim", "--intensity", "-1"],
+        ["serve", "--demo", "--intensity", "lots"],
+    ],
+)
+def test_a_market_with_no_volume_is_refused_in_one_sentence(argv: list[str]) -> None:
+    done = run(*argv)
+    text = done.stdout + done.stderr
+    assert done.returncode == 2, text
+    assert "not a message volume" in text and "above 0" in text
+    assert "Traceback" not in text
+
+
 def test_the_source_flag_wins_over_the_environment() -> None:
     env = {ENV_SOURCE: "redis://collector:6379"}
     chosen = chosen_source("redis://desk:6379", env)

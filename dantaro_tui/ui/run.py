@@ -13,7 +13,13 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from dantaro_tui.cli_flags import ENV_SOURCE, add_premium_args, chosen_source, premiums_from
+from dantaro_tui.cli_flags import (
+    ENV_SOURCE,
+    add_intensity_arg,
+    add_premium_args,
+    chosen_source,
+    premiums_from,
+)
 from dantaro_tui.config import (
     INTERVALS,
     LAYOUTS,
@@ -41,9 +47,7 @@ def add_tui_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
         help="use the built-in simulated exchange (no network, prices are NOT real)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the demo market")
-    parser.add_argument(
-        "--intensity", type=float, default=1.0, help="demo message volume (1 = busy day)"
-    )
+    add_intensity_arg(parser)
     add_premium_args(parser, kimchi_default=3.0, scope="demo: ")
     parser.add_argument("--theme", help=f"colour theme: {', '.join(THEMES)}")
     parser.add_argument("--layout", choices=LAYOUTS, help="chart grid (default 2x2)")
