@@ -35,7 +35,7 @@ def given(action: argparse.Action) -> list[str]:
         value = next(str(c) for c in action.choices if c != action.default)
     elif action.type is int:
         value = str(int(action.default or 0) + 7)
-    elif action.type is float:
+    elif action.type is float or isinstance(action.default, float):  # checked floats too
         value = str(float(action.default or 0.0) + 1.5)
     else:
         value = f"given-{action.dest}"
