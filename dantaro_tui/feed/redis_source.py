@@ -141,6 +141,18 @@ def _trimmed(key: bytes, pair: Pair, last: bytes, info: dict[str, Any]) -> Gap |
     return Gap(key, pair[0], pair[1], last, first_id, exact=False)
 
 
+def _identity(ev: MarketEvent) -> tuple[object, ...]:
+    """What tells one published event from another: a re-sent batch carries the very
+    same events (same receive time, exchange time and trade id)."""
+    return (
+        type(ev),
+        ev.symbol,
+        ev.recv_ns,
+        getattr(ev, "timestamp", None),
+        getattr(ev, "trade_id", None),
+    )
+
+
 class RedisVenue(Venue):
     """One exchange read from Redis: every pair on one link (no sockets to spread)."""
 
@@ -195,6 +207,10 @@ class RedisLink(Connection):
         self.collector: CollectorBeat | None = None  # its newest heartbeat, None = none
         self.lag_ms = -1.0  # collector receive -> delivered here, smoothed; -1 = unknown
         self.unreadable = 0  # entries that failed to decode or to pass the checks
+        # Events of a batch the collector wrote twice (it lost Redis's reply), not handed
+        # over again; and per stream, the previous id and the events of the last entry read.
+        self.duplicates = 0
+        self._last_entry: dict[bytes, tuple[bytes | None, bytes | None]] = {}
         self.gaps = 0  # stretches of a stream trimmed before they were read (said in words)
         self.gap_seconds = 0.0  # their length, summed
 
@@ -274,6 +290,7 @@ class RedisLink(Connection):
             desired = self.desired
             if not desired:
                 self._ids.clear()
+                self._last_entry.clear()
                 self._pairs.clear()
                 self._let_go = True  # the owners let go of everything: the session ends
                 return
@@ -292,6 +309,7 @@ class RedisLink(Connection):
         }
         for key in [k for k in self._ids if k not in wanted]:
             del self._ids[key]
+            self._last_entry.pop(key, None)
             self._pairs.pop(key, None)
         pairs = set(wanted.values())
         for pair in [p for p in self.waiting if p not in pairs]:
@@ -349,18 +367,23 @@ class RedisLink(Connection):
                 for new_id, fields in entries:
                     if fields:
                         prev = fields.get(PREV)
-                        # A reader that stayed connected but did not read for longer than
-                        # the caps (a laptop asleep) lands here; one that reconnected was
-                        # told by _check_resume, which moved its id up to the gap's end.
-                        if (
-                            prev is not None
-                            and prev != last
-                            and last != START
-                            and _later(prev, last)
-                        ):
-                            channel, symbol = self._pairs[key]
-                            gaps.append(Gap(key, channel, symbol, last, prev, exact=True))
-                        self._decode_entry(fields.get(ENTRY), key, events)
+                        raw = fields.get(ENTRY)
+                        resent: bytes | None = None
+                        if prev is not None and prev != last and last != START:
+                            if _later(prev, last):
+                                # A reader that stayed connected but did not read for longer
+                                # than the caps (a laptop asleep) lands here; one that
+                                # reconnected was told by _check_resume, which moved its id
+                                # up to the gap's end.
+                                channel, symbol = self._pairs[key]
+                                gaps.append(Gap(key, channel, symbol, last, prev, exact=True))
+                            else:
+                                resent = self._resend_of(key, prev)
+                        mark = len(events)
+                        self._decode_entry(raw, key, events)
+                        if resent is not None:
+                            self._drop_delivered(resent, events, mark)
+                        self._last_entry[key] = (prev, raw)
                     else:
                         self._decode_entry(None, key, events)
                     last = new_id
@@ -402,6 +425,7 @@ class RedisLink(Connection):
         for gap in gaps:
             if gap.channel != "trade":
                 del self._ids[gap.key]  # _follow takes it up again from the cache
+                self._last_entry.pop(gap.key, None)
                 del self._pairs[gap.key]
             elif gap.exact:
                 # XREAD from the gap's end: what is left is delivered, and its first entry's
@@ -434,6 +458,25 @@ class RedisLink(Connection):
                 recv_ns=time.time_ns(),
             )
             self.venue._status(self, status, now)
+
+    def _resend_of(self, key: bytes, prev: bytes) -> bytes | None:
+        """The entry read last on ``key`` if the one now read follows on from the same
+        entry (``prev``): the collector wrote a batch, lost Redis's reply, and wrote the
+        batch again with whatever came since. None if it is not that."""
+        last = self._last_entry.get(key)
+        if last is None or last[0] != prev or not isinstance(last[1], bytes):
+            return None
+        return last[1]
+
+    def _drop_delivered(self, resent: bytes, events: list[MarketEvent], mark: int) -> None:
+        """Drops from ``events[mark:]`` what the re-sent entry ``resent`` already gave."""
+        try:
+            seen = {_identity(ev) for ev in decode_entry(resent)[0]}
+        except msgspec.DecodeError:
+            return
+        fresh = [ev for ev in events[mark:] if _identity(ev) not in seen]
+        self.duplicates += len(events) - mark - len(fresh)
+        events[mark:] = fresh
 
     def _decode_entry(self, raw: bytes | None, key: bytes, out: list[MarketEvent]) -> None:
         if raw is None:
