@@ -13,11 +13,11 @@ clocks. A venue whose clock runs ahead of ours would show a negative latency; on
 with an absurd stamp would throw the smoothed figure off for minutes. The connection keeps
 the minimum of (receive - exchange time) over a sliding window of one to two minutes: a
 negative minimum is the least the venue runs ahead, and latency is measured against its
-clock corrected by that much at once (so it is never negative). A positive minimum under
-``SKEW_NOTE_MS`` is taken for the network's own delay and kept in the figure; one above it
-for a whole window (no link is that slow at its best for a minute) is taken for a clock
-behind ours and corrected too. Either correction is said in ``note``. Stamps off by more
-than ``ABSURD_MS`` are counted in ``bad_timestamps`` and left out.
+clock corrected by that much at once (so it is never negative). A positive minimum is kept
+in the figure: it is the network's delay, a late feed or a clock behind ours, and nothing
+here can tell which, so the figure errs on the late side. A large skew either way is said
+in ``note``. Stamps off by more than ``ABSURD_MS`` are counted in ``bad_timestamps`` and
+left out.
 """
 
 from __future__ import annotations
@@ -170,23 +170,20 @@ class Health:
     def _set_offset(self) -> None:
         """The venue clock's offset from the window minimum, and its word in health."""
         low = min(self.clock_min, self.clock_prev)
-        if low < 0.0:
-            self.clock_off = low  # certain: nothing arrives before it was sent
-        elif low > SKEW_NOTE_MS and self.clock_prev < float("inf"):
-            self.clock_off = low  # a whole window never under this: not the network
-        else:
-            self.clock_off = 0.0
-        off = self.clock_off
-        if off < -SKEW_NOTE_MS:
+        # Only a clock ahead of ours is certain (nothing arrives before it was sent), so
+        # only that is corrected. A steady delay may be a clock behind ours or a feed that
+        # is late: it stays in the figure, a late feed must never look prompt, and is said.
+        self.clock_off = low if low < 0.0 else 0.0
+        if low < -SKEW_NOTE_MS:
             self.note = (
-                f"{self.exchange}'s clock runs {-off / 1000:.1f} s ahead of ours: latency is "
+                f"{self.exchange}'s clock runs {-low / 1000:.1f} s ahead of ours: latency is "
                 "measured against its clock corrected by that much"
             )
-        elif off > SKEW_NOTE_MS:
+        elif low > SKEW_NOTE_MS and self.clock_prev < float("inf"):
             self.note = (
-                f"data from {self.exchange} arrived at least {off / 1000:.1f} s after its time "
-                "stamps for over a minute: taken for its clock running behind ours, and "
-                "left out of the latency (if its clock is right, the feed is that late)"
+                f"data from {self.exchange} has arrived at least {low / 1000:.1f} s after its "
+                "time stamps for over a minute: the feed is that late, or its clock runs "
+                "behind ours"
             )
         else:
             self.note = ""
