@@ -9,25 +9,13 @@ import signal
 import sys
 from pathlib import Path
 
-from dantaro_tui.feed.hub import FeedHub
-from dantaro_tui.feed.rest_venues import RestClient
 from tests.services.receiver import Receiver
-from tests.sim.helpers import fast_sim
+from tests.sim.helpers import upbit_markets
 
 
 async def market_names() -> dict[str, str]:
     """The simulator's Korean names, as its REST market list gives them."""
-    sim = fast_sim()
-    await sim.start()
-    hub = FeedHub()
-    hub.set_endpoint("upbit", rest=sim.endpoints["upbit"]["rest"])
-    rest = RestClient("upbit", hub=hub)
-    try:
-        return {m.symbol: m.korean_name for m in await rest.markets()}
-    finally:
-        await rest.close()
-        await hub.close()
-        await sim.stop()
+    return {m.symbol: m.korean_name for m in await upbit_markets()}
 
 
 async def test_watch_demo_sends_marked_korean_alerts_to_the_receiver(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import itertools
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import orjson
@@ -232,3 +232,32 @@ PRODUCERS: dict[str, Producer] = {
 
 if __name__ == "__main__":
     asyncio.run(_serve_forever(sys.argv[1]))
+
+
+@contextlib.asynccontextmanager
+async def banning_rest(ban_seconds: int) -> AsyncIterator[tuple[str, list[str]]]:
+    """A REST server that answers every request as Binance does a banned IP: HTTP 418 with
+    Retry-After. Yields its URL and the paths it was asked for."""
+    from aiohttp import web
+
+    asked: list[str] = []
+
+    async def banned(request: web.Request) -> web.Response:
+        asked.append(request.path)
+        return web.json_response(
+            {"code": -1003, "msg": "Way too many requests; IP banned"},
+            status=418,
+            headers={"Retry-After": str(ban_seconds)},
+        )
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", banned)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}", asked
+    finally:
+        await runner.cleanup()

@@ -9,12 +9,12 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 
 from dantaro_tui import OrderBook, WebSocketClient
 from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.sim.server import SimServer
 from tests.feed.helpers import conn_of, until
+from tests.feed.hostile import banning_rest
 from tests.sim.spot_helpers import venue
 
 BAN_SECONDS = 600
@@ -24,30 +24,9 @@ CONFIRM = 0.5
 
 
 @pytest.fixture
-async def banning_rest() -> AsyncIterator[tuple[str, list[str]]]:
-    """A REST server that answers every request as Binance does a banned IP: HTTP 418 with
-    Retry-After. Yields its URL and the paths it was asked for."""
-    asked: list[str] = []
-
-    async def banned(request: web.Request) -> web.Response:
-        asked.append(request.path)
-        return web.json_response(
-            {"code": -1003, "msg": "Way too many requests; IP banned"},
-            status=418,
-            headers={"Retry-After": str(BAN_SECONDS)},
-        )
-
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", banned)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", asked
-    finally:
-        await runner.cleanup()
+async def banning() -> AsyncIterator[tuple[str, list[str]]]:
+    async with banning_rest(BAN_SECONDS) as server:
+        yield server
 
 
 def _frames_after(client: WebSocketClient, more: int) -> tuple[int, int]:
@@ -56,11 +35,11 @@ def _frames_after(client: WebSocketClient, more: int) -> tuple[int, int]:
 
 
 async def test_a_banned_snapshot_keeps_the_socket_and_says_until_when(
-    sim: SimServer, banning_rest: tuple[str, list[str]]
+    sim: SimServer, banning: tuple[str, list[str]]
 ) -> None:
     if "binance" not in sim.endpoints:
         pytest.skip("the simulator does not serve binance")
-    rest_url, asked = banning_rest
+    rest_url, asked = banning
     hub = FeedHub(confirm_timeout=CONFIRM)
     books: list[OrderBook] = []
     client = WebSocketClient(

@@ -12,6 +12,7 @@ from dantaro_tui import OrderBook, Trade, WebSocketClient
 from dantaro_tui.feed.hub import FeedHub
 from dantaro_tui.sim.server import SimServer
 from tests.feed.helpers import until
+from tests.feed.hostile import banning_rest
 
 
 @pytest.mark.parametrize(("exchange", "symbol"), [("binance", "BTCUSDT"), ("gateio", "BTC_USDT")])
@@ -102,27 +103,13 @@ async def test_a_banned_ip_asks_for_no_snapshot_until_the_ban_ends(sim: SimServe
     """Binance answers 418 (this IP is banned, Retry-After) to the depth snapshot: asking
     again during a ban prolongs it, so the hub asks once, the book is said to be unsynced
     and nothing is shown in its place."""
-    from aiohttp import web
-
     if "binance" not in sim.endpoints:
         pytest.skip("the simulator does not serve binance")
-    asked: list[str] = []
+    async with banning_rest(600) as (rest_url, asked):
+        await _banned_snapshot(sim, rest_url, asked)
 
-    async def banned(request: web.Request) -> web.Response:
-        asked.append(request.path)
-        return web.json_response(
-            {"code": -1003, "msg": "Way too many requests; IP banned"},
-            status=418,
-            headers={"Retry-After": "600"},
-        )
 
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", banned)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+async def _banned_snapshot(sim: SimServer, rest_url: str, asked: list[str]) -> None:
     hub = FeedHub()
     books: list[OrderBook] = []
     said: list[str] = []
@@ -130,7 +117,7 @@ async def test_a_banned_ip_asks_for_no_snapshot_until_the_ban_ends(sim: SimServe
         "banned",
         "binance",
         url=sim.endpoints["binance"]["ws"],
-        rest_url=f"http://127.0.0.1:{port}",
+        rest_url=rest_url,
         hub=hub,
         on_status=lambda st: said.append(st.message),
     )
@@ -145,4 +132,3 @@ async def test_a_banned_ip_asks_for_no_snapshot_until_the_ban_ends(sim: SimServe
     finally:
         await client.cleanup()
         await hub.close()
-        await runner.cleanup()

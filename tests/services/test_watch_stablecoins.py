@@ -11,12 +11,10 @@ import pytest
 
 from dantaro_tui.analytics.alerts import Alert, AlertKind
 from dantaro_tui.config import load_config
-from dantaro_tui.feed.hub import FeedHub
-from dantaro_tui.feed.rest_venues import RestClient
 from dantaro_tui.model import Market
 from dantaro_tui.services.watch_config import WatchRule, default_rules
 from dantaro_tui.services.watch_rules import RuleEngine
-from tests.sim.helpers import fast_sim
+from tests.sim.helpers import upbit_markets
 
 KINDS: tuple[AlertKind, ...] = ("volume_spike", "pump", "dump")
 
@@ -24,17 +22,7 @@ KINDS: tuple[AlertKind, ...] = ("volume_spike", "pump", "dump")
 @pytest.fixture
 async def markets() -> dict[str, Market]:
     """The simulated Upbit's KRW market list, as its REST answer gives it."""
-    sim = fast_sim()
-    await sim.start()
-    hub = FeedHub()
-    hub.set_endpoint("upbit", rest=sim.endpoints["upbit"]["rest"])
-    rest = RestClient("upbit", hub=hub)
-    try:
-        return {m.symbol: m for m in await rest.markets() if m.quote == "KRW"}
-    finally:
-        await rest.close()
-        await hub.close()
-        await sim.stop()
+    return {m.symbol: m for m in await upbit_markets() if m.quote == "KRW"}
 
 
 def said(engine: RuleEngine, market: str, kind: AlertKind) -> list[str]:
