@@ -106,22 +106,16 @@ async def held_market(venues: Sequence[str], seed: int = 11) -> AsyncIterator[Si
     """A simulator whose market holds still for the test (its clock would first step an hour
     from now), so every answer describes the same instant and can be held against the
     others exactly."""
-    sim = SimServer(seed=seed, step_interval=HOLD_S, venues=list(venues))
-    await sim.start()
-    try:
+    async with live_market(venues, seed, step_interval=HOLD_S) as sim:
         yield sim
-    finally:
-        await sim.stop()
 
 
 @asynccontextmanager
-async def live_market(venues: Sequence[str], seed: int = 11) -> AsyncIterator[SimServer]:
-    sim = SimServer(seed=seed, step_interval=0.05, venues=list(venues))
-    await sim.start()
-    try:
+async def live_market(
+    venues: Sequence[str], seed: int = 11, step_interval: float = 0.05
+) -> AsyncIterator[SimServer]:
+    async with SimServer(seed=seed, step_interval=step_interval, venues=list(venues)) as sim:
         yield sim
-    finally:
-        await sim.stop()
 
 
 @asynccontextmanager

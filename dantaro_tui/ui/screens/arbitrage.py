@@ -71,6 +71,7 @@ from dantaro_tui.model import Trade
 from dantaro_tui.ui.feeds import app_hub
 from dantaro_tui.ui.format import average_price, format_compact, market_price
 from dantaro_tui.ui.host import HasAlertService, MarketOpener
+from dantaro_tui.ui.tables import cursor_key, theme_colour
 from dantaro_tui.ui.widgets.base import screen_shown
 from dantaro_tui.venues import venue_name
 
@@ -532,20 +533,10 @@ class ArbitrageScreen(Screen[None]):
             table.move_cursor(row=table.get_row_index(anchor), scroll=False)
 
     def cursor_coin(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return None if key.value is None else str(key.value)
+        return cursor_key(self.table)
 
     def _colour(self, name: str) -> str:
-        try:
-            return self.app.theme_variables.get(name, "")
-        except Exception:
-            return ""
+        return theme_colour(self, name)
 
     def _paint_row(self, table: DataTable[Any], row: ArbRow) -> None:
         coin = row.coin

@@ -61,6 +61,7 @@ from dantaro_tui.services.premium_config import PremiumSettings
 from dantaro_tui.ui.feeds import app_hub
 from dantaro_tui.ui.format import format_compact
 from dantaro_tui.ui.host import MarketOpener
+from dantaro_tui.ui.tables import cursor_key, theme_colour
 from dantaro_tui.ui.widgets.base import screen_shown
 from dantaro_tui.venues import venue_name
 
@@ -432,10 +433,7 @@ class PremiumMatrixScreen(Screen[None]):
 
     # -- paint ---------------------------------------------------------------------------
     def _colour(self, name: str) -> str:
-        try:
-            return self.app.theme_variables.get(name, "")
-        except Exception:
-            return ""
+        return theme_colour(self, name)
 
     def _paint_rates(self, snap: BoardSnapshot) -> None:
         board = self._board
@@ -531,14 +529,7 @@ class PremiumMatrixScreen(Screen[None]):
         return out
 
     def cursor_coin(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return None if key.value is None else str(key.value)
+        return cursor_key(self.table)
 
     def _paint_detail(self, snap: BoardSnapshot) -> None:
         coin = self.cursor_coin()
