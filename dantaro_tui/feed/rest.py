@@ -45,6 +45,7 @@ def parse_remaining_req(header: str) -> dict[str, str]:
     return out
 
 
+MAX_429_WAIT_S = 300.0  # rate windows are a minute or so; bans (418) are another matter
 MAX_RETRY_WAIT_S = 10.0  # a 429's Retry-After up to this is waited out; longer is said
 BAN_DEFAULT_S = 120.0  # an HTTP 418 without Retry-After: Binance's shortest ban
 
@@ -160,6 +161,7 @@ class HttpClient:
                 # group waits as long as the exchange said, and a long wait is not slept
                 # through here but said.
                 hold = _retry_after(retry_after, random.uniform(0.5, 1.0) * 2**attempt)
+                hold = min(hold, MAX_429_WAIT_S)  # a rate window, never days (a bad header)
                 self._paused_until[group] = time.monotonic() + hold
                 if attempt < MAX_RETRIES and hold <= MAX_RETRY_WAIT_S:
                     self.retries += 1
