@@ -74,14 +74,16 @@ async def test_the_kimchi_premium_crossing_a_level_is_said() -> None:
         pct = now * 100.0
         if not 1.0 < pct < 5.0:
             pytest.fail(f"the demo premium should be near 3 %, not {pct:.2f} %")
-        # Levels just either side of the premium now: the market moves across one.
-        rule = WatchRule("kimchi", "premium", above=pct + 0.02, below=pct - 0.02)
+        # Levels well clear of the premium's own noise, so both start armed; then the
+        # market's premium rises by a point and crosses the upper one.
+        rule = WatchRule("kimchi", "premium", above=pct + 0.4, below=pct - 0.4)
         async with Receiver() as rx:
             notifier = Notifier(NotifySettings(language="ko", urls=(rx.url,)), demo=True)
             watch = WatchService(
                 hub, [rule], notifier, alert_service=alerts, premium=premium, demo=True
             )
             await watch.start([])
+            sim.market.kimchi_premium += 1.0
             try:
                 await rx.wait_for(lambda: rx.payloads, 120.0)
             finally:
